@@ -1,0 +1,314 @@
+"""Every sentence the bot says about incidents, in one place.
+
+Answers lead with the fact, then say who claims it; claims that disagree stand side by side and the bot
+never picks one. Functions take records and return Rich text; they never touch the store.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from bot.models import Claim, Count, Incident, Source
+from bot.rich import Bold, Rich
+
+MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+               "October", "November", "December"]
+VERBS = {"killed": "killed", "wounded": "wounded", "killed_and_wounded": "killed and wounded"}
+QUALIFIER_WORDS = {"at_least": "at least", "about": "about", "nearly": "nearly", "more_than": "more than"}
+# A figure's strength decides which claim leads; the others follow, never dropped.
+SPECIFICITY = {"exact": 0, "at_least": 1, "more_than": 1, "about": 2, "nearly": 2, "unspecified": 3}
+
+EXAMPLE_QUESTIONS = [
+    "How many died in the Al-Hari airstrike?",
+    "Who was blamed for it?",
+    "Who denied it?",
+    "Where did it happen?",
+    "How many were killed in Deir Ezzor in February 2018?",
+]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What one answer about one incident may draw on."""
+    incident: Incident
+    claims: Sequence[Claim]
+    source: Callable[[str | None], Source | None]
+
+    def of(self, *kinds: str) -> list[Claim]:
+        return [c for c in self.claims if c.kind in kinds]
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+def cite(facts: Facts, claim: Claim, extra: str | None = None) -> str:
+    """" (its head, Rami Abdel Rahman; AFP, 19 June 2018)": how the claim reached us, and where we read it."""
+    src = facts.source(claim.source)
+    parts = [extra] if extra else []
+    if src:
+        when = format_date(src.published, "day") if src.published else None
+        publisher = None if src.publisher == claim.claimant else src.publisher
+        parts.append(", ".join(x for x in (publisher, when) if x))
+    return f" ({'; '.join(p for p in parts if p)})" if any(parts) else ""
+
+
+def attribution(facts: Facts, claim: Claim) -> str:
+    return f"{claim.claimant or 'an unnamed source'}{cite(facts, claim, claim.via)}"
+
+
+def figure(count: Count) -> str:
+    if count.qualifier == "unspecified" or count.best is None:
+        return count.text or "an unspecified number of"
+    if count.text and count.qualifier != "exact" and not count.text.isdigit():
+        return count.text  # the source's own words: "a dozen", "nearly 40"
+    return f"{QUALIFIER_WORDS.get(count.qualifier, '')} {count.best:,}".strip()
+
+
+def format_date(value: str | None, precision: str) -> str:
+    if not value or precision == "unknown":
+        return "an unknown date"
+    parts = value.split("-")
+    try:
+        if precision == "day" and len(parts) == 3:
+            d = date(int(parts[0]), int(parts[1]), int(parts[2]))
+            return f"{d.day} {MONTH_NAMES[d.month - 1]} {d.year}"
+        if precision in ("day", "month") and len(parts) >= 2:
+            return f"{MONTH_NAMES[int(parts[1]) - 1]} {parts[0]}"
+    except (ValueError, IndexError):
+        return value
+    return parts[0]
+
+
+def cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def sources_line(facts: Facts) -> str:
+    ids = list(dict.fromkeys([c.source for c in facts.claims if c.source] + list(facts.incident.sources)))
+    names = []
+    for sid in ids:
+        src = facts.source(sid)
+        if src:
+            names.append(", ".join(x for x in (src.publisher, src.dateline,
+                                               format_date(src.published, "day") if src.published else None) if x))
+    return "Sources: " + "; ".join(names) if names else ""
+
+
+# -- incident intents ------------------------------------------------------------------------------------
+def casualties(facts: Facts) -> Rich:
+    claims = sorted(facts.of("casualties"), key=lambda c: SPECIFICITY.get(c.count.qualifier, 3))
+    if not claims:
+        return Rich().para(f"I have no casualty figures for the {facts.incident.title}.")
+    out = Rich()
+    for n, claim in enumerate(claims):
+        c = claim.count
+        verb = VERBS.get(c.measure, "killed")
+        who = c.who or "people"
+        if c.qualifier == "unspecified" or c.best is None:
+            out.para(f"{cap(attribution(facts, claim))} said {figure(c)} {who} were {verb} but gave no number.")
+        elif n == 0:
+            out.para(Bold(cap(figure(c))), f" {who} were {verb}, according to {attribution(facts, claim)}.")
+        else:
+            out.para(f"{cap(attribution(facts, claim))} put it at ", Bold(figure(c)), f" {who} {verb}.")
+    return out
+
+
+def blame(facts: Facts) -> Rich:
+    blames = facts.of("blame")
+    if not blames:
+        return Rich().para(f"The reports I have blame no one for the {facts.incident.title}.").extend(perpetrator(facts))
+    out = Rich()
+    for party, claims in _by_value(blames).items():
+        accusers = _join([attribution(facts, c) for c in claims])
+        out.para(cap(accusers), " blamed ", Bold(party), ".")
+    for d in facts.of("denial"):
+        out.para(f"{cap(d.value)} denied responsibility.")
+    return out
+
+
+def denial(facts: Facts) -> Rich:
+    denials = facts.of("denial")
+    if not denials:
+        return Rich().para(f"I have no record of anyone denying responsibility for the {facts.incident.title}.")
+    out = Rich()
+    for d in denials:
+        said = f", according to {attribution(facts, d)}" if d.claimant and d.claimant != d.value else cite(facts, d)
+        quote = f" “{d.quote.strip()}”" if d.quote else ""
+        out.para(Bold(cap(d.value)), f" denied responsibility{said}.{quote}")
+    for party, claims in _by_value(facts.of("blame")).items():
+        out.para(f"It had been blamed on the {party.removeprefix('the ')} by {_join([c.claimant or 'unnamed sources' for c in claims])}.")
+    return out
+
+
+def perpetrator(facts: Facts) -> Rich:
+    admitted = facts.of("claim_responsibility", "perpetrator")
+    blames, denials = facts.of("blame"), facts.of("denial")
+    out = Rich()
+    if admitted:
+        for c in admitted:
+            out.para(Bold(cap(c.value)), f", according to {attribution(facts, c)}.")
+        return out
+    if blames and denials:
+        out.para(Bold("Disputed"), ": no one has admitted carrying it out.")
+    elif blames:
+        out.para(Bold("Unconfirmed"), ": no one has admitted carrying it out.")
+    else:
+        return out.para(f"The reports I have do not say who carried out the {facts.incident.title}.")
+    for party, claims in _by_value(blames).items():
+        out.para(f"{cap(_join([attribution(facts, c) for c in claims]))} blamed the {party.removeprefix('the ')}.")
+    for d in denials:
+        out.para(f"{cap(d.value)} denied it.")
+    return out
+
+
+def location(facts: Facts) -> Rich:
+    i, p = facts.incident, facts.incident.place
+    where = [x for x in (p.region, p.country) if x and (not p.name or x.lower() not in p.name.lower())]
+    if p.region and p.country and p.country.lower() in p.region.lower():
+        where = [p.region]
+    out = Rich().para(f"The {i.title} took place in ", Bold(p.name or "an unreported place"),
+                      f", {', '.join(where)}" if where else "", ".")
+    if p.note:
+        out.para(cap(p.note) + ".")
+    return out
+
+
+def when(facts: Facts) -> Rich:
+    d = facts.incident.date
+    if d.precision == "unknown":
+        return Rich().para(f"The reports I have do not give a date for the {facts.incident.title}.")
+    on = "on" if d.precision == "day" else "in"
+    detail = f" ({d.text})" if d.text else ""
+    reported = f" It was reported on {format_date(d.reported, 'day')}." if d.reported and d.precision != "day" else ""
+    return Rich().para(f"The {facts.incident.title} happened {on} ", Bold(format_date(d.value, d.precision)),
+                       f"{detail}.{reported}")
+
+
+def victims(facts: Facts) -> Rich:
+    claims = facts.of("victims")
+    out = Rich()
+    if not claims:
+        counts = [c for c in facts.of("casualties") if c.count and c.count.who]
+        if not counts:
+            return out.para(f"The reports I have do not say who the victims of the {facts.incident.title} were.")
+        claims = counts
+    for c in claims:
+        what = c.count.who if c.count else c.value
+        out.para(Bold(cap(what)), f", according to {attribution(facts, c)}.")
+        if c.note:
+            out.para(cap(c.note) + ".")
+    return out
+
+
+def sources(facts: Facts) -> Rich:
+    out = Rich()
+    for c in facts.claims:
+        if c.kind == "casualties" and c.count:
+            out.para(f"{cap(figure(c.count))} {VERBS.get(c.count.measure, 'killed')}: ", Bold(c.claimant or "unnamed"),
+                     f"{cite(facts, c, c.via)}.")
+    for c in facts.of("blame", "denial", "claim_responsibility", "perpetrator"):
+        label = {"blame": "Blame", "denial": "Denial", "claim_responsibility": "Claim",
+                 "perpetrator": "Perpetrator"}[c.kind]
+        out.para(f"{label} ({c.value}): ", Bold(c.claimant or "unnamed"), f"{cite(facts, c)}.")
+    return out.para(sources_line(facts) or "No sources are recorded for this incident.")
+
+
+def summary(facts: Facts) -> Rich:
+    i = facts.incident
+    out = Rich().para(Bold(i.title), f" ({format_date(i.date.value, i.date.precision)})")
+    if i.summary:
+        out.para(i.summary.strip())
+    else:
+        out.extend(casualties(facts)).extend(perpetrator(facts))
+    return out.para(sources_line(facts))
+
+
+INCIDENT_ANSWERS: dict[str, Callable[[Facts], Rich]] = {
+    "casualties": casualties, "blame": blame, "denial": denial, "perpetrator": perpetrator,
+    "location": location, "date": when, "victims": victims, "sources": sources, "summary": summary,
+}
+# Which facts make an incident a sensible choice when the question names none.
+RELEVANT_KINDS = {"casualties": ("casualties",), "blame": ("blame",), "denial": ("denial",),
+                  "victims": ("victims", "casualties"), "perpetrator": ("blame", "perpetrator", "claim_responsibility")}
+
+
+# -- conversation ----------------------------------------------------------------------------------------
+def greeting() -> Rich:
+    return Rich().para("Hello! I answer questions about conflict incidents reported in the news, "
+                       "and I always say who claims what.").para("Try: “" + EXAMPLE_QUESTIONS[0] + "”")
+
+
+def thanks() -> Rich:
+    return Rich().para("You're welcome. Ask me anything else about the incidents I know.")
+
+
+def help_text(commands: Sequence[tuple[str, str]] = ()) -> Rich:
+    out = Rich().para("I answer questions about incidents reported in the news: how many were killed or wounded, "
+                      "who was blamed, who denied it, who carried it out, where and when it happened, who the "
+                      "victims were, and where the figures come from. I always say who claims what.")
+    out.para("For example:\n" + "\n".join(f"• {q}" for q in EXAMPLE_QUESTIONS))
+    if commands:
+        out.para("Commands:\n" + "\n".join(f"{c} — {d}" for c, d in commands))
+    return out
+
+
+def incident_list(incidents: Sequence[Incident], total: int) -> Rich:
+    if not incidents:
+        return Rich().para("I have no incidents on record yet.")
+    out = Rich().para(f"I know about {total} incident{'s' if total != 1 else ''}:" if total <= len(incidents)
+                      else f"I know about {total:,} incidents; the latest {len(incidents)}:")
+    out.para("\n".join(f"• {i.title} ({format_date(i.date.value, i.date.precision)})" for i in incidents))
+    if total > len(incidents):
+        out.para("Ask about any of them by place or date.")
+    return out
+
+
+def out_of_scope() -> Rich:
+    return Rich().para("That is outside what I cover: I only answer questions about the conflict incidents in my "
+                       "records.").para("Type “help” to see what you can ask, or “list incidents”.")
+
+
+def unsure(suggestions: Sequence[str]) -> Rich:
+    out = Rich().para("I'm not sure what you are asking.")
+    if suggestions:
+        out.para("You could ask:\n" + "\n".join(f"• {s}" for s in suggestions))
+    return out
+
+
+def no_record(name: str, near: Sequence[Incident]) -> Rich:
+    out = Rich().para("I have no record of ", Bold(f"“{name}”"), ".")
+    if near:
+        out.para("The closest incidents I know: " + "; ".join(i.title for i in near) + ".")
+    else:
+        out.para("Type “list incidents” to see what I know.")
+    return out
+
+
+def which_incident(options: Sequence[Incident]) -> Rich:
+    lines = "\n".join(f"{n}. {i.title} ({format_date(i.date.value, i.date.precision)})"
+                      for n, i in enumerate(options, 1))
+    return Rich().para("Which incident do you mean?").para(lines).para("Reply with a number or a name.")
+
+
+def need_incident() -> Rich:
+    return Rich().para("Which incident do you mean? Name a place or a date, for example “Al-Hari” or "
+                       "“Deir Ezzor, February 2018”.")
+
+
+def empty_question() -> Rich:
+    return Rich().para("I didn't catch a question there. Type “help” to see what you can ask.")
+
+
+def stale_button() -> Rich:
+    return Rich().para("That button is out of date. Please ask your question again.")
+
+
+def _by_value(claims: Sequence[Claim]) -> dict[str, list[Claim]]:
+    grouped: dict[str, list[Claim]] = {}
+    for c in claims:
+        grouped.setdefault(str(c.value), []).append(c)
+    return grouped
+
+
+def _join(items: Sequence[str]) -> str:
+    items = list(dict.fromkeys(items))
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -1,0 +1,62 @@
+"""Slash commands, shared by every transport: who may run what, and where each one goes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import answers
+from bot.admin import ADMIN_COMMANDS, Admin
+from bot.engine import Engine, Reply
+from bot.rich import Rich
+
+USER_COMMANDS: dict[str, str] = {
+    "start": "what I know, with example questions",
+    "help": "what you can ask",
+    "incidents": "the incidents I know",
+    "ask": "ask a question, e.g. /ask how many died in Al-Hari",
+    "whoami": "your user id and role",
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: str  # Telegram user id, or "console"
+    chat: str
+    is_admin: bool
+    name: str | None = None
+
+
+def split_command(text: str) -> tuple[str, str]:
+    """'/addfact@my_bot x y' -> ('addfact', 'x y')."""
+    head, _, args = text.strip().partition(" ")
+    return head[1:].split("@", 1)[0].lower(), args.strip()
+
+
+class Commands:
+    def __init__(self, engine: Engine, admin: Admin) -> None:
+        self.engine = engine
+        self.admin = admin
+
+    def handle(self, text: str, caller: Caller) -> Reply:
+        name, args = split_command(text)
+        if name in ("start", "help"):
+            return Reply(answers.help_text(self.menu(caller.is_admin)), "help", confidence=1.0)
+        if name == "incidents":
+            return self.engine.answer("list incidents", caller.chat)
+        if name == "ask":
+            return self.engine.answer(args, caller.chat) if args else Reply(
+                Rich().para("Usage: /ask <question>, e.g. /ask how many died in Al-Hari?"))
+        if name == "whoami":
+            role = "an admin" if caller.is_admin else "a user (no admin rights)"
+            who = f" ({caller.name})" if caller.name else ""
+            return Reply(Rich().para(f"Your user id is {caller.user}{who}; you are {role}."))
+        if name in ADMIN_COMMANDS:
+            if not caller.is_admin:
+                return Reply(Rich().para(f"/{name} needs admin rights; nothing was changed. "
+                                         "Ask an operator to add your user id (see /whoami) to BOT_ADMINS."))
+            return self.admin.run(name, args, actor=caller.user)
+        return Reply(Rich().para(f"Unknown command /{name}. Type /help to see what you can do."))
+
+    @staticmethod
+    def menu(is_admin: bool) -> list[tuple[str, str]]:
+        items = [(f"/{c}", d) for c, d in USER_COMMANDS.items()]
+        return items + ([(f"/{c}", d) for c, d in ADMIN_COMMANDS.items()] if is_admin else [])

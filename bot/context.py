@@ -1,0 +1,33 @@
+"""Per-chat memory: the incident and question last discussed, and a pending "which incident?" choice."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A question waiting for the user to pick one of `options` (incident ids)."""
+    intent: str
+    options: tuple[str, ...]
+
+
+@dataclass
+class ChatContext:
+    incident: str | None = None
+    intent: str | None = None
+    pending: Pending | None = None
+
+
+@dataclass
+class Contexts:
+    """Contexts by chat id, forgetting the least recently active chats beyond `limit`."""
+    limit: int = 10_000
+    _chats: OrderedDict[str, ChatContext] = field(default_factory=OrderedDict)
+
+    def get(self, chat: str) -> ChatContext:
+        ctx = self._chats.pop(chat, None) or ChatContext()
+        self._chats[chat] = ctx
+        while len(self._chats) > self.limit:
+            self._chats.popitem(last=False)
+        return ctx

@@ -1,0 +1,126 @@
+"""The YAML interchange format: seed file, `/export`, `main.py import`.
+
+One document: `sources: [...]` and `incidents: [...]`, each incident carrying its `claims`. Parsing
+validates everything first and raises one DatasetError naming the faulty entry, so an import either
+lands whole or not at all.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.models import CLAIM_KINDS, DATE_PRECISIONS, MEASURES, QUALIFIERS, Claim, Incident, Source
+
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+DATE_RE = {"day": re.compile(r"^\d{4}-\d{2}-\d{2}$"), "month": re.compile(r"^\d{4}-\d{2}$"),
+           "year": re.compile(r"^\d{4}$")}
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be loaded; the message says where and why, in one line."""
+
+
+@dataclass
+class Dataset:
+    sources: list[Source] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)  # ids are re-assigned by the store
+
+    def to_yaml(self) -> str:
+        by_incident: dict[str, list[dict[str, Any]]] = {}
+        for c in self.claims:
+            d = c.to_dict()
+            del d["incident"]
+            by_incident.setdefault(c.incident, []).append({k: v for k, v in d.items() if v not in (None, [])})
+        doc = {
+            "sources": [s.to_dict() for s in self.sources],
+            "incidents": [{**i.to_dict(), "claims": by_incident.get(i.id, [])} for i in self.incidents],
+        }
+        return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=110)
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise DatasetError(f"cannot read {path}: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise DatasetError(f"cannot read {path}: not UTF-8 text") from None
+    return parse_dataset_text(text, str(path))
+
+
+def parse_dataset_text(text: str, name: str = "<input>") -> Dataset:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise DatasetError(f"{name}: not valid YAML{where}") from None
+    return parse_dataset(doc, name)
+
+
+def parse_dataset(doc: Any, name: str = "<input>") -> Dataset:
+    if not isinstance(doc, dict) or not isinstance(doc.get("incidents", []), list):
+        raise DatasetError(f"{name}: expected a mapping with 'sources' and 'incidents' lists")
+    ds = Dataset()
+    for n, raw in enumerate(doc.get("sources") or []):
+        where = f"{name}: sources[{n}]"
+        _require(isinstance(raw, dict) and raw.get("id") and raw.get("publisher"), where, "needs id and publisher")
+        ds.sources.append(Source.from_dict(raw))
+    source_ids = {s.id for s in ds.sources}
+    seen: set[str] = set()
+    for n, raw in enumerate(doc.get("incidents") or []):
+        where = f"{name}: incidents[{n}]"
+        _require(isinstance(raw, dict), where, "expected a mapping")
+        iid = str(raw.get("id", ""))
+        _require(bool(ID_RE.match(iid)), where, f"bad id {iid!r} (lower-case letters, digits, '-', '.', '_')")
+        _require(iid not in seen, where, f"duplicate id {iid!r}")
+        _require(bool(raw.get("title")), where, "needs a title")
+        seen.add(iid)
+        try:
+            incident = Incident.from_dict(raw)
+        except (TypeError, ValueError, AttributeError) as e:
+            raise DatasetError(f"{where}: {e}") from None
+        check_date(incident.date.value, incident.date.precision, where)
+        ds.incidents.append(incident)
+        for m, craw in enumerate(raw.get("claims") or []):
+            ds.claims.append(_parse_claim(craw, iid, f"{where}.claims[{m}]", source_ids))
+    return ds
+
+
+def check_date(value: str | None, precision: str, where: str) -> None:
+    _require(precision in DATE_PRECISIONS, where, f"date precision must be one of {', '.join(DATE_PRECISIONS)}")
+    if precision == "unknown":
+        return
+    _require(bool(value and DATE_RE[precision].match(value)), where,
+             f"date {value!r} does not fit precision {precision!r}")
+
+
+def _parse_claim(raw: Any, incident_id: str, where: str, source_ids: set[str]) -> Claim:
+    _require(isinstance(raw, dict), where, "expected a mapping")
+    kind = raw.get("kind")
+    _require(kind in CLAIM_KINDS, where, f"kind must be one of {', '.join(CLAIM_KINDS)}")
+    value = raw.get("value")
+    if kind == "casualties":
+        _require(isinstance(value, dict), where, "casualties value must be a mapping")
+        _require(value.get("measure", "killed") in MEASURES, where, f"measure must be one of {', '.join(MEASURES)}")
+        _require(value.get("qualifier", "unspecified") in QUALIFIERS, where,
+                 f"qualifier must be one of {', '.join(QUALIFIERS)}")
+        for key in ("killed", "wounded", "low", "high"):
+            n = value.get(key)
+            _require(n is None or (isinstance(n, int) and not isinstance(n, bool) and n >= 0), where,
+                     f"{key} must be a whole number")
+    else:
+        _require(isinstance(value, str) and value.strip() != "", where, "value must be text")
+    src = raw.get("source")
+    _require(src is None or not source_ids or src in source_ids, where, f"unknown source {src!r}")
+    return Claim.from_dict({**raw, "id": raw.get("id") or "new", "incident": incident_id})
+
+
+def _require(ok: bool, where: str, why: str) -> None:
+    if not ok:
+        raise DatasetError(f"{where}: {why}")

@@ -1,0 +1,180 @@
+"""The answering pipeline: text in, Reply out. Knows nothing of consoles or Telegram.
+
+normalise -> incident (fuzzy, else chat context, else ask) -> intent on the remaining words -> claims ->
+worded answer + follow-up buttons.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import answers
+from bot.context import ChatContext, Contexts, Pending
+from bot.resolver import IncidentIndex, Resolution
+from bot.rich import Rich
+from bot.store import Store
+from bot.text import clean_input
+from intents.matcher import IntentMatcher
+
+MAX_CHOICES = 8
+MAX_FOLLOW_UPS = 4
+FOLLOW_UP_ORDER = ("casualties", "blame", "denial", "perpetrator", "victims", "location", "date", "sources")
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str  # opaque to transports; handed back to Engine.act (Telegram callback data, <= 64 bytes)
+
+
+@dataclass
+class Reply:
+    body: Rich
+    intent: str | None = None
+    incident: str | None = None
+    confidence: float = 0.0
+    choices: list[Choice] = field(default_factory=list)
+    buttons: list[Button] = field(default_factory=list)
+    location: tuple[float, float] | None = None
+    document: tuple[str, bytes] | None = None  # (file name, content), e.g. /export
+
+    @property
+    def text(self) -> str:
+        return self.body.plain()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "intent": self.intent, "incident": self.incident,
+                "confidence": round(self.confidence, 3),
+                "choices": [{"id": c.id, "title": c.title} for c in self.choices]}
+
+
+class Engine:
+    def __init__(self, store: Store, matcher: IntentMatcher | None = None, contexts: Contexts | None = None) -> None:
+        self.store = store
+        self.matcher = matcher or IntentMatcher.from_dir()
+        self.contexts = contexts or Contexts()
+        self._index: IncidentIndex | None = None
+        self._index_version = -1
+
+    @property
+    def index(self) -> IncidentIndex:
+        # Rebuilt only after a change, so an admin's edit is answerable as soon as the command returns.
+        if self._index is None or self._index_version != self.store.version:
+            self._index = IncidentIndex(self.store.incidents())
+            self._index_version = self.store.version
+        return self._index
+
+    # -- entry points ------------------------------------------------------------------------------
+    def answer(self, text: str, chat: str = "console") -> Reply:
+        question = clean_input(text)
+        if not question:
+            return Reply(answers.empty_question())
+        ctx = self.contexts.get(chat)
+        if ctx.pending:
+            pending, ctx.pending = ctx.pending, None
+            picked = self._pick(question, pending)
+            if picked:
+                return self._about(pending.intent, picked, ctx, 1.0)
+        res = self.index.resolve(question, self.matcher.vocabulary)
+        match = self.matcher.match(res.rest or question)
+        intent, confidence = match.intent, match.confidence
+        spec = self.matcher.specs.get(intent) if intent else None
+
+        if res.candidates and (spec is None or not spec.about_incident) and intent not in ("help", "thanks", "greeting"):
+            # A bare name ("Al-Hari", "and in Deir Ezzor?") keeps the last question and switches incident.
+            intent = ctx.intent if ctx.intent else "summary"
+            confidence = max(confidence, res.candidates[0].score * 0.8)
+            spec = self.matcher.specs[intent]
+        if spec is None:
+            return Reply(answers.unsure(answers.EXAMPLE_QUESTIONS[:3]), None, None, confidence)
+        if not spec.about_incident:
+            return self._small_talk(spec.name, confidence)
+        return self._incident_question(spec.name, confidence, res, ctx)
+
+    def act(self, action: str, chat: str = "console") -> Reply:
+        """Carry out a button's action: "pick:<incident>" or "ask:<intent>:<incident>"."""
+        ctx = self.contexts.get(chat)
+        kind, _, rest = action.partition(":")
+        if kind == "pick" and ctx.pending and rest in ctx.pending.options and self.store.incident(rest):
+            intent, ctx.pending = ctx.pending.intent, None
+            return self._about(intent, rest, ctx, 1.0)
+        if kind == "ask":
+            intent, _, incident_id = rest.partition(":")
+            if intent in answers.INCIDENT_ANSWERS and self.store.incident(incident_id):
+                return self._about(intent, incident_id, ctx, 1.0)
+        return Reply(answers.stale_button())
+
+    # -- steps ---------------------------------------------------------------------------------------
+    def _incident_question(self, intent: str, confidence: float, res: Resolution, ctx: ChatContext) -> Reply:
+        if res.candidates:
+            if res.ambiguous:
+                close = [c.incident_id for c in res.candidates
+                         if c.score >= res.candidates[0].score - 0.12]
+                if ctx.incident not in close:
+                    return self._ask_which(intent, close, ctx, confidence)
+                return self._about(intent, ctx.incident, ctx, confidence)
+            return self._about(intent, res.candidates[0].incident_id, ctx, confidence)
+        if res.unknown_name:
+            near = [i for c in res.near if (i := self.store.incident(c.incident_id))]
+            return Reply(answers.no_record(res.unknown_name, near), intent, None, confidence)
+        if ctx.incident and self.store.incident(ctx.incident):
+            return self._about(intent, ctx.incident, ctx, confidence)
+        kinds = answers.RELEVANT_KINDS.get(intent)
+        options = [i.id for i in self.store.incidents()
+                   if kinds is None or any(c.kind in kinds for c in self.store.claims(i.id))]
+        if 1 < len(options) <= MAX_CHOICES:
+            return self._ask_which(intent, options, ctx, confidence)
+        if len(options) == 1:
+            return self._about(intent, options[0], ctx, confidence)
+        return Reply(answers.need_incident(), intent, None, confidence)
+
+    def _about(self, intent: str, incident_id: str, ctx: ChatContext, confidence: float) -> Reply:
+        incident = self.store.incident(incident_id)
+        assert incident is not None
+        facts = answers.Facts(incident, self.store.claims(incident_id), self.store.source)
+        ctx.incident, ctx.intent = incident_id, intent
+        place = incident.place
+        where = (place.lat, place.lon) if intent == "location" and place.lat is not None and place.lon is not None else None
+        return Reply(answers.INCIDENT_ANSWERS[intent](facts), intent, incident_id, confidence,
+                     buttons=self._follow_ups(intent, facts), location=where)
+
+    def _follow_ups(self, intent: str, facts: answers.Facts) -> list[Button]:
+        buttons = []
+        for other in FOLLOW_UP_ORDER:
+            kinds = answers.RELEVANT_KINDS.get(other)
+            if other == intent or (kinds and not facts.of(*kinds)):
+                continue
+            label = self.matcher.specs[other].button or other
+            buttons.append(Button(label, f"ask:{other}:{facts.incident.id}"))
+        return buttons[:MAX_FOLLOW_UPS]
+
+    def _ask_which(self, intent: str, options: list[str], ctx: ChatContext, confidence: float) -> Reply:
+        incidents = [i for o in options[:MAX_CHOICES] if (i := self.store.incident(o))]
+        ctx.pending = Pending(intent, tuple(i.id for i in incidents))
+        return Reply(answers.which_incident(incidents), intent, None, confidence,
+                     choices=[Choice(i.id, i.title) for i in incidents],
+                     buttons=[Button(i.title, f"pick:{i.id}") for i in incidents])
+
+    def _pick(self, reply: str, pending: Pending) -> str | None:
+        number = reply.strip().rstrip(".)")
+        if number.isdigit():
+            n = int(number)
+            return pending.options[n - 1] if 1 <= n <= len(pending.options) else None
+        res = self.index.resolve(reply, self.matcher.vocabulary, only=pending.options)
+        return res.candidates[0].incident_id if res.candidates else None
+
+    def _small_talk(self, intent: str, confidence: float) -> Reply:
+        if intent == "list_incidents":
+            incidents = self.store.incidents()
+            latest = sorted(incidents, key=lambda i: i.date.value or "", reverse=True)[:20]
+            return Reply(answers.incident_list(latest, len(incidents)), intent, None, confidence,
+                         buttons=[Button(i.title, f"ask:summary:{i.id}") for i in latest[:MAX_CHOICES]])
+        body = {"greeting": answers.greeting, "thanks": answers.thanks, "help": answers.help_text,
+                "out_of_scope": answers.out_of_scope}[intent]()
+        return Reply(body, intent, None, confidence)

@@ -1,0 +1,166 @@
+"""Records of the fact model: incidents, attributed claims, sources.
+
+Stored as plain dicts (TinyDB documents, YAML export); these dataclasses are the typed view the rest of
+the code works with. `from_dict` tolerates missing optional keys so hand-written YAML stays short.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+CLAIM_KINDS = ("casualties", "blame", "denial", "perpetrator", "victims", "claim_responsibility", "note")
+DATE_PRECISIONS = ("day", "month", "year", "unknown")
+QUALIFIERS = ("exact", "at_least", "about", "nearly", "more_than", "unspecified")
+MEASURES = ("killed", "wounded", "killed_and_wounded")
+
+
+@dataclass
+class Source:
+    id: str
+    publisher: str
+    dateline: str | None = None
+    published: str | None = None
+    url: str | None = None
+    article: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Source:
+        return cls(**{k: _str_or_none(d.get(k)) for k in ("id", "publisher", "dateline", "published", "url", "article")})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class IncidentDate:
+    value: str | None = None  # ISO prefix matching the precision: 2018-06-18, 2018-06, 2018
+    precision: str = "unknown"
+    text: str | None = None
+    reported: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> IncidentDate:
+        d = d or {}
+        return cls(_str_or_none(d.get("value")), d.get("precision") or "unknown",
+                   _str_or_none(d.get("text")), _str_or_none(d.get("reported")))
+
+    @property
+    def year(self) -> int | None:
+        return int(self.value[:4]) if self.value and self.value[:4].isdigit() else None
+
+    @property
+    def month(self) -> int | None:
+        if self.precision in ("day", "month") and self.value and len(self.value) >= 7:
+            return int(self.value[5:7])
+        return None
+
+
+@dataclass
+class Place:
+    name: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    region: str | None = None
+    country: str | None = None
+    note: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> Place:
+        d = d or {}
+        return cls(d.get("name"), list(d.get("aliases") or []), d.get("region"), d.get("country"),
+                   d.get("note"), d.get("lat"), d.get("lon"))
+
+
+@dataclass
+class Incident:
+    id: str
+    title: str
+    type: str = "incident"
+    date: IncidentDate = field(default_factory=IncidentDate)
+    place: Place = field(default_factory=Place)
+    aliases: list[str] = field(default_factory=list)
+    summary: str | None = None
+    sources: list[str] = field(default_factory=list)
+    created: str | None = None
+    updated: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Incident:
+        return cls(
+            id=str(d["id"]), title=str(d.get("title") or d["id"]), type=d.get("type") or "incident",
+            date=IncidentDate.from_dict(d.get("date")), place=Place.from_dict(d.get("place")),
+            aliases=[str(a) for a in d.get("aliases") or []], summary=d.get("summary"),
+            sources=list(d.get("sources") or []), created=d.get("created"), updated=d.get("updated"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def names(self) -> list[str]:
+        """Every name people may use for this incident."""
+        names = [self.title, *self.aliases]
+        if self.place.name:
+            names += [self.place.name, *self.place.aliases]
+        return names
+
+
+@dataclass
+class Count:
+    """A casualty figure as reported: "38", "at least 100", "nearly 40", "several" (no number)."""
+    measure: str = "killed"
+    killed: int | None = None
+    wounded: int | None = None
+    low: int | None = None
+    high: int | None = None
+    qualifier: str = "unspecified"
+    text: str = ""
+    who: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Count:
+        return cls(d.get("measure") or "killed", d.get("killed"), d.get("wounded"), d.get("low"), d.get("high"),
+                   d.get("qualifier") or "unspecified", str(d.get("text") or ""), d.get("who"))
+
+    @property
+    def best(self) -> int | None:
+        for n in (self.killed, self.wounded, self.low, self.high):
+            if n is not None:
+                return n
+        return None
+
+
+@dataclass
+class Claim:
+    id: str
+    incident: str
+    kind: str
+    value: Any  # Count as dict for casualties, a party or statement (str) otherwise
+    claimant: str | None = None
+    via: str | None = None
+    quote: str | None = None
+    note: str | None = None
+    source: str | None = None
+    conflicts_with: list[str] = field(default_factory=list)
+    created_by: str | None = None
+    created_at: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Claim:
+        return cls(
+            id=str(d["id"]), incident=str(d["incident"]), kind=str(d["kind"]), value=d.get("value"),
+            claimant=d.get("claimant"), via=d.get("via"), quote=d.get("quote"), note=d.get("note"),
+            source=d.get("source"), conflicts_with=list(d.get("conflicts_with") or []),
+            created_by=d.get("created_by"), created_at=d.get("created_at"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def count(self) -> Count | None:
+        return Count.from_dict(self.value) if self.kind == "casualties" and isinstance(self.value, dict) else None
+
+
+def _str_or_none(v: Any) -> str | None:
+    return None if v is None else str(v)

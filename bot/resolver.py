@@ -1,0 +1,241 @@
+"""Which incident a question is about: fuzzy names, transliterations, months and years.
+
+Built for thousands of incidents: names are cut into tokens under a transliteration-tolerant key
+(`name_key`), and a question only ever scores the incidents that share a token (exact, or fuzzy through a
+character-trigram index of the key vocabulary) or its month and year. Rapidfuzz then compares just those
+few keys, so the cost follows the question, not the size of the database.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from bot.models import Incident
+from bot.text import ARTICLES, STOPWORDS, name_key, tokens
+
+# Words that name a kind of event or place rather than one incident.
+GENERIC = frozenset("""
+airstrike airstrikes strike strikes attack attacks raid raids air bombing bombings bomb shelling massacre
+incident incidents event one province town village city area region district governorate operation
+offensive capture fall battle clash clashes explosion blast killing killings
+""".split())
+MONTHS = {name: n for n, names in enumerate([
+    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+    ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"),
+    ("november", "nov"), ("december", "dec")], 1) for name in names}
+YEAR_RE = re.compile(r"^(19|20)\d\d$")
+
+ACCEPT = 0.6  # a candidate below this is not taken as the incident meant
+AMBIGUOUS_MARGIN = 0.12  # candidates this close to the best one make the question ambiguous
+FUZZY_RATIO = 75  # rapidfuzz ratio between name keys that counts as the same name
+MAX_POSTING = 2000  # a token shared by more incidents than this only scores, it does not nominate
+MAX_DATE_NOMINEES = 50
+
+
+@dataclass(frozen=True)
+class Candidate:
+    incident_id: str
+    score: float
+    tokens: frozenset[int]  # positions of the question's tokens that named it
+
+
+@dataclass
+class Resolution:
+    candidates: list[Candidate] = field(default_factory=list)  # best first, score >= ACCEPT
+    near: list[Candidate] = field(default_factory=list)  # below ACCEPT: "did you mean"
+    unknown_name: str | None = None  # a name in the question that no incident has
+    rest: str = ""  # the question without the words that named the incident, for intent matching
+    dated: bool = False  # the question named a month or year
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.candidates) > 1 and self.candidates[1].score >= self.candidates[0].score - AMBIGUOUS_MARGIN
+
+
+@dataclass
+class _Name:
+    incident_id: str
+    keys: tuple[str, ...]
+
+
+class IncidentIndex:
+    def __init__(self, incidents: Iterable[Incident]) -> None:
+        self._names: list[_Name] = []
+        self._postings: dict[str, list[int]] = defaultdict(list)  # key -> name numbers
+        self._by_month: dict[tuple[int, int], list[str]] = defaultdict(list)
+        self._by_year: dict[int, list[str]] = defaultdict(list)
+        self._dates: dict[str, tuple[int | None, int | None]] = {}
+        for incident in incidents:
+            self.add(incident)
+        self._finish()
+
+    def add(self, incident: Incident) -> None:
+        seen: set[tuple[str, ...]] = set()
+        for name in incident.names():
+            keys = name_keys(name)
+            if keys and keys not in seen:
+                seen.add(keys)
+                self._names.append(_Name(incident.id, keys))
+                for k in set(keys):
+                    self._postings[k].append(len(self._names) - 1)
+        year, month = incident.date.year, incident.date.month
+        self._dates[incident.id] = (year, month)
+        if year:
+            self._by_year[year].append(incident.id)
+            if month:
+                self._by_month[(year, month)].append(incident.id)
+
+    def _finish(self) -> None:
+        n = max(1, len(self._dates))
+        incidents_with = {k: len({self._names[i].incident_id for i in posting}) for k, posting in self._postings.items()}
+        self._idf = {k: math.log(1 + n / df) for k, df in incidents_with.items()}
+        self._trigrams: dict[str, list[str]] = defaultdict(list)
+        for k in self._postings:
+            if len(k) >= 4:
+                for g in _trigrams(k):
+                    self._trigrams[g].append(k)
+
+    # -- resolving -----------------------------------------------------------------------------------
+    def resolve(self, question: str, known_words: frozenset[str] = frozenset(),
+                only: Iterable[str] | None = None) -> Resolution:
+        """Rank incidents for `question`; `known_words` are words that are not names (the intents')."""
+        words = tokens(question)
+        month, year = _date_in(words)
+        matches = self._match_tokens(words)
+        allowed = set(only) if only is not None else None
+
+        scores: dict[str, tuple[float, frozenset[int]]] = {}
+        for name_no in {name_no for _, _, key in matches for name_no in self._nominees(key)}:
+            name = self._names[name_no]
+            if allowed is not None and name.incident_id not in allowed:
+                continue
+            score, used = self._name_score(name, matches)
+            if score > scores.get(name.incident_id, (0.0, frozenset()))[0]:
+                scores[name.incident_id] = (score, used)
+        for incident_id in self._date_nominees(year, month):
+            if allowed is None or incident_id in allowed:
+                scores.setdefault(incident_id, (0.0, frozenset()))
+        ranked = []
+        for incident_id, (score, used) in scores.items():
+            total = score + self._date_score(incident_id, year, month, named=score > 0)
+            ranked.append(Candidate(incident_id, round(min(total, 1.0), 3), used))
+        ranked.sort(key=lambda c: c.score, reverse=True)
+        accepted = [c for c in ranked if c.score >= ACCEPT]
+        used = accepted[0].tokens if accepted else frozenset()
+        return Resolution(
+            candidates=accepted[:8],
+            near=[c for c in ranked if 0.3 <= c.score < ACCEPT][:3],
+            unknown_name=None if accepted else _unknown_name(words, matches, known_words),
+            rest=" ".join(w for i, w in enumerate(words) if i not in used),
+            dated=bool(year or month),
+        )
+
+    def _match_tokens(self, words: list[str]) -> list[tuple[frozenset[int], float, str]]:
+        """(question token positions, similarity, index key) for every name key the question hits."""
+        out = []
+        spans: list[tuple[frozenset[int], str]] = []
+        for i, w in enumerate(words):
+            if _is_name_word(w):
+                spans.append((frozenset({i}), w))
+            if i + 1 < len(words) and words[i + 1] not in STOPWORDS:
+                spans.append((frozenset({i, i + 1}), w + words[i + 1]))  # "al hari" ~ "alhari"
+        for positions, text in spans:
+            key = name_key(text)
+            if key in self._postings:
+                out.append((positions, 1.0, key))
+            elif len(key) >= 4:
+                for other in self._fuzzy_keys(key):
+                    out.append((positions, fuzz.ratio(key, other) / 100, other))
+        return out
+
+    def _fuzzy_keys(self, key: str) -> list[str]:
+        counts: dict[str, int] = defaultdict(int)
+        grams = _trigrams(key)
+        for g in grams:
+            for other in self._trigrams.get(g, ()):
+                counts[other] += 1
+        need = max(1, len(grams) // 3)
+        return [o for o, c in counts.items() if c >= need and fuzz.ratio(key, o) >= FUZZY_RATIO]
+
+    def _nominees(self, key: str) -> list[int]:
+        posting = self._postings.get(key, [])
+        return posting if len(posting) <= MAX_POSTING else []
+
+    def _name_score(self, name: _Name, matches: list[tuple[frozenset[int], float, str]]) -> tuple[float, frozenset[int]]:
+        total = sum(self._idf.get(k, 1.0) for k in name.keys)
+        got = 0.0
+        used: set[int] = set()
+        for k in set(name.keys):
+            best = max(((sim, pos) for pos, sim, key in matches if key == k), default=None, key=lambda t: t[0])
+            if best:
+                got += best[0] * self._idf.get(k, 1.0) * name.keys.count(k)
+                used |= best[1]
+        return (got / total if total else 0.0), frozenset(used)
+
+    def _date_nominees(self, year: int | None, month: int | None) -> list[str]:
+        if year and month:
+            ids = self._by_month.get((year, month), [])
+        elif year:
+            ids = self._by_year.get(year, [])
+        else:
+            return []
+        return ids if len(ids) <= MAX_DATE_NOMINEES else []
+
+    def _date_score(self, incident_id: str, year: int | None, month: int | None, named: bool) -> float:
+        if not (year or month):
+            return 0.0
+        iy, im = self._dates.get(incident_id, (None, None))
+        if (year and iy and year != iy) or (month and im and month != im):
+            return -0.3  # the question names another time than this incident's
+        hit = (0.4 if year and iy == year else 0.0) + (0.3 if month and im == month else 0.0)
+        # A date alone can name an incident ("the May 2018 strike") but counts less beside a name.
+        return hit if not named else hit / 2
+
+
+def name_keys(name: str) -> tuple[str, ...]:
+    words = tokens(name)
+    return tuple(name_key(w) for i, w in enumerate(words)
+                 if _is_name_word(w) and not (w in ARTICLES and i + 1 < len(words)))
+
+
+def _is_name_word(w: str) -> bool:
+    return (w not in STOPWORDS and w not in GENERIC and w not in MONTHS and not YEAR_RE.match(w)
+            and w not in ARTICLES and not w.isdigit() and len(w) > 1)
+
+
+def _date_in(words: list[str]) -> tuple[int | None, int | None]:
+    month = next((MONTHS[w] for w in words if w in MONTHS and (w != "may" or _may_is_month(words))), None)
+    year = next((int(w) for w in words if YEAR_RE.match(w)), None)
+    return month, year
+
+
+def _may_is_month(words: list[str]) -> bool:
+    # "may" is also a verb ("may I ask"); take it as the month only beside a year, "in", or "strike".
+    i = words.index("may")
+    nxt = words[i + 1] if i + 1 < len(words) else ""
+    prev = words[i - 1] if i else ""
+    return bool(YEAR_RE.match(nxt)) or prev in {"in", "the", "of", "last", "since"} or nxt in GENERIC
+
+
+def _unknown_name(words: list[str], matches: list[tuple[frozenset[int], float, str]],
+                  known_words: frozenset[str]) -> str | None:
+    """Name-like words no incident has: "srebrenica massacre" in "how many died in the srebrenica massacre"."""
+    matched = {p for positions, sim, _ in matches if sim >= 0.85 for p in positions}
+    unknown = [i for i, w in enumerate(words)
+               if i not in matched and _is_name_word(w) and w not in known_words and not w.isdigit()]
+    if not unknown:
+        return None
+    first, last = unknown[0], unknown[-1]
+    if last + 1 < len(words) and words[last + 1] in GENERIC:
+        last += 1
+    return " ".join(words[first:last + 1])
+
+
+def _trigrams(key: str) -> set[str]:
+    padded = f" {key} "
+    return {padded[i:i + 3] for i in range(len(padded) - 2)}

@@ -1,0 +1,356 @@
+"""The fact store: the only module that opens the TinyDB file.
+
+Reads are served from in-memory maps built once at open, so a question never scans the file. Every change
+is one atomic write of the whole database (temporary file, fsync, rename) that carries the change and its
+audit entry together: a crash leaves either the old file or the new one, never half of each. A lock file
+(flock, so the OS releases it when a process dies) keeps a second writer out.
+"""
+from __future__ import annotations
+
+import copy
+import fcntl
+import json
+import os
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+from bot.dataset import Dataset, DatasetError, load_dataset
+from bot.models import Claim, Incident, Source
+
+TABLES = ("sources", "incidents", "claims", "audit")  # plus "meta": id counters
+Raw = dict[str, dict[str, dict[str, Any]]]  # TinyDB's file layout: table -> doc id -> document
+
+
+class StoreError(Exception):
+    """A database problem worth one clear line to the user (never a traceback)."""
+
+
+class StoreLocked(StoreError):
+    pass
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage that keeps the data in memory and replaces the file atomically on every write."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self._data: Raw | None = None
+
+    def read(self) -> Raw | None:
+        if self._data is None:
+            self._data = _read_file(self.path)
+        return self._data
+
+    def write(self, data: Raw) -> None:
+        _atomic_write(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        self._data = data
+
+    def close(self) -> None:
+        pass
+
+
+class Store:
+    def __init__(self, path: str | Path, seed: str | Path | None = None) -> None:
+        self.path = Path(path)
+        self._mutex = threading.RLock()
+        self._lock_fd: int | None = None
+        self.version = 0  # bumped on every change so derived indexes know to refresh
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            self._create(seed)
+        self._storage: AtomicJSONStorage | None = None
+        self._db = TinyDB(str(self.path), storage=self._make_storage)
+        self._load()
+
+    # -- opening -------------------------------------------------------------------------------------
+    def _make_storage(self, path: str) -> AtomicJSONStorage:
+        self._storage = AtomicJSONStorage(path)
+        return self._storage
+
+    def _create(self, seed: str | Path | None) -> None:
+        try:
+            data = load_dataset(seed) if seed else Dataset()
+        except DatasetError as e:
+            raise StoreError(f"cannot seed {self.path}: {e}") from None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"cannot create {self.path.parent}: {e.strerror}") from None
+        self.acquire_write_lock()
+        _atomic_write(self.path, json.dumps(_raw_from_dataset(data, _now(), "seed"), ensure_ascii=False).encode())
+
+    def _load(self) -> None:
+        raw = self._raw()
+        self._sources = {d["id"]: Source.from_dict(d) for d in raw["sources"].values()}
+        self._incidents = {d["id"]: Incident.from_dict(d) for d in raw["incidents"].values()}
+        self._incident_docs = {d["id"]: k for k, d in raw["incidents"].items()}
+        self._claims: dict[str, Claim] = {}
+        self._claims_by_incident: dict[str, list[Claim]] = {i: [] for i in self._incidents}
+        for key, d in raw["claims"].items():
+            claim = Claim.from_dict({**d, "id": key})
+            self._claims[key] = claim
+            self._claims_by_incident.setdefault(claim.incident, []).append(claim)
+        self.version += 1
+
+    def _raw(self) -> Raw:
+        raw = self._db.storage.read() or {}
+        if not isinstance(raw, dict) or not all(isinstance(raw.get(t, {}), dict) for t in TABLES):
+            raise StoreError(f"{self.path} is not an incident-bot database (unexpected layout); it was left untouched")
+        for t in TABLES:
+            raw.setdefault(t, {})
+        return raw
+
+    def acquire_write_lock(self) -> None:
+        """Become the one writer of this database, or raise StoreLocked naming the holder."""
+        if self._lock_fd is not None:
+            return
+        lock_path = f"{self.path}.lock"
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise StoreLocked(f"{self.path} is in use by another process (pid {holder}); "
+                              "stop it before changing this database") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing releases the flock; the file itself is harmless to leave
+            self._lock_fd = None
+
+    # -- reading -------------------------------------------------------------------------------------
+    def incidents(self) -> list[Incident]:
+        return list(self._incidents.values())
+
+    def incident(self, incident_id: str) -> Incident | None:
+        return self._incidents.get(incident_id)
+
+    def claims(self, incident_id: str) -> list[Claim]:
+        return list(self._claims_by_incident.get(incident_id, ()))
+
+    def claim(self, claim_id: str) -> Claim | None:
+        return self._claims.get(claim_id)
+
+    def source(self, source_id: str | None) -> Source | None:
+        return self._sources.get(source_id) if source_id else None
+
+    def sources(self) -> list[Source]:
+        return list(self._sources.values())
+
+    def dataset(self) -> Dataset:
+        claims = [c for i in self._incidents for c in self._claims_by_incident.get(i, ())]
+        return Dataset(self.sources(), self.incidents(), claims)
+
+    def audit(self, actor: str | None = None) -> list[dict[str, Any]]:
+        entries = [{**d, "id": k} for k, d in self._raw()["audit"].items()]
+        return [e for e in entries if actor is None or e["actor"] == actor]
+
+    # -- writing -------------------------------------------------------------------------------------
+    def add_incident(self, incident: Incident, actor: str) -> Incident:
+        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
+            if incident.id in self._incidents:
+                raise StoreError(f"an incident with id {incident.id!r} already exists")
+            incident.created = incident.updated = now
+            key = _next_key(raw, "incidents")
+            raw["incidents"][key] = incident.to_dict()
+            return [_entry(actor, now, "add_incident", "incidents", key, None, incident.to_dict())]
+        self._commit(change)
+        return self._incidents[incident.id]
+
+    def update_incident(self, incident_id: str, changes: Callable[[Incident], None], actor: str) -> Incident:
+        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
+            key = self._incident_key(incident_id)
+            before = raw["incidents"][key]
+            updated = Incident.from_dict(copy.deepcopy(before))
+            changes(updated)
+            updated.updated = now
+            raw["incidents"][key] = updated.to_dict()
+            return [_entry(actor, now, "set_incident", "incidents", key, before, updated.to_dict())]
+        self._commit(change)
+        return self._incidents[incident_id]
+
+    def add_claim(self, claim: Claim, actor: str) -> Claim:
+        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
+            self._incident_key(claim.incident)
+            key = _next_key(raw, "claims")
+            claim.id, claim.created_by, claim.created_at = key, actor, now
+            doc = claim.to_dict()
+            raw["claims"][key] = doc
+            return [_entry(actor, now, "add_claim", "claims", key, None, doc)]
+        self._commit(change)
+        return self._claims[claim.id]
+
+    def delete_claim(self, claim_id: str, actor: str) -> Claim:
+        gone = self._claims.get(claim_id)
+        if gone is None:
+            raise StoreError(f"no fact with id {claim_id!r}")
+
+        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
+            before = raw["claims"].pop(claim_id)
+            return [_entry(actor, now, "delete_claim", "claims", claim_id, before, None)]
+        self._commit(change)
+        return gone
+
+    def undo(self, actor: str) -> dict[str, Any] | None:
+        """Revert this actor's last change that is not undone yet; returns its audit entry, or None."""
+        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
+            mine = [(int(k), k, e) for k, e in raw["audit"].items()
+                    if e["actor"] == actor and not e.get("undone") and e["action"] != "undo"]
+            if not mine:
+                return []
+            n, key, last = max(mine)
+            if last["action"] == "import" or any(int(k) > n and e["action"] == "import"
+                                                 for k, e in raw["audit"].items()):
+                raise StoreError("a bulk import came after your last change, and /undo cannot reach past it; "
+                                 "re-import an export taken before it with --replace")
+            table = raw[last["table"]]
+            if last["action"] == "add_incident" and any(c["incident"] == last["after"]["id"]
+                                                        for c in raw["claims"].values()):
+                raise StoreError(f"incident {last['after']['id']!r} has facts now; delete them before undoing")
+            if last["before"] is None:
+                table.pop(last["key"], None)
+            else:
+                table[last["key"]] = last["before"]
+            raw["audit"][key] = {**last, "undone": True}
+            return [_entry(actor, now, "undo", last["table"], last["key"], last["after"], last["before"],
+                           undoes=key)]
+        entries = self._commit(change)
+        return entries[0] if entries else None
+
+    def import_dataset(self, data: Dataset, actor: str, replace: bool = False) -> tuple[int, int]:
+        """Add (or with replace, swap in) a whole dataset in one write. Returns (incidents, claims)."""
+        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
+            if not replace:
+                clash = sorted({i.id for i in data.incidents} & set(self._incidents))
+                if clash:
+                    raise StoreError(f"{len(clash)} incident id(s) already exist ({', '.join(clash[:3])}); "
+                                     "use --replace to swap the whole database")
+            fresh = _raw_from_dataset(data, now, actor)
+            if replace:
+                audit = raw["audit"]
+                raw.clear()
+                raw.update(fresh, audit=audit)  # ids restart; /undo will not reach back past an import
+            else:
+                _merge(raw, fresh)
+            return [_entry(actor, now, "import", "incidents", "*", None,
+                           {"incidents": len(data.incidents), "claims": len(data.claims), "replace": replace})]
+        self._commit(change)
+        return len(data.incidents), len(data.claims)
+
+    def _incident_key(self, incident_id: str) -> str:
+        key = self._incident_docs.get(incident_id)
+        if key is None:
+            raise StoreError(f"no incident with id {incident_id!r}")
+        return key
+
+    def _commit(self, change: Callable[[Raw, str], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        """Apply `change` to a copy of the data, write it atomically with its audit entries, then reload."""
+        with self._mutex:
+            self.acquire_write_lock()
+            # Changes replace documents instead of editing them, so copying the tables is enough to keep
+            # the live data intact when a change raises half-way.
+            raw = {table: dict(docs) for table, docs in self._raw().items()}
+            entries = change(raw, _now())
+            if not entries:
+                return []
+            for entry in entries:
+                raw["audit"][_next_key(raw, "audit")] = entry
+            self._db.storage.write(raw)
+            self._db.clear_cache()
+            self._load()
+            return entries
+
+
+def open_store(path: str | Path, seed: str | Path | None) -> Store:
+    """Open (creating and seeding if missing) the database, turning OS errors into StoreError."""
+    try:
+        return Store(path, seed)
+    except PermissionError:
+        raise StoreError(f"cannot open {path}: permission denied") from None
+    except IsADirectoryError:
+        raise StoreError(f"cannot open {path}: it is a directory") from None
+
+
+def _read_file(path: Path) -> Raw | None:
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise StoreError(f"cannot read {path}: {e.strerror}") from None
+    if not text.strip():
+        return None
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as e:
+        where = f" (line {e.lineno}, column {e.colno})" if isinstance(e, json.JSONDecodeError) else ""
+        raise StoreError(f"{path} is not a valid database file{where}; it was left untouched. "
+                         "Restore it from a backup or use --db to point elsewhere") from None
+    return data
+
+
+def _atomic_write(path: Path, payload: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(payload)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # make the rename itself durable
+    finally:
+        os.close(dir_fd)
+
+
+def _raw_from_dataset(data: Dataset, now: str, actor: str) -> Raw:
+    raw: Raw = {t: {} for t in TABLES}
+    for n, s in enumerate(data.sources, 1):
+        raw["sources"][str(n)] = s.to_dict()
+    for n, i in enumerate(data.incidents, 1):
+        raw["incidents"][str(n)] = {**i.to_dict(), "created": i.created or now, "updated": i.updated or now}
+    for n, c in enumerate(data.claims, 1):
+        raw["claims"][str(n)] = {**c.to_dict(), "id": str(n), "created_by": c.created_by or actor,
+                                 "created_at": c.created_at or now}
+    return raw
+
+
+def _merge(raw: Raw, fresh: Raw) -> None:
+    known_sources = {d["id"] for d in raw["sources"].values()}
+    for s in fresh["sources"].values():
+        if s["id"] not in known_sources:
+            raw["sources"][_next_key(raw, "sources")] = s
+    for i in fresh["incidents"].values():
+        raw["incidents"][_next_key(raw, "incidents")] = i
+    for c in fresh["claims"].values():
+        key = _next_key(raw, "claims")
+        raw["claims"][key] = {**c, "id": key}
+
+
+def _next_key(raw: Raw, table: str) -> str:
+    # A counter kept in the file, so a deleted fact's id never comes back as a different fact.
+    counters = raw.setdefault("meta", {}).get("counters") or {}
+    last = counters.get(table)
+    if last is None:
+        last = max((int(k) for k in raw[table]), default=0)
+    raw["meta"] = {"counters": {**counters, table: last + 1}}
+    return str(last + 1)
+
+
+def _entry(actor: str, now: str, action: str, table: str, key: str, before: Any, after: Any,
+           **extra: Any) -> dict[str, Any]:
+    return {"actor": actor, "at": now, "action": action, "table": table, "key": key,
+            "before": before, "after": after, **extra}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,63 @@
+"""Text clean-up shared by the intent matcher, the incident resolver and the admin parser."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_QUESTION_CHARS = 500  # a question longer than this is cut; no real question is, and matching cost stays flat
+
+STOPWORDS = frozenset("""
+a an the of in on at to for from by with about into over and or but is are was were be been being it its
+this that these those there their they them he she his her him we you your i me my our do does did done
+has have had what which who whom whose when where why how any anybody anyone some someone tell me please
+can could would should will shall may might must just also so as than then if not no yes all both each
+s t re ve ll d m up out off only very more most other such own same too
+""".split())
+
+# Arabic article prefixes in transliterated names: "al-Hari", "el hari", "ez-Zor", "ad-Dashisha".
+ARTICLES = frozenset({"al", "el", "ez", "az", "ad", "ed", "as", "es", "ar", "er", "an", "en", "ash", "at"})
+
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+_SPACE = re.compile(r"\s+")
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'})
+
+
+def clean_input(raw: str) -> str:
+    """User text as the engine sees it: printable, one line, NFKC, bounded length."""
+    text = unicodedata.normalize("NFKC", raw).translate(_QUOTES)
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    return _SPACE.sub(" ", text).strip()[:MAX_QUESTION_CHARS]
+
+
+def fold(text: str) -> str:
+    """Lower-case, accents removed, punctuation to spaces: "Deir ez-Zôr?" -> "deir ez zor"."""
+    text = unicodedata.normalize("NFKD", text.lower().translate(_QUOTES))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.replace("'", "")  # "wasn't" -> "wasnt", "Syria's" -> "syrias" as people type them
+    return _SPACE.sub(" ", _PUNCT.sub(" ", text).replace("_", " ")).strip()
+
+
+def tokens(text: str) -> list[str]:
+    return fold(text).split()
+
+
+def content_tokens(text: str) -> list[str]:
+    return [t for t in tokens(text) if t not in STOPWORDS]
+
+
+_TRANSLIT = [("ou", "u"), ("ee", "i"), ("oo", "u"), ("ph", "f"), ("kh", "k"), ("dh", "d"), ("q", "k"),
+             ("ei", "e"), ("ay", "e"), ("ai", "e")]
+
+
+def name_key(token: str) -> str:
+    """A transliteration-tolerant key for one name token: "zour"/"zor", "hary"/"hari", "deir"/"dayr"."""
+    for a, b in _TRANSLIT:
+        token = token.replace(a, b)
+    token = token.replace("e", "i").replace("u", "o")  # vowels are the least stable part of a transliteration
+    token = re.sub(r"(.)\1+", r"\1", token)
+    if len(token) > 3 and token.endswith("y"):
+        token = token[:-1] + "i"
+    if len(token) > 3 and token.endswith("h"):  # Dashishah / Dashisha
+        token = token[:-1]
+    return token

@@ -1,0 +1,97 @@
+"""Fuzzy intent matching over the YAML intent files in this folder.
+
+Each intent file holds example questions and key words. A question scores against an intent by how
+well it matches the closest example (rapidfuzz, on folded text) blended with how many of the intent's
+key words it contains (each word compared with a typo-tolerant ratio). The blend and the threshold were
+chosen on the held-out questions in tests/questions.yaml with `python main.py eval`, see the README.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from bot.text import STOPWORDS, fold
+
+INTENT_DIR = Path(__file__).resolve().parent
+CONFIDENCE_THRESHOLD = 0.55  # below this the bot says it is unsure rather than guessing
+EXAMPLE_WEIGHT = 0.6  # the rest comes from key words
+TYPO_RATIO = 84  # a word within this rapidfuzz ratio of a key word counts as that key word
+
+
+@dataclass(frozen=True)
+class IntentSpec:
+    name: str
+    about_incident: bool
+    examples: tuple[str, ...]
+    keywords: tuple[str, ...]
+    button: str | None = None
+    follow_up: str | None = None
+
+
+@dataclass(frozen=True)
+class IntentMatch:
+    intent: str | None  # None when below the threshold
+    confidence: float
+    best: str  # the best-scoring intent even when below the threshold
+    scores: dict[str, float] = field(default_factory=dict, compare=False)
+
+
+class IntentMatcher:
+    def __init__(self, specs: list[IntentSpec], threshold: float = CONFIDENCE_THRESHOLD) -> None:
+        if not specs:
+            raise ValueError("no intents to match")
+        self.specs = {s.name: s for s in specs}
+        self.threshold = threshold
+        self._examples = [fold(e) for s in specs for e in s.examples]
+        self._example_intent = [s.name for s in specs for _ in s.examples]
+        self._keywords = {s.name: [fold(k) for k in s.keywords] for s in specs}
+        # Words any intent cares about: the resolver must not mistake them for an unknown incident name.
+        self.vocabulary = frozenset(w for text in self._examples + [k for ks in self._keywords.values() for k in ks]
+                                    for w in text.split())
+
+    @classmethod
+    def from_dir(cls, path: str | Path = INTENT_DIR, threshold: float = CONFIDENCE_THRESHOLD) -> IntentMatcher:
+        specs = []
+        for f in sorted(Path(path).glob("*.yaml")):
+            d = yaml.safe_load(f.read_text(encoding="utf-8"))
+            specs.append(IntentSpec(d["intent"], bool(d.get("about_incident")), tuple(d.get("examples") or ()),
+                                    tuple(d.get("keywords") or ()), d.get("button"), d.get("follow_up")))
+        return cls(specs, threshold)
+
+    def match(self, text: str) -> IntentMatch:
+        query = fold(text)
+        if not query:
+            return IntentMatch(None, 0.0, "out_of_scope")
+        scores = {name: EXAMPLE_WEIGHT * ex + (1 - EXAMPLE_WEIGHT) * self._keyword_score(query, name)
+                  for name, ex in self._example_scores(query).items()}
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+        best, top = ranked[0]
+        confidence = round(top / 100, 3)
+        return IntentMatch(best if confidence >= self.threshold else None, confidence, best, scores)
+
+    def _example_scores(self, query: str) -> dict[str, float]:
+        best = dict.fromkeys(self.specs, 0.0)
+        # token_sort_ratio rewards same words in any order without letting a one-word example ("hi")
+        # score 100 against any question that contains it, which token_set_ratio and WRatio do.
+        for _, score, i in process.extract(query, self._examples, scorer=fuzz.token_sort_ratio, limit=None):
+            name = self._example_intent[i]
+            best[name] = max(best[name], score)
+        return best
+
+    def _keyword_score(self, query: str, name: str) -> float:
+        words = query.split()
+        content = [w for w in words if w not in STOPWORDS] or words
+        padded = f" {query} "
+        hits = 0.0
+        for kw in self._keywords[name]:
+            if " " in kw:
+                hit = f" {kw} " in padded
+            else:
+                hit = any(w == kw or (len(kw) >= 5 and len(w) >= 4 and fuzz.ratio(w, kw) >= TYPO_RATIO)
+                          for w in words)
+            hits += hit
+        # One key word is strong evidence in a short question and weaker in a long one.
+        return min(100.0, 100.0 * hits / max(1.0, len(content) / 2))
