@@ -103,6 +103,7 @@ def casualties(facts: Facts) -> Rich:
         c = claim.count
         verb = VERBS.get(c.measure, "killed")
         who = c.who or "people"
+        who = f"{who}," if "," in who else who  # "fighters, including Russians, were killed"
         if c.qualifier == "unspecified" or c.best is None:
             out.para(f"{cap(attribution(facts, claim))} said {figure(c)} {who} were {verb} but gave no number.")
         elif n == 0:
@@ -219,6 +220,9 @@ def summary(facts: Facts) -> Rich:
         out.para(i.summary.strip())
     else:
         out.extend(casualties(facts)).extend(perpetrator(facts))
+    for c in facts.of("note"):
+        if c.quote:
+            out.para(f"{cap(c.claimant or 'A source')} said: “{c.quote.strip()}”")
     return out.para(sources_line(facts))
 
 

@@ -66,7 +66,9 @@ class Engine:
     def index(self) -> IncidentIndex:
         # Rebuilt only after a change, so an admin's edit is answerable as soon as the command returns.
         if self._index is None or self._index_version != self.store.version:
-            self._index = IncidentIndex(self.store.incidents())
+            figures = {i.id: {c.count.best for c in self.store.claims(i.id) if c.count and c.count.best}
+                       for i in self.store.incidents()}
+            self._index = IncidentIndex(self.store.incidents(), figures)
             self._index_version = self.store.version
         return self._index
 
@@ -86,12 +88,22 @@ class Engine:
         intent, confidence = match.intent, match.confidence
         spec = self.matcher.specs.get(intent) if intent else None
 
+        named = any(c.tokens for c in res.candidates)  # not just a year that happens to fit
+        if intent == "out_of_scope" and not named:
+            return self._small_talk(intent, confidence)
         if res.candidates and (spec is None or not spec.about_incident) and intent not in ("help", "thanks", "greeting"):
-            # A bare name ("Al-Hari", "and in Deir Ezzor?") keeps the last question and switches incident.
-            intent = ctx.intent if ctx.intent else "summary"
+            # A named incident makes a weak incident intent likely right; a bare name ("Al-Hari", "and in Deir
+            # Ezzor?") keeps the last question and switches incident.
+            best = self.matcher.specs[match.best]
+            if best.about_incident and match.confidence >= self.matcher.threshold * 0.7 and self.matcher.knows(res.rest):
+                intent = best.name
+            else:
+                intent = ctx.intent or "summary"
             confidence = max(confidence, res.candidates[0].score * 0.8)
             spec = self.matcher.specs[intent]
         if spec is None:
+            if not res.candidates and not self.matcher.knows(question):
+                return self._small_talk("out_of_scope", confidence)
             return Reply(answers.unsure(answers.EXAMPLE_QUESTIONS[:3]), None, None, confidence)
         if not spec.about_incident:
             return self._small_talk(spec.name, confidence)

@@ -35,6 +35,8 @@ AMBIGUOUS_MARGIN = 0.12  # candidates this close to the best one make the questi
 FUZZY_RATIO = 75  # rapidfuzz ratio between name keys that counts as the same name
 MAX_POSTING = 2000  # a token shared by more incidents than this only scores, it does not nominate
 MAX_DATE_NOMINEES = 50
+FIGURE_SCORE = 0.7  # "the 38 figure": a reported number names its incident, if few incidents share it
+COUNTRY_WEIGHT = 0.7  # a bare country name ("Syria") names a war toll only when nothing more specific fits
 
 
 @dataclass(frozen=True)
@@ -64,14 +66,21 @@ class _Name:
 
 
 class IncidentIndex:
-    def __init__(self, incidents: Iterable[Incident]) -> None:
+    def __init__(self, incidents: Iterable[Incident], figures: dict[str, set[int]] | None = None) -> None:
+        """`figures`: the casualty numbers reported for each incident, so "where does the 38 come from" works."""
         self._names: list[_Name] = []
         self._postings: dict[str, list[int]] = defaultdict(list)  # key -> name numbers
         self._by_month: dict[tuple[int, int], list[str]] = defaultdict(list)
         self._by_year: dict[int, list[str]] = defaultdict(list)
+        self._by_month_any_year: dict[int, list[str]] = defaultdict(list)
+        self._by_figure: dict[int, list[str]] = defaultdict(list)
         self._dates: dict[str, tuple[int | None, int | None]] = {}
+        self._countries: set[tuple[str, ...]] = set()
         for incident in incidents:
             self.add(incident)
+        for incident_id, numbers in (figures or {}).items():
+            for number in numbers:
+                self._by_figure[number].append(incident_id)
         self._finish()
 
     def add(self, incident: Incident) -> None:
@@ -83,12 +92,15 @@ class IncidentIndex:
                 self._names.append(_Name(incident.id, keys))
                 for k in set(keys):
                     self._postings[k].append(len(self._names) - 1)
+        if incident.place.country:
+            self._countries.add(name_keys(incident.place.country))
         year, month = incident.date.year, incident.date.month
         self._dates[incident.id] = (year, month)
         if year:
             self._by_year[year].append(incident.id)
             if month:
                 self._by_month[(year, month)].append(incident.id)
+                self._by_month_any_year[month].append(incident.id)
 
     def _finish(self) -> None:
         n = max(1, len(self._dates))
@@ -120,6 +132,9 @@ class IncidentIndex:
         for incident_id in self._date_nominees(year, month):
             if allowed is None or incident_id in allowed:
                 scores.setdefault(incident_id, (0.0, frozenset()))
+        for position, incident_id in self._figure_nominees(words):
+            if (allowed is None or incident_id in allowed) and scores.get(incident_id, (0.0,))[0] < FIGURE_SCORE:
+                scores[incident_id] = (FIGURE_SCORE, frozenset({position}))
         ranked = []
         for incident_id, (score, used) in scores.items():
             total = score + self._date_score(incident_id, year, month, named=score > 0)
@@ -130,7 +145,7 @@ class IncidentIndex:
         return Resolution(
             candidates=accepted[:8],
             near=[c for c in ranked if 0.3 <= c.score < ACCEPT][:3],
-            unknown_name=None if accepted else _unknown_name(words, matches, known_words),
+            unknown_name=None if accepted else _unknown_name(words, matches, known_words, _capitalised(question)),
             rest=" ".join(w for i, w in enumerate(words) if i not in used),
             dated=bool(year or month),
         )
@@ -175,13 +190,25 @@ class IncidentIndex:
             if best:
                 got += best[0] * self._idf.get(k, 1.0) * name.keys.count(k)
                 used |= best[1]
-        return (got / total if total else 0.0), frozenset(used)
+        weight = COUNTRY_WEIGHT if name.keys in self._countries else 1.0
+        return (weight * got / total if total else 0.0), frozenset(used)
+
+    def _figure_nominees(self, words: list[str]) -> list[tuple[int, str]]:
+        out = []
+        for i, w in enumerate(words):
+            if w.isdigit() and not YEAR_RE.match(w):
+                ids = self._by_figure.get(int(w), [])
+                if len(ids) <= MAX_DATE_NOMINEES:
+                    out += [(i, incident_id) for incident_id in ids]
+        return out
 
     def _date_nominees(self, year: int | None, month: int | None) -> list[str]:
         if year and month:
             ids = self._by_month.get((year, month), [])
         elif year:
             ids = self._by_year.get(year, [])
+        elif month:
+            ids = self._by_month_any_year.get(month, [])
         else:
             return []
         return ids if len(ids) <= MAX_DATE_NOMINEES else []
@@ -192,8 +219,9 @@ class IncidentIndex:
         iy, im = self._dates.get(incident_id, (None, None))
         if (year and iy and year != iy) or (month and im and month != im):
             return -0.3  # the question names another time than this incident's
-        hit = (0.4 if year and iy == year else 0.0) + (0.3 if month and im == month else 0.0)
-        # A date alone can name an incident ("the May 2018 strike") but counts less beside a name.
+        # A date alone can name an incident ("the May 2018 strike", "the may one"); beside a name it only helps.
+        hit = {(True, True): 0.9, (True, False): 0.6, (False, True): 0.6}.get(
+            (bool(year and iy == year), bool(month and im == month)), 0.0)
         return hit if not named else hit / 2
 
 
@@ -222,12 +250,29 @@ def _may_is_month(words: list[str]) -> bool:
     return bool(YEAR_RE.match(nxt)) or prev in {"in", "the", "of", "last", "since"} or nxt in GENERIC
 
 
+NAME_LEAD = frozenset({"in", "at", "of", "near", "the", "about", "on", "around", "from"})
+
+
+def _capitalised(question: str) -> set[str]:
+    """Words written with a capital that does not just start the question."""
+    words = re.findall(r"[^\W\d_]+", question)
+    return {w.lower() for w in words[1:] if w[0].isupper()}
+
+
 def _unknown_name(words: list[str], matches: list[tuple[frozenset[int], float, str]],
-                  known_words: frozenset[str]) -> str | None:
-    """Name-like words no incident has: "srebrenica massacre" in "how many died in the srebrenica massacre"."""
+                  known_words: frozenset[str], capitalised: set[str]) -> str | None:
+    """Name-like words no incident has: "srebrenica massacre" in "how many died in the srebrenica massacre".
+
+    A word counts as a name when it is capitalised, follows "in/at/the/...", or precedes "strike/attack/...";
+    other unknown words are more likely chat than names, and get "which incident?" instead."""
     matched = {p for positions, sim, _ in matches if sim >= 0.85 for p in positions}
+
+    def name_like(i: int) -> bool:
+        return (words[i] in capitalised or (i > 0 and words[i - 1] in NAME_LEAD)
+                or (i + 1 < len(words) and words[i + 1] in GENERIC))
+
     unknown = [i for i, w in enumerate(words)
-               if i not in matched and _is_name_word(w) and w not in known_words and not w.isdigit()]
+               if i not in matched and _is_name_word(w) and w not in known_words and name_like(i)]
     if not unknown:
         return None
     first, last = unknown[0], unknown[-1]

@@ -30,12 +30,22 @@ def clean_input(raw: str) -> str:
     return _SPACE.sub(" ", text).strip()[:MAX_QUESTION_CHARS]
 
 
+# Chat spellings, written out so "who's behind it" matches "who is behind it".
+_EXPAND = {"whos": "who is", "whats": "what is", "wheres": "where is", "hows": "how is", "whens": "when is",
+           "wasnt": "was not", "werent": "were not", "isnt": "is not", "arent": "are not", "didnt": "did not",
+           "dont": "do not", "doesnt": "does not", "hasnt": "has not", "havent": "have not", "wont": "will not",
+           "cant": "can not", "cannot": "can not", "thats": "that is", "theres": "there is", "its": "it is",
+           "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "abt": "about", "ppl": "people"}
+
+
 def fold(text: str) -> str:
     """Lower-case, accents removed, punctuation to spaces: "Deir ez-Zôr?" -> "deir ez zor"."""
     text = unicodedata.normalize("NFKD", text.lower().translate(_QUOTES))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # "350,000" -> "350000"
     text = text.replace("'", "")  # "wasn't" -> "wasnt", "Syria's" -> "syrias" as people type them
-    return _SPACE.sub(" ", _PUNCT.sub(" ", text).replace("_", " ")).strip()
+    words = _PUNCT.sub(" ", text).replace("_", " ").split()
+    return " ".join(_EXPAND.get(w, w) for w in words)
 
 
 def tokens(text: str) -> list[str]:

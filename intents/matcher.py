@@ -13,12 +13,15 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
+from bot.resolver import MONTHS
 from bot.text import STOPWORDS, fold
 
 INTENT_DIR = Path(__file__).resolve().parent
 CONFIDENCE_THRESHOLD = 0.55  # below this the bot says it is unsure rather than guessing
 EXAMPLE_WEIGHT = 0.6  # the rest comes from key words
 TYPO_RATIO = 84  # a word within this rapidfuzz ratio of a key word counts as that key word
+# Words that date the incident rather than shape the question ("the May 2018 airstrike").
+NOISE = frozenset(MONTHS) | frozenset(str(y) for y in range(1900, 2100))
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,10 @@ class IntentMatcher:
         # Words any intent cares about: the resolver must not mistake them for an unknown incident name.
         self.vocabulary = frozenset(w for text in self._examples + [k for ks in self._keywords.values() for k in ks]
                                     for w in text.split())
+        in_scope = [s.name for s in specs if s.name != "out_of_scope"]
+        self._in_scope_words = frozenset(
+            w for name in in_scope for text in [*self._keywords[name], *(fold(e) for e in self.specs[name].examples)]
+            for w in text.split() if w not in STOPWORDS)
 
     @classmethod
     def from_dir(cls, path: str | Path = INTENT_DIR, threshold: float = CONFIDENCE_THRESHOLD) -> IntentMatcher:
@@ -61,8 +68,12 @@ class IntentMatcher:
                                     tuple(d.get("keywords") or ()), d.get("button"), d.get("follow_up")))
         return cls(specs, threshold)
 
+    def knows(self, text: str) -> bool:
+        """Whether the text has any word an in-scope intent uses (else it is chat about something else)."""
+        return any(w in self._in_scope_words for w in fold(text).split())
+
     def match(self, text: str) -> IntentMatch:
-        query = fold(text)
+        query = " ".join(w for w in fold(text).split() if w not in NOISE)
         if not query:
             return IntentMatch(None, 0.0, "out_of_scope")
         scores = {name: EXAMPLE_WEIGHT * ex + (1 - EXAMPLE_WEIGHT) * self._keyword_score(query, name)
@@ -88,10 +99,9 @@ class IntentMatcher:
         hits = 0.0
         for kw in self._keywords[name]:
             if " " in kw:
-                hit = f" {kw} " in padded
+                hits += len(kw.split()) if f" {kw} " in padded else 0  # a phrase is stronger evidence than a word
             else:
-                hit = any(w == kw or (len(kw) >= 5 and len(w) >= 4 and fuzz.ratio(w, kw) >= TYPO_RATIO)
-                          for w in words)
-            hits += hit
+                hits += any(w == kw or (len(kw) >= 5 and len(w) >= 4 and fuzz.ratio(w, kw) >= TYPO_RATIO)
+                            for w in words)
         # One key word is strong evidence in a short question and weaker in a long one.
         return min(100.0, 100.0 * hits / max(1.0, len(content) / 2))
