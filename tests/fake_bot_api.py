@@ -93,6 +93,21 @@ def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def _user(user_id: int, username: str | None = None) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "is_bot": False,
+        "first_name": f"User {user_id}",
+        "username": username or f"user{user_id}",
+    }
+
+
+def _guess_chat_type(chat_id: int | str) -> str:
+    if isinstance(chat_id, str):  # "@channelusername"
+        return "channel"
+    return "private" if chat_id > 0 else "supergroup"
+
+
 def _decode_field(name: str, value: str) -> Any:
     if name in _STRING_FIELDS:
         return value
@@ -222,12 +237,7 @@ class FakeBotApi:
         ``bot_command`` entity and ``@username`` mentions get ``mention`` entities.
         ``reply_to_bot`` replies to the bot's latest message in that chat.
         """
-        user = {
-            "id": user_id,
-            "is_bot": False,
-            "first_name": f"User {user_id}",
-            "username": username or f"user{user_id}",
-        }
+        user = _user(user_id, username)
         if chat_id is None:
             chat_id = user_id if chat_type == "private" else DEFAULT_GROUP_CHAT_ID
         if chat_type == "private":
@@ -267,8 +277,7 @@ class FakeBotApi:
                 raise ValueError(f"bot never sent message {message['message_id']} to {chat_id}")
             callback = {
                 "id": str(next(self._callback_ids)),
-                "from": {"id": user_id, "is_bot": False, "first_name": f"User {user_id}",
-                         "username": f"user{user_id}"},  # fmt: skip
+                "from": _user(user_id),
                 "message": stored,
                 "chat_instance": str(chat_id),
                 "data": data,
@@ -370,7 +379,7 @@ class FakeBotApi:
 
     # ------------------------------------------------------------------ request handling
 
-    def handle(self, path: str, params: dict[str, Any]) -> tuple[int, str, bytes]:
+    def _handle(self, path: str, params: dict[str, Any]) -> tuple[int, str, bytes]:
         """Answer one request: returns (HTTP status, content type, body)."""
         if self.latency:
             time.sleep(self.latency)
@@ -387,7 +396,8 @@ class FakeBotApi:
             if error.parameters:
                 payload["parameters"] = error.parameters
             return error.status, "application/json", json.dumps(payload).encode()
-        return HTTPStatus.OK, "application/json", json.dumps({"ok": True, "result": result}).encode()
+        body = json.dumps({"ok": True, "result": result}).encode()
+        return HTTPStatus.OK, "application/json", body
 
     def _dispatch(self, path: str, params: dict[str, Any]) -> Any:
         match = re.fullmatch(r"/(file/)?bot([^/]+)/(.*)", path)
@@ -396,7 +406,9 @@ class FakeBotApi:
         is_file, token, method = match.groups()
         if token != self.token:
             raise _ApiError(401, "Unauthorized")
-        handler = None if is_file else self._handlers.get(method.lower())
+        if is_file:  # base_file_url downloads: no files are served
+            raise _ApiError(404, "Not Found: file not found")
+        handler = self._handlers.get(method.lower())
         if handler is None:
             raise _ApiError(404, "Not Found: method not found")
         method = handler.__name__.removeprefix("_api_")
@@ -459,11 +471,11 @@ class FakeBotApi:
     def _bot_message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
         chat_id = params["chat_id"]
         with self._cond:
+            chat = self._chats.get(chat_id) or {"id": chat_id, "type": _guess_chat_type(chat_id)}
             message = {
                 "message_id": next(self._message_ids),
                 "date": int(time.time()),
-                "chat": self._chats.get(chat_id)
-                or {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                "chat": chat,
                 "from": self.bot_user,
                 **content,
             }
@@ -626,7 +638,7 @@ class _Handler(BaseHTTPRequestHandler):
         return {k: _decode_field(k, v) for k, v in parse_qsl(body.decode())}
 
     def _answer(self, path: str, params: dict[str, Any]) -> None:
-        status, content_type, body = self.server.api.handle(path, params)
+        status, content_type, body = self.server.api._handle(path, params)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

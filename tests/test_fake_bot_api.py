@@ -6,7 +6,7 @@ import asyncio
 import io
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fake_bot_api import FakeBotApi
@@ -33,7 +33,7 @@ def _build_app(api: FakeBotApi) -> Application:
     return ApplicationBuilder().token(api.token).base_url(api.base_url).build()
 
 
-async def _poll_while(app: Application, scenario) -> None:  # noqa: ANN001
+async def _poll_while(app: Application, scenario: Callable[[], None]) -> None:
     """Run ``app`` with long polling while the blocking ``scenario()`` runs in a thread."""
     async with app:
         await app.start()
@@ -69,7 +69,8 @@ def test_command_button_and_edit_round_trip(api: FakeBotApi) -> None:
     async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         await query.answer("noted")
-        await query.edit_message_text(f"{query.message.text} / {query.data} by {query.from_user.id}")
+        text = f"{query.message.text} / {query.data} by {query.from_user.id}"
+        await query.edit_message_text(text)
 
     app = _build_app(api)
     app.add_handler(CommandHandler("ask", ask))
