@@ -1,0 +1,93 @@
+"""Whole answers through the engine: attribution, disagreement, context, choices, unknown incidents."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import SEED_FILE
+from bot.engine import Engine
+from bot.store import open_store
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    return Engine(open_store(tmp_path / "facts.json", SEED_FILE))
+
+
+def test_casualties_lead_with_the_figure_and_show_the_disagreeing_claim(engine: Engine) -> None:
+    reply = engine.answer("How many died in the Al-Hari airstrike?")
+    assert reply.intent == "casualties" and reply.incident == "al-hari-2018-06"
+    assert reply.text.startswith("38 ")
+    assert "according to the Syrian Observatory for Human Rights" in reply.text
+    assert "Syrian state media" in reply.text and "several" in reply.text and "no number" in reply.text
+    assert "<b>38</b>" in reply.body.html()
+
+
+def test_who_carried_it_out_is_disputed_with_blame_and_denial(engine: Engine) -> None:
+    text = engine.answer("who carried out the al-hari strike").text
+    assert "Disputed" in text and "blamed the US-led coalition" in text and "denied" in text
+
+
+def test_follow_up_uses_the_chats_last_incident(engine: Engine) -> None:
+    engine.answer("What happened in Al-Hari?", chat="a")
+    reply = engine.answer("who denied it?", chat="a")
+    assert reply.incident == "al-hari-2018-06" and "coalition" in reply.text
+
+
+def test_a_bare_new_name_keeps_the_question_and_switches_incident(engine: Engine) -> None:
+    engine.answer("how many were killed at al hari", chat="a")
+    reply = engine.answer("and in Deir Ezzor?", chat="a")
+    assert reply.intent == "casualties" and reply.incident == "deir-ezzor-2018-02" and "100" in reply.text
+
+
+def test_contexts_are_per_chat(engine: Engine) -> None:
+    engine.answer("What happened in Al-Hari?", chat="a")
+    reply = engine.answer("who denied it?", chat="b")
+    assert reply.incident is None and reply.choices
+
+
+def test_vague_question_offers_choices_and_the_next_reply_picks(engine: Engine) -> None:
+    ask = engine.answer("how many died?", chat="c")
+    ids = [c.id for c in ask.choices]
+    assert "al-hari-2018-06" in ids and "deir-ezzor-2018-02" in ids and ask.incident is None
+    assert engine.answer("the deir ezzor one", chat="c").text.startswith("At least 100")
+    engine.answer("how many died?", chat="d")
+    number = ids.index("gov-positions-2018-05") + 1
+    assert "dozen" in engine.answer(str(number), chat="d").text.lower()
+
+
+def test_choice_button_answers_the_pending_question_and_forged_ones_are_refused(engine: Engine) -> None:
+    ask = engine.answer("who was blamed?", chat="e")
+    pick = next(b for b in ask.buttons if b.action == "pick:al-hari-2018-06")
+    assert "coalition" in engine.act(pick.action, chat="e").text
+    assert "out of date" in engine.act(pick.action, chat="e").text  # already answered
+    assert "out of date" in engine.act("pick:../../etc/passwd", chat="e").text
+
+
+def test_unknown_incident_never_gets_another_incidents_facts(engine: Engine) -> None:
+    engine.answer("how many died at al hari", chat="f")  # context must not leak into the unknown one
+    reply = engine.answer("How many were killed in the Ghouta chemical attack?", chat="f")
+    assert "no record" in reply.text and reply.incident is None
+    for figure in ("38", "100", "dozen", "350"):
+        assert figure not in reply.text
+
+
+def test_out_of_scope_and_small_talk(engine: Engine) -> None:
+    assert engine.answer("What's the price of bitcoin?").intent == "out_of_scope"
+    assert engine.answer("hey").intent == "greeting"
+    assert "Al-Hari" in engine.answer("what incidents do you know").text
+
+
+def test_follow_up_buttons_lead_to_answers_about_the_same_incident(engine: Engine) -> None:
+    reply = engine.answer("how many died in al hari")
+    labels = {b.label: b.action for b in reply.buttons}
+    assert "Who denied it?" in labels
+    assert "coalition" in engine.act(labels["Who denied it?"]).text
+
+
+def test_an_edit_is_answered_as_soon_as_it_is_stored(engine: Engine) -> None:
+    from bot.models import Incident, Place
+    engine.answer("hi")  # build the index first
+    engine.store.add_incident(Incident("qana-1996", "Qana shelling", place=Place(name="Qana")), actor="t")
+    assert engine.answer("what happened in qana").incident == "qana-1996"

@@ -1,0 +1,95 @@
+"""The fact store on real TinyDB files: seeding, atomic writes, corrupt files, audit and undo."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.config import SEED_FILE
+from bot.models import Claim
+from bot.store import Store, StoreError, open_store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = open_store(tmp_path / "facts.json", SEED_FILE)
+    yield s
+    s.close()
+
+
+def test_missing_file_is_created_and_seeded_with_attributed_claims(store: Store) -> None:
+    assert store.path.exists()
+    hari = store.incident("al-hari-2018-06")
+    assert hari is not None and "Hari" in hari.place.aliases
+    figures = {c.claimant: c.count for c in store.claims(hari.id) if c.kind == "casualties"}
+    assert figures["the Syrian Observatory for Human Rights"].killed == 38
+    assert figures["Syrian state media"].qualifier == "unspecified" and figures["Syrian state media"].best is None
+    assert {c.kind for c in store.claims(hari.id)} >= {"blame", "denial", "victims", "note"}
+    assert {i.id for i in store.incidents()} == {"al-hari-2018-06", "gov-positions-2018-05", "deir-ezzor-2018-02",
+                                                  "syria-war-toll", "dashisha-2018-06"}
+
+
+def test_reopening_reads_what_was_written(tmp_path: Path) -> None:
+    path = tmp_path / "facts.json"
+    first = open_store(path, SEED_FILE)
+    added = first.add_claim(Claim("", "al-hari-2018-06", "note", "a test note", claimant="tester"), actor="t")
+    first.close()
+    again = open_store(path, SEED_FILE)
+    assert again.claim(added.id).value == "a test note"
+    again.close()
+
+
+def test_write_replaces_file_atomically_and_leaves_no_temp_files(store: Store) -> None:
+    inode_before = os.stat(store.path).st_ino
+    store.add_claim(Claim("", "al-hari-2018-06", "note", "x"), actor="t")
+    assert os.stat(store.path).st_ino != inode_before  # a rename, not an in-place rewrite
+    assert [p.name for p in store.path.parent.iterdir() if p.name.endswith(".tmp")] == []
+    json.loads(store.path.read_text())  # always a whole, valid document
+
+
+def test_corrupt_file_gives_one_clear_error_and_is_never_overwritten(tmp_path: Path) -> None:
+    path = tmp_path / "facts.json"
+    path.write_bytes(b'{"incidents": {"1": {"id": "x"')
+    before = path.read_bytes()
+    with pytest.raises(StoreError) as err:
+        open_store(path, SEED_FILE)
+    message = str(err.value)
+    assert str(path) in message and "\n" not in message and "not a valid database" in message
+    assert path.read_bytes() == before
+
+
+def test_wrong_layout_is_refused_without_touching_it(tmp_path: Path) -> None:
+    path = tmp_path / "facts.json"
+    path.write_text('["not", "a", "database"]')
+    with pytest.raises(StoreError, match="not an incident-bot database"):
+        open_store(path, SEED_FILE)
+    assert path.read_text() == '["not", "a", "database"]'
+
+
+def test_undo_restores_the_previous_state_and_ids_are_never_reused(store: Store) -> None:
+    before = store.dataset().to_yaml()
+    added = store.add_claim(Claim("", "al-hari-2018-06", "note", "oops"), actor="alice")
+    store.undo("alice")
+    assert store.dataset().to_yaml() == before
+    again = store.add_claim(Claim("", "al-hari-2018-06", "note", "second"), actor="alice")
+    assert again.id != added.id
+    actions = [e["action"] for e in store.audit("alice")]
+    assert actions == ["add_claim", "undo", "add_claim"]
+
+
+def test_undo_only_reverts_the_callers_own_change(store: Store) -> None:
+    mine = store.add_claim(Claim("", "al-hari-2018-06", "note", "alice's"), actor="alice")
+    theirs = store.add_claim(Claim("", "al-hari-2018-06", "note", "bob's"), actor="bob")
+    store.undo("alice")
+    assert store.claim(mine.id) is None and store.claim(theirs.id) is not None
+    assert store.undo("alice") is None  # nothing left to undo
+
+
+def test_failed_change_leaves_data_and_file_untouched(store: Store) -> None:
+    before = store.path.read_bytes()
+    with pytest.raises(StoreError, match="no incident"):
+        store.add_claim(Claim("", "no-such-incident", "note", "x"), actor="t")
+    assert store.path.read_bytes() == before
+    assert store.claims("no-such-incident") == []
