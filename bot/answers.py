@@ -146,7 +146,10 @@ def perpetrator(facts: Facts) -> Rich:
     out = Rich()
     if admitted:
         for c in admitted:
-            out.para(Bold(cap(c.value)), f", according to {attribution(facts, c)}.")
+            did = "claimed it" if c.kind == "claim_responsibility" else "carried it out"
+            out.para(Bold(cap(c.value)), f" {did}, according to {attribution(facts, c)}.")
+            if c.note:
+                out.para(cap(c.note) + ".")
         return out
     if blames and denials:
         out.para(Bold("Disputed"), ": no one has admitted carrying it out.")
@@ -163,11 +166,14 @@ def perpetrator(facts: Facts) -> Rich:
 
 def location(facts: Facts) -> Rich:
     i, p = facts.incident, facts.incident.place
-    where = [x for x in (p.region, p.country) if x and (not p.name or x.lower() not in p.name.lower())]
-    if p.region and p.country and p.country.lower() in p.region.lower():
-        where = [p.region]
-    out = Rich().para(f"The {i.title} took place in ", Bold(p.name or "an unreported place"),
-                      f", {', '.join(where)}" if where else "", ".")
+    if not p.name:
+        country = f", only that it was in {p.country}" if p.country else ""
+        out = Rich().para(f"The reports I have do not say exactly where the {i.title} took place{country}.")
+    else:
+        where = [x for x in (p.region, p.country) if x and x.lower() not in p.name.lower()]
+        if p.region and p.country and p.country.lower() in p.region.lower():
+            where = [p.region]
+        out = Rich().para(f"The {i.title} took place in ", Bold(p.name), f", {', '.join(where)}" if where else "", ".")
     if p.note:
         out.para(cap(p.note) + ".")
     return out
@@ -177,10 +183,10 @@ def when(facts: Facts) -> Rich:
     d = facts.incident.date
     if d.precision == "unknown":
         return Rich().para(f"The reports I have do not give a date for the {facts.incident.title}.")
-    on = "on" if d.precision == "day" else "in"
+    verb = {"day": "was on", "month": "was in", "year": "dates from"}[d.precision]
     detail = f" ({d.text})" if d.text else ""
     reported = f" It was reported on {format_date(d.reported, 'day')}." if d.reported and d.precision != "day" else ""
-    return Rich().para(f"The {facts.incident.title} happened {on} ", Bold(format_date(d.value, d.precision)),
+    return Rich().para(f"The {facts.incident.title} {verb} ", Bold(format_date(d.value, d.precision)),
                        f"{detail}.{reported}")
 
 

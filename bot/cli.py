@@ -35,8 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--secret-token", help="webhook secret token Telegram must send back")
 
     e = sub.add_parser("eval", help="score intent matching on a question file (dev-questions format)")
-    e.add_argument("file")
-    e.add_argument("--db", help=db_help)
+    e.add_argument("file", help="YAML question file, e.g. tests/questions.yaml; each case runs on fresh seed data")
 
     x = sub.add_parser("export", help="write the whole database as YAML (stdout if no FILE)")
     x.add_argument("file", nargs="?")
@@ -52,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(args.db, getattr(args, "config", None))
+        settings = load_settings(getattr(args, "db", None), getattr(args, "config", None))
         return COMMANDS[args.command](args, settings)
     except (StoreError, ConfigError) as e:
         print(f"incident-bot: {e}", file=sys.stderr)

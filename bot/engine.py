@@ -66,9 +66,15 @@ class Engine:
     def index(self) -> IncidentIndex:
         # Rebuilt only after a change, so an admin's edit is answerable as soon as the command returns.
         if self._index is None or self._index_version != self.store.version:
-            figures = {i.id: {c.count.best for c in self.store.claims(i.id) if c.count and c.count.best}
-                       for i in self.store.incidents()}
-            self._index = IncidentIndex(self.store.incidents(), figures)
+            figures: dict[str, set[int]] = {}
+            descriptions: dict[str, str] = {}
+            for i in self.store.incidents():
+                claims = self.store.claims(i.id)
+                figures[i.id] = {c.count.best for c in claims if c.count and c.count.best}
+                descriptions[i.id] = " ".join(filter(None, [
+                    i.summary, i.place.note, i.place.region, *(c.claimant for c in claims),
+                    *(c.count.who if c.count else str(c.value) for c in claims)]))
+            self._index = IncidentIndex(self.store.incidents(), figures, descriptions)
             self._index_version = self.store.version
         return self._index
 
@@ -95,7 +101,8 @@ class Engine:
             # A named incident makes a weak incident intent likely right; a bare name ("Al-Hari", "and in Deir
             # Ezzor?") keeps the last question and switches incident.
             best = self.matcher.specs[match.best]
-            if best.about_incident and match.confidence >= self.matcher.threshold * 0.7 and self.matcher.knows(res.rest):
+            if best.about_incident and match.confidence >= self.matcher.threshold * 0.7 and (
+                    self.matcher.has_keyword(res.rest) or not ctx.intent):
                 intent = best.name
             else:
                 intent = ctx.intent or "summary"

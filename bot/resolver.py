@@ -30,12 +30,15 @@ MONTHS = {name: n for n, names in enumerate([
     ("november", "nov"), ("december", "dec")], 1) for name in names}
 YEAR_RE = re.compile(r"^(19|20)\d\d$")
 
-ACCEPT = 0.6  # a candidate below this is not taken as the incident meant
+ACCEPT = 0.6  # a candidate below this is not taken as the incident meant ...
+CLEAR_LEAD_ACCEPT, CLEAR_LEAD = 0.45, 0.15  # ... unless it is at least this good and this far ahead of the next
 AMBIGUOUS_MARGIN = 0.12  # candidates this close to the best one make the question ambiguous
 FUZZY_RATIO = 75  # rapidfuzz ratio between name keys that counts as the same name
 MAX_POSTING = 2000  # a token shared by more incidents than this only scores, it does not nominate
 MAX_DATE_NOMINEES = 50
 FIGURE_SCORE = 0.7  # "the 38 figure": a reported number names its incident, if few incidents share it
+FIGURE_BONUS = 0.3  # ... and backs up weaker evidence
+DESCRIPTION_WEIGHT = 0.7  # "the strike near the Iraq border": words from an incident's description
 COUNTRY_WEIGHT = 0.7  # a bare country name ("Syria") names a war toll only when nothing more specific fits
 
 
@@ -66,14 +69,17 @@ class _Name:
 
 
 class IncidentIndex:
-    def __init__(self, incidents: Iterable[Incident], figures: dict[str, set[int]] | None = None) -> None:
-        """`figures`: the casualty numbers reported for each incident, so "where does the 38 come from" works."""
+    def __init__(self, incidents: Iterable[Incident], figures: dict[str, set[int]] | None = None,
+                 descriptions: dict[str, str] | None = None) -> None:
+        """`figures`: the casualty numbers reported for each incident, so "where does the 38 come from" works;
+        `descriptions`: further text about each (who said what), so "the coalition press office" finds it."""
         self._names: list[_Name] = []
         self._postings: dict[str, list[int]] = defaultdict(list)  # key -> name numbers
         self._by_month: dict[tuple[int, int], list[str]] = defaultdict(list)
         self._by_year: dict[int, list[str]] = defaultdict(list)
         self._by_month_any_year: dict[int, list[str]] = defaultdict(list)
         self._by_figure: dict[int, list[str]] = defaultdict(list)
+        self._described: dict[str, list[str]] = defaultdict(list)  # description key -> incident ids
         self._dates: dict[str, tuple[int | None, int | None]] = {}
         self._countries: set[tuple[str, ...]] = set()
         for incident in incidents:
@@ -81,6 +87,8 @@ class IncidentIndex:
         for incident_id, numbers in (figures or {}).items():
             for number in numbers:
                 self._by_figure[number].append(incident_id)
+        for incident_id, text in (descriptions or {}).items():
+            self._describe(incident_id, text)
         self._finish()
 
     def add(self, incident: Incident) -> None:
@@ -102,12 +110,17 @@ class IncidentIndex:
                 self._by_month[(year, month)].append(incident.id)
                 self._by_month_any_year[month].append(incident.id)
 
+    def _describe(self, incident_id: str, text: str) -> None:
+        for key in {name_key(w) for w in tokens(text) if _is_name_word(w)}:
+            self._described[key].append(incident_id)
+
     def _finish(self) -> None:
         n = max(1, len(self._dates))
         incidents_with = {k: len({self._names[i].incident_id for i in posting}) for k, posting in self._postings.items()}
         self._idf = {k: math.log(1 + n / df) for k, df in incidents_with.items()}
+        self._desc_idf = {k: math.log(1 + n / len(ids)) for k, ids in self._described.items()}
         self._trigrams: dict[str, list[str]] = defaultdict(list)
-        for k in self._postings:
+        for k in self._postings.keys() | self._described.keys():
             if len(k) >= 4:
                 for g in _trigrams(k):
                     self._trigrams[g].append(k)
@@ -129,18 +142,26 @@ class IncidentIndex:
             score, used = self._name_score(name, matches)
             if score > scores.get(name.incident_id, (0.0, frozenset()))[0]:
                 scores[name.incident_id] = (score, used)
+        for incident_id, (score, used) in self._description_scores(words, matches, known_words).items():
+            if (allowed is None or incident_id in allowed) and score > scores.get(incident_id, (0.0,))[0]:
+                scores[incident_id] = (score, used)
         for incident_id in self._date_nominees(year, month):
             if allowed is None or incident_id in allowed:
                 scores.setdefault(incident_id, (0.0, frozenset()))
         for position, incident_id in self._figure_nominees(words):
-            if (allowed is None or incident_id in allowed) and scores.get(incident_id, (0.0,))[0] < FIGURE_SCORE:
-                scores[incident_id] = (FIGURE_SCORE, frozenset({position}))
+            if allowed is None or incident_id in allowed:
+                score, used = scores.get(incident_id, (0.0, frozenset()))
+                scores[incident_id] = (score + FIGURE_BONUS if score else FIGURE_SCORE, used | {position})
         ranked = []
         for incident_id, (score, used) in scores.items():
             total = score + self._date_score(incident_id, year, month, named=score > 0)
             ranked.append(Candidate(incident_id, round(min(total, 1.0), 3), used))
         ranked.sort(key=lambda c: c.score, reverse=True)
         accepted = [c for c in ranked if c.score >= ACCEPT]
+        if not accepted and ranked and ranked[0].score >= CLEAR_LEAD_ACCEPT and (
+                len(ranked) == 1 or ranked[0].score - ranked[1].score >= CLEAR_LEAD) and any(
+                words[i] not in known_words for i in ranked[0].tokens):  # "toll?" alone names nothing
+            accepted = ranked[:1]
         used = accepted[0].tokens if accepted else frozenset()
         return Resolution(
             candidates=accepted[:8],
@@ -161,11 +182,12 @@ class IncidentIndex:
                 spans.append((frozenset({i, i + 1}), w + words[i + 1]))  # "al hari" ~ "alhari"
         for positions, text in spans:
             key = name_key(text)
-            if key in self._postings:
+            if key in self._postings or key in self._described:
                 out.append((positions, 1.0, key))
-            elif len(key) >= 4:
+            if len(key) >= 4:  # near keys too: "iraq" should also find "iraqi"
                 for other in self._fuzzy_keys(key):
-                    out.append((positions, fuzz.ratio(key, other) / 100, other))
+                    if other != key:
+                        out.append((positions, fuzz.ratio(key, other) / 100, other))
         return out
 
     def _fuzzy_keys(self, key: str) -> list[str]:
@@ -176,6 +198,35 @@ class IncidentIndex:
                 counts[other] += 1
         need = max(1, len(grams) // 3)
         return [o for o, c in counts.items() if c >= need and fuzz.ratio(key, o) >= FUZZY_RATIO]
+
+    def _description_scores(self, words: list[str], matches: list[tuple[frozenset[int], float, str]],
+                            known_words: frozenset[str]) -> dict[str, tuple[float, frozenset[int]]]:
+        """Share of the question's name-like words found in an incident's description. It takes a word the
+        intents do not use, or "how many people were killed" would name the war toll."""
+        content = [i for i, w in enumerate(words) if _is_name_word(w)]
+        if not any(words[i] not in known_words for i in content):
+            return {}
+        # Everyday question words ("border", "fighters") count half: they tell incidents apart, weakly.
+        weight = {i: (0.5 if words[i] in known_words else 1.0)
+                  * (max((self._desc_idf.get(k, 0.0) for pos, _, k in matches if i in pos), default=1.0) or 1.0)
+                  for i in content}
+        found: dict[str, dict[int, float]] = defaultdict(dict)
+        for positions, sim, key in matches:
+            ids = self._described.get(key, [])
+            if len(ids) > MAX_POSTING:
+                continue
+            for incident_id in ids:
+                for i in positions & set(content):
+                    found[incident_id][i] = max(found[incident_id].get(i, 0.0), sim)
+        total = sum(weight.values())
+        out = {}
+        for incident_id, hits in found.items():
+            if all(words[i] in known_words for i in hits):
+                continue
+            share = sum(sim * weight[i] for i, sim in hits.items()) / total
+            # Only the descriptive words leave the question; "killed" or "blame" still tell the intent.
+            out[incident_id] = (DESCRIPTION_WEIGHT * share, frozenset(i for i in hits if words[i] not in known_words))
+        return out
 
     def _nominees(self, key: str) -> list[int]:
         posting = self._postings.get(key, [])
@@ -190,8 +241,10 @@ class IncidentIndex:
             if best:
                 got += best[0] * self._idf.get(k, 1.0) * name.keys.count(k)
                 used |= best[1]
-        weight = COUNTRY_WEIGHT if name.keys in self._countries else 1.0
-        return (weight * got / total if total else 0.0), frozenset(used)
+        if name.keys in self._countries:
+            # A bare country counts only when written as such: "Syrian state media" is not the Syrian war.
+            return (COUNTRY_WEIGHT if got == total else 0.0), frozenset(used)
+        return (got / total if total else 0.0), frozenset(used)
 
     def _figure_nominees(self, words: list[str]) -> list[tuple[int, str]]:
         out = []

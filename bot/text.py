@@ -12,6 +12,7 @@ this that these those there their they them he she his her him we you your i me 
 has have had what which who whom whose when where why how any anybody anyone some someone tell me please
 can could would should will shall may might must just also so as than then if not no yes all both each
 s t re ve ll d m up out off only very more most other such own same too
+near around after before during really actually exactly ever even again still already yet
 """.split())
 
 # Arabic article prefixes in transliterated names: "al-Hari", "el hari", "ez-Zor", "ad-Dashisha".

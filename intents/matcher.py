@@ -20,6 +20,8 @@ INTENT_DIR = Path(__file__).resolve().parent
 CONFIDENCE_THRESHOLD = 0.55  # below this the bot says it is unsure rather than guessing
 EXAMPLE_WEIGHT = 0.6  # the rest comes from key words
 TYPO_RATIO = 84  # a word within this rapidfuzz ratio of a key word counts as that key word
+OPENER_BONUS = 10.0  # a question that opens like an intent's questions ("where ...") leans to it
+LEAD_INS = frozenset({"and", "so", "ok", "okay", "but", "well", "then", "also", "hey", "please", "um"})
 # Words that date the incident rather than shape the question ("the May 2018 airstrike").
 NOISE = frozenset(MONTHS) | frozenset(str(y) for y in range(1900, 2100))
 
@@ -32,6 +34,7 @@ class IntentSpec:
     keywords: tuple[str, ...]
     button: str | None = None
     follow_up: str | None = None
+    openers: tuple[str, ...] = ()  # how questions of this intent start: "where", "how many"
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,14 @@ class IntentMatcher:
         for f in sorted(Path(path).glob("*.yaml")):
             d = yaml.safe_load(f.read_text(encoding="utf-8"))
             specs.append(IntentSpec(d["intent"], bool(d.get("about_incident")), tuple(d.get("examples") or ()),
-                                    tuple(d.get("keywords") or ()), d.get("button"), d.get("follow_up")))
+                                    tuple(d.get("keywords") or ()), d.get("button"), d.get("follow_up"),
+                                    tuple(fold(o) for o in d.get("openers") or ())))
         return cls(specs, threshold)
+
+    def has_keyword(self, text: str) -> bool:
+        """Whether the text holds any in-scope intent's key word ("and in Deir Ezzor?" holds none)."""
+        query = fold(text)
+        return any(self._keyword_score(query, name) > 0 for name in self.specs if name != "out_of_scope")
 
     def knows(self, text: str) -> bool:
         """Whether the text has any word an in-scope intent uses (else it is chat about something else)."""
@@ -76,11 +85,13 @@ class IntentMatcher:
         query = " ".join(w for w in fold(text).split() if w not in NOISE)
         if not query:
             return IntentMatch(None, 0.0, "out_of_scope")
+        opening = " ".join(w for w in query.split() if w not in LEAD_INS) + " "
         scores = {name: EXAMPLE_WEIGHT * ex + (1 - EXAMPLE_WEIGHT) * self._keyword_score(query, name)
+                  + (OPENER_BONUS if any(opening.startswith(o + " ") for o in self.specs[name].openers) else 0.0)
                   for name, ex in self._example_scores(query).items()}
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
         best, top = ranked[0]
-        confidence = round(top / 100, 3)
+        confidence = round(min(top, 100.0) / 100, 3)
         return IntentMatch(best if confidence >= self.threshold else None, confidence, best, scores)
 
     def _example_scores(self, query: str) -> dict[str, float]:
