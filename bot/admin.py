@@ -1,9 +1,37 @@
-"""Admin commands (placeholder until the admin issue lands)."""
+"""Admin commands, shared by the console and Telegram: add, correct, list, delete and undo facts; export.
+
+`Admin(store).run(command, args, actor)` returns a Reply. Rights are checked before (bot/commands.py);
+this module parses and validates. Every command validates all of its input before touching the store, so
+a malformed command changes nothing and gets one line saying what was wrong and what was expected. Each
+change is one Store call: one atomic write carrying its audit entry, which `/undo` reads back.
+
+Arguments: words, "quoted values" (straight or typographic quotes, as phones type them: “…” ‘…’ „…“) and
+key=value pairs (`title="Al-Mayadin airstrike"`, `by=“Syrian state media”`). A quote opens only at the
+start of a word or right after `key=`, so apostrophes inside words (coalition's, coalition’s) are text.
+
+Sources: `source=` takes the id of a known source (e.g. afp-2018-06-19). Any other text is taken as the
+publisher (or, if it starts with http, the URL) of a new source record, created in the same write as the
+fact; an earlier bare record for the same publisher/URL is reused. Text that looks like a mistyped id of a
+known source is refused with the closest id instead, so a typo never creates a junk source.
+"""
 from __future__ import annotations
 
+import copy
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlparse
+
+from rapidfuzz import fuzz, process
+
+from bot.counts import CountError, describe, parse_count
+from bot.dataset import ID_RE
 from bot.engine import Reply
+from bot.models import Claim, Incident, IncidentDate, Source
 from bot.rich import Rich
-from bot.store import Store
+from bot.store import Store, StoreError
 
 ADMIN_COMMANDS: dict[str, str] = {
     "newincident": "add an incident",
@@ -15,10 +43,538 @@ ADMIN_COMMANDS: dict[str, str] = {
     "export": "the whole database as YAML",
 }
 
+USAGE: dict[str, str] = {
+    "newincident": '/newincident <id> title="..." [date=YYYY-MM-DD|YYYY-MM|YYYY] [place="..."] [region="..."] '
+                   '[country="..."] [aliases="a; b"] [type=airstrike]',
+    "addfact": '/addfact <incident-id> <kind> <value> [by="claimant"] [source="..."] [quote="..."] [via="..."] '
+               '[who="..."]',
+    "setincident": "/setincident <id> key=value ... (keys: title, date, place, region, country, aliases, "
+                   "summary, type, lat, lon, date_text, note)",
+    "facts": "/facts <incident-id>",
+    "delfact": "/delfact <fact-id>",
+    "undo": "/undo",
+    "export": "/export",
+}
 
+# Admin kind -> (store claim kind, casualty measure)
+KINDS: dict[str, tuple[str, str | None]] = {
+    "killed": ("casualties", "killed"), "wounded": ("casualties", "wounded"), "blamed": ("blame", None),
+    "denied": ("denial", None), "perpetrator": ("perpetrator", None), "claimed": ("claim_responsibility", None),
+    "victims": ("victims", None), "note": ("note", None),
+}
+# Exact other spellings that mean the same kind (never fuzzy: a near miss is refused with a suggestion).
+KIND_ALIASES = {
+    "dead": "killed", "deaths": "killed", "died": "killed", "kill": "killed", "injured": "wounded",
+    "wound": "wounded", "blame": "blamed", "accused": "blamed", "denial": "denied", "deny": "denied",
+    "claim": "claimed", "claim_responsibility": "claimed", "victim": "victims", "notes": "note",
+}
+KIND_NAMES = {"blame": "blamed", "denial": "denied", "claim_responsibility": "claimed"}  # store kind -> admin kind
+
+# Incident fields an admin may set; newincident takes the same ones (title required).
+INCIDENT_KEYS = ("title", "date", "place", "region", "country", "aliases", "summary", "type", "lat", "lon",
+                 "date_text", "note")
+FACT_KEYS = ("by", "source", "quote", "via", "note", "who")
+
+DOUBLE_QUOTES = '"“”„‟＂«»'
+SINGLE_QUOTES = "'‘’‚‛"
+KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
+MAX_FIELD = 2000  # characters; a longer value is a paste gone wrong
+
+
+class AdminError(ValueError):
+    """Malformed admin input; the message is one line: what was wrong and what was expected."""
+
+
+# -- argument parsing ------------------------------------------------------------------------------------
+@dataclass
+class Args:
+    positional: list[str] = field(default_factory=list)
+    options: dict[str, str] = field(default_factory=dict)  # lower-case key -> value, in the order given
+
+
+def parse_args(text: str) -> Args:
+    """Split command arguments into positional words and key=value options. Raises AdminError."""
+    args = Args()
+    for raw, quoted in _tokens(text):
+        m = None if quoted == "whole" else KEY_RE.match(raw)
+        if m:
+            key, value = m.group(1).lower(), m.group(2)
+            if key in args.options:
+                raise AdminError(f"{key}= is given twice; give each key once")
+            args.options[key] = value.strip()
+        else:
+            args.positional.append(raw.strip() if quoted else raw)
+    return args
+
+
+def _tokens(text: str) -> list[tuple[str, str | None]]:
+    """(token, how it was quoted: None, "whole" for a quoted word, "value" for key="...")."""
+    out: list[tuple[str, str | None]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        buf: list[str] = []
+        quoted: str | None = None
+        while i < n and not text[i].isspace():
+            c = text[i]
+            opens = c in DOUBLE_QUOTES or c in SINGLE_QUOTES
+            at_start = not buf or (buf[-1] == "=" and KEY_RE.match("".join(buf)) is not None)
+            if opens and at_start and quoted is None:
+                j = _closing_quote(text, i)
+                if j < 0:
+                    start = "".join(buf)
+                    shown = (start + text[i:])[:40]
+                    raise AdminError(f"the quote opened at {shown!r} is never closed; "
+                                     "close it with the same kind of quote, e.g. title=\"Al-Hari airstrike\"")
+                buf.append(text[i + 1:j])
+                quoted = "value" if buf[:-1] else "whole"
+                i = j + 1
+                continue
+            buf.append(c)
+            i += 1
+        out.append(("".join(buf), quoted))
+    return out
+
+
+def _closing_quote(text: str, i: int) -> int:
+    """Where the quote opened at text[i] closes, or -1.
+
+    A closing quote is one of the same family (double or single, straight or typographic) followed by a
+    space or the end of the line. When there are several, the first one after which the line ends or
+    another key=, quote or option begins wins, so `quote="he said "no" twice"` keeps its inner quotes.
+    """
+    family = DOUBLE_QUOTES if text[i] in DOUBLE_QUOTES else SINGLE_QUOTES
+    n = len(text)
+    candidates = [j for j in range(i + 1, n) if text[j] in family and (j + 1 == n or text[j + 1].isspace())]
+    for j in candidates:
+        rest = text[j + 1:].lstrip()
+        if not rest or rest[0] in DOUBLE_QUOTES or rest[0] in SINGLE_QUOTES or KEY_RE.match(rest.split(None, 1)[0]):
+            return j
+    return candidates[0] if candidates else -1
+
+
+# -- field validation ------------------------------------------------------------------------------------
+def parse_date(text: str, today: date | None = None) -> tuple[str | None, str]:
+    """'2018-06-18' -> day precision, '2018-06' month, '2018' year, 'unknown' or '' -> unknown."""
+    t = text.strip()
+    if t.lower() in ("", "unknown", "none"):
+        return None, "unknown"
+    today = today or datetime.now(timezone.utc).date()
+    expected = "expected YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2018-06-18), or unknown"
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", t):
+            d = date.fromisoformat(t)
+            value, precision, first = t, "day", d
+        elif re.fullmatch(r"\d{4}-\d{2}", t):
+            first = date(int(t[:4]), int(t[5:7]), 1)
+            value, precision = t, "month"
+        elif re.fullmatch(r"\d{4}", t):
+            first = date(int(t), 1, 1)
+            value, precision = t, "year"
+        else:
+            raise AdminError(f"bad date {t!r}; {expected}")
+    except ValueError:
+        raise AdminError(f"bad date {t!r}: no such day or month; {expected}") from None
+    if first.year < 1800:
+        raise AdminError(f"bad date {t!r}: year {first.year} is too early; {expected}")
+    if first > today + timedelta(days=1):
+        raise AdminError(f"bad date {t!r}: it is in the future; {expected}")
+    return value, precision
+
+
+def parse_coordinate(key: str, text: str) -> float | None:
+    t = text.strip()
+    if not t:
+        return None
+    limit = 90 if key == "lat" else 180
+    try:
+        value = float(t.replace("−", "-"))
+    except ValueError:
+        value = float("nan")
+    if not (-limit <= value <= limit):  # also false for nan
+        raise AdminError(f"bad {key} {t!r}; expected a number from -{limit} to {limit} in decimal degrees "
+                         f"(e.g. {key}={'34.45' if key == 'lat' else '40.91'}), or {key}= to clear it")
+    return value
+
+
+def split_aliases(text: str) -> list[str]:
+    return list(dict.fromkeys(a.strip() for a in text.split(";") if a.strip()))
+
+
+def slug(text: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return s[:60].strip("-") or "source"
+
+
+# -- the commands ----------------------------------------------------------------------------------------
 class Admin:
     def __init__(self, store: Store) -> None:
         self.store = store
 
     def run(self, command: str, args: str, actor: str) -> Reply:
-        return Reply(Rich().para(f"/{command} is not available yet."))
+        handler: Callable[[Args, str], Reply] | None = getattr(self, f"_{command}", None)
+        if command not in ADMIN_COMMANDS or handler is None:
+            return _error(command, f"unknown admin command; expected one of "
+                          f"{', '.join('/' + c for c in ADMIN_COMMANDS)}")
+        try:
+            return handler(parse_args(args or ""), str(actor))
+        except AdminError as e:
+            return _error(command, str(e))
+        except StoreError as e:
+            return _error(command, str(e))
+
+    # /newincident <id> title="..." [key=value ...]
+    def _newincident(self, args: Args, actor: str) -> Reply:
+        if not args.positional:
+            raise AdminError(f"missing the new incident's id; expected {USAGE['newincident']}")
+        incident_id = args.positional[0]
+        self._no_extra(args, 1, "newincident")
+        if not ID_RE.match(incident_id):
+            suggestion = slug(incident_id)
+            raise AdminError(f"bad id {incident_id!r}; expected lower-case letters, digits, '-', '.' or '_' "
+                             f"(up to 80), e.g. {suggestion}")
+        existing = self.store.incident(incident_id)
+        if existing:
+            raise AdminError(f"duplicate id: {incident_id!r} is already the {existing.title}; pick another id, "
+                             f"or change it with /setincident {incident_id} key=value")
+        self._known_keys(args, INCIDENT_KEYS, "newincident")
+        if not args.options.get("title", "").strip():
+            raise AdminError(f'missing title="..."; expected {USAGE["newincident"]}')
+        incident = Incident(id=incident_id, title="")
+        _apply_fields(incident, args.options)
+        added = self.store.add_incident(incident, actor)
+        return _ok(Rich().para(f"Added incident {added.id}: {_incident_line(added)}.")
+                   .para(f'Add facts with /addfact {added.id} killed 12 by="..." source="..."'), added.id)
+
+    # /setincident <id> key=value ...
+    def _setincident(self, args: Args, actor: str) -> Reply:
+        if not args.positional:
+            raise AdminError(f"missing the incident id; expected {USAGE['setincident']}")
+        incident = self._incident(args.positional[0])
+        self._no_extra(args, 1, "setincident")
+        if not args.options:
+            raise AdminError(f"nothing to change; expected {USAGE['setincident']}")
+        self._known_keys(args, INCIDENT_KEYS, "setincident")
+        trial = copy.deepcopy(incident)
+        _apply_fields(trial, args.options)
+        changes = _incident_diff(incident, trial)
+        if not changes:
+            return _ok(Rich().para(f"{incident.id} already has those values; nothing was changed."), incident.id)
+        options = dict(args.options)
+        updated = self.store.update_incident(incident.id, lambda i: _apply_fields(i, options), actor)
+        return _ok(Rich().para(f"Updated incident {updated.id}: " + "; ".join(changes) + "."), updated.id)
+
+    # /addfact <incident-id> <kind> <value> [by=...] [source=...] [quote=...] [via=...] [who=...] [note=...]
+    def _addfact(self, args: Args, actor: str) -> Reply:
+        pos = args.positional
+        if len(pos) < 3:
+            missing = ("the incident id, kind and value", "the kind and value", "the value")[len(pos)]
+            raise AdminError(f"missing {missing}; expected {USAGE['addfact']}")
+        incident = self._incident(pos[0])
+        kind_word = self._kind(pos[1])
+        value = " ".join(p for p in pos[2:] if p).strip()
+        if not value:
+            raise AdminError(f"missing the value; expected {USAGE['addfact']}")
+        self._known_keys(args, FACT_KEYS, "addfact")
+        opts = {k: " ".join(v.split()) if k != "quote" else v.strip() for k, v in args.options.items()}
+        for k, v in opts.items():
+            if len(v) > MAX_FIELD:
+                raise AdminError(f"{k}= is {len(v):,} characters long; expected at most {MAX_FIELD:,}")
+        kind, measure = KINDS[kind_word]
+        stored_value: Any
+        if measure:
+            try:
+                stored_value = parse_count(value, measure, opts.get("who") or None)
+            except CountError as e:
+                raise AdminError(f"bad number for {kind_word}: {e}") from None
+        else:
+            if "who" in opts:
+                raise AdminError(f"who= only goes with killed or wounded; for {kind_word} put the party in the value")
+            if len(value) > MAX_FIELD:
+                raise AdminError(f"the value is {len(value):,} characters long; expected at most {MAX_FIELD:,}")
+            stored_value = " ".join(value.split())
+        source_id, new_source = self._source(opts["source"]) if opts.get("source") else (None, None)
+        claim = Claim(id="new", incident=incident.id, kind=kind, value=stored_value,
+                      claimant=opts.get("by") or None, via=opts.get("via") or None, quote=opts.get("quote") or None,
+                      note=opts.get("note") or None, source=source_id)
+        added = self.store.add_claim(claim, actor, new_source=new_source)
+        out = Rich().para(f"Added fact #{added.id} to {incident.id}: {self._fact_line(added)}.")
+        if new_source:
+            out.para(f"Recorded a new source {new_source.id} (publisher {new_source.publisher}"
+                     f"{', ' + new_source.url if new_source.url else ''}).")
+        return _ok(out.para("/undo removes it."), incident.id)
+
+    # /facts <incident-id>
+    def _facts(self, args: Args, actor: str) -> Reply:
+        if not args.positional:
+            ids = [i.id for i in self.store.incidents()]
+            known = f"; incident ids: {', '.join(ids[:10])}{', ...' if len(ids) > 10 else ''}" if ids else ""
+            raise AdminError(f"missing the incident id; expected {USAGE['facts']}{known}")
+        incident = self._incident(args.positional[0])
+        self._no_extra(args, 1, "facts")
+        if args.options:
+            raise AdminError(f"unexpected {next(iter(args.options))}=...; expected {USAGE['facts']}")
+        claims = self.store.claims(incident.id)
+        head = f"{incident.title} ({incident.id}): {len(claims)} fact{'s' if len(claims) != 1 else ''}"
+        if not claims:
+            return _ok(Rich().para(head + ".").para(f'Add one with /addfact {incident.id} killed 12 by="..."'),
+                       incident.id)
+        return _ok(Rich().para(head + ":").para("\n".join(f"#{c.id} {self._fact_line(c, short=True)}"
+                                                          for c in claims)), incident.id)
+
+    # /delfact <fact-id>
+    def _delfact(self, args: Args, actor: str) -> Reply:
+        if not args.positional:
+            raise AdminError(f"missing the fact id; expected {USAGE['delfact']} (/facts <incident-id> lists the ids)")
+        self._no_extra(args, 1, "delfact")
+        if args.options:
+            raise AdminError(f"unexpected {next(iter(args.options))}=...; expected {USAGE['delfact']}")
+        fact_id = args.positional[0].lstrip("#")
+        claim = self.store.claim(fact_id)
+        if claim is None:
+            raise AdminError(f"no fact #{fact_id}; expected a fact id as listed by /facts <incident-id>")
+        line = self._fact_line(claim, short=True)
+        self.store.delete_claim(fact_id, actor)
+        return _ok(Rich().para(f"Deleted fact #{fact_id} from {claim.incident}: {line}.")
+                   .para("/undo brings it back."), claim.incident)
+
+    # /undo
+    def _undo(self, args: Args, actor: str) -> Reply:
+        if args.positional or args.options:
+            raise AdminError("/undo takes no arguments; it undoes your own last change")
+        entry = self.store.undo(actor)
+        if entry is None:
+            return _ok(Rich().para("You have no change left to undo; nothing was changed."))
+        before, after, key = entry["before"], entry["after"], entry["key"]  # the undo's own before/after
+        if entry["table"] == "incidents":
+            if after is None:
+                return _ok(Rich().para(f"Undone: your /newincident {before['id']} ({before['title']}); "
+                                       "the incident is removed."))
+            changes = _incident_diff(Incident.from_dict(before), Incident.from_dict(after))
+            return _ok(Rich().para(f"Undone: your /setincident {after['id']}; back to "
+                                   + ("; ".join(changes) or "its previous fields") + "."), after["id"])
+        if entry["table"] == "claims":
+            if after is None:
+                claim = Claim.from_dict({**before, "id": key})
+                gone = f" and the source {claim.source} it added" if claim.source and not self.store.source(claim.source) else ""
+                return _ok(Rich().para(f"Undone: your /addfact; fact #{key} on {claim.incident} is removed{gone}: "
+                                       f"{self._fact_line(claim, short=True)}."), claim.incident)
+            claim = Claim.from_dict({**after, "id": key})
+            return _ok(Rich().para(f"Undone: your /delfact; fact #{key} is back on {claim.incident}: "
+                                   f"{self._fact_line(claim, short=True)}."), claim.incident)
+        return _ok(Rich().para(f"Undone: your last change ({entry['table']} #{key})."))
+
+    # /export
+    def _export(self, args: Args, actor: str) -> Reply:
+        if args.positional or args.options:
+            raise AdminError("/export takes no arguments; it exports the whole database")
+        data = self.store.dataset()
+        text = data.to_yaml()
+        body = Rich().para(f"Export of the whole database: {len(data.incidents)} incidents, {len(data.claims)} facts, "
+                           f"{len(data.sources)} sources (incidents.yaml). Load it with "
+                           "`python main.py import incidents.yaml --replace`.")
+        return Reply(body, confidence=1.0, document=("incidents.yaml", text.encode("utf-8")))
+
+    # -- helpers -----------------------------------------------------------------------------------------
+    def _incident(self, incident_id: str) -> Incident:
+        incident = self.store.incident(incident_id)
+        if incident is not None:
+            return incident
+        lower = self.store.incident(incident_id.lower())
+        if lower is not None:
+            raise AdminError(f"no incident {incident_id!r}; ids are lower-case: did you mean {lower.id}?")
+        hint = ""
+        close = self._closest_incident(incident_id)
+        if close:
+            hint = f" (did you mean {close.id}, the {close.title}?)"
+        raise AdminError(f"no incident {incident_id!r}{hint}; expected an incident id, "
+                         "e.g. one listed by /facts with no arguments")
+
+    def _closest_incident(self, text: str) -> Incident | None:
+        names: dict[str, str] = {}
+        for i in self.store.incidents():
+            for name in (i.id, *i.names()):
+                names.setdefault(name.lower(), i.id)
+        if not names:
+            return None
+        hit = process.extractOne(text.lower(), list(names), scorer=fuzz.WRatio, score_cutoff=75)
+        return self.store.incident(names[hit[0]]) if hit else None
+
+    def _kind(self, word: str) -> str:
+        w = word.lower().strip()
+        w = KIND_ALIASES.get(w, w)
+        if w in KINDS:
+            return w
+        hit = process.extractOne(w, list(KINDS) + list(KIND_ALIASES), scorer=fuzz.ratio, score_cutoff=60)
+        hint = f" (did you mean {KIND_ALIASES.get(hit[0], hit[0])}?)" if hit else ""
+        raise AdminError(f"unknown kind {word!r}{hint}; expected one of {', '.join(KINDS)}")
+
+    @staticmethod
+    def _known_keys(args: Args, allowed: tuple[str, ...], command: str) -> None:
+        for key in args.options:
+            if key not in allowed:
+                hit = process.extractOne(key, list(allowed), scorer=fuzz.ratio, score_cutoff=60)
+                hint = f" (did you mean {hit[0]}=?)" if hit else ""
+                raise AdminError(f"unknown key {key}={hint}; expected {', '.join(k + '=' for k in allowed)}")
+
+    @staticmethod
+    def _no_extra(args: Args, n: int, command: str) -> None:
+        if len(args.positional) > n:
+            extra = " ".join(args.positional[n:])
+            raise AdminError(f"unexpected {extra[:60]!r}; values with spaces go in quotes after a key, "
+                             f"e.g. title=\"...\"; expected {USAGE[command]}")
+
+    def _source(self, text: str) -> tuple[str | None, Source | None]:
+        """A known source id, or a new source record for a publisher or URL (see the module docstring)."""
+        known = {s.id: s for s in self.store.sources()}
+        if text in known:
+            return text, None
+        for s in known.values():
+            if s.id.lower() == text.lower():
+                return s.id, None
+        if re.match(r"^https?://", text, re.I):
+            if any(c.isspace() for c in text):
+                raise AdminError(f"bad source URL {text[:60]!r}; expected a URL without spaces")
+            for s in known.values():
+                if s.url == text:
+                    return s.id, None
+            host = (urlparse(text).hostname or "").removeprefix("www.")
+            if not host:
+                raise AdminError(f"bad source URL {text[:60]!r}; expected e.g. https://www.example.com/article")
+            return None, Source(id=self._new_source_id(host, known), publisher=host, url=text)
+        if ID_RE.match(text) and any(ch.isdigit() for ch in text):
+            hit = process.extractOne(text, list(known), scorer=fuzz.ratio, score_cutoff=75)
+            if hit:
+                raise AdminError(f"unknown source id {text!r} (did you mean {hit[0]}?); expected a known source id, "
+                                 'or a publisher or URL for a new source, e.g. source="Reuters"')
+        for s in known.values():
+            if s.publisher.lower() == text.lower() and not (s.url or s.published or s.dateline or s.article):
+                return s.id, None  # the bare record an earlier /addfact made for this publisher
+        return None, Source(id=self._new_source_id(text, known), publisher=text)
+
+    @staticmethod
+    def _new_source_id(name: str, known: dict[str, Source]) -> str:
+        base = slug(name)
+        sid, n = base, 2
+        while sid in known:
+            sid, n = f"{base}-{n}", n + 1
+        return sid
+
+    def _fact_line(self, claim: Claim, short: bool = False) -> str:
+        """What a fact stores, in one line: 'killed: 38 ... — by X; via Y; source Z; quote “...”'."""
+        if claim.kind == "casualties" and isinstance(claim.value, dict):
+            what = describe(claim.value)
+        else:
+            what = f"{KIND_NAMES.get(claim.kind, claim.kind)}: {claim.value}"
+        parts = []
+        if claim.claimant:
+            parts.append(f"by {claim.claimant}")
+        if claim.via:
+            parts.append(f"via {claim.via}")
+        if claim.source:
+            src = self.store.source(claim.source)
+            publisher = f" ({src.publisher})" if src and src.publisher != claim.source else ""
+            parts.append(f"source {claim.source}{publisher}")
+        if claim.quote:
+            q = claim.quote.strip()
+            parts.append(f"quote “{q[:80] + '…' if short and len(q) > 80 else q}”")
+        if claim.note:
+            n = claim.note.strip()
+            parts.append(f"note: {n[:80] + '…' if short and len(n) > 80 else n}")
+        return what + (" — " + "; ".join(parts) if parts else " — no claimant given")
+
+
+# -- incidents -------------------------------------------------------------------------------------------
+def _apply_fields(incident: Incident, options: dict[str, str]) -> None:
+    """Set validated fields on `incident` (raises AdminError before changing anything on bad input)."""
+    plan: list[Callable[[], None]] = []
+    for key, raw in options.items():
+        value = " ".join(raw.split()) if key not in ("summary",) else raw.strip()
+        if len(value) > MAX_FIELD:
+            raise AdminError(f"{key}= is {len(value):,} characters long; expected at most {MAX_FIELD:,}")
+        plan.append(_field_setter(incident, key, value, options))
+    for step in plan:
+        step()
+
+
+def _field_setter(incident: Incident, key: str, value: str, options: dict[str, str]) -> Callable[[], None]:
+    place = incident.place
+    if key == "title":
+        if not value:
+            raise AdminError('title cannot be empty; expected title="..."')
+        return lambda: setattr(incident, "title", value)
+    if key == "type":
+        if not value:
+            raise AdminError("type cannot be empty; expected e.g. type=airstrike")
+        return lambda: setattr(incident, "type", value)
+    if key == "date":
+        parsed, precision = parse_date(value)
+        keep_text = "date_text" in options or (parsed == incident.date.value and precision == incident.date.precision)
+
+        def set_date() -> None:
+            old = incident.date
+            incident.date = IncidentDate(parsed, precision, old.text if keep_text else None, old.reported)
+        return set_date
+    if key == "date_text":
+        return lambda: setattr(incident.date, "text", value or None)
+    if key in ("lat", "lon"):
+        number = parse_coordinate(key, value)
+        return lambda: setattr(place, key, number)
+    if key == "aliases":
+        aliases = split_aliases(value)
+        return lambda: setattr(incident, "aliases", aliases)
+    if key == "summary":
+        return lambda: setattr(incident, "summary", value or None)
+    if key in ("place", "region", "country", "note"):
+        attr = "name" if key == "place" else key
+        return lambda: setattr(place, attr, value or None)
+    raise AdminError(f"unknown key {key}=; expected {', '.join(k + '=' for k in INCIDENT_KEYS)}")
+
+
+def _incident_view(i: Incident) -> dict[str, Any]:
+    p = i.place
+    date_shown = f"{i.date.value} ({i.date.precision})" if i.date.value else "unknown"
+    return {"title": i.title, "type": i.type, "date": date_shown, "date_text": i.date.text, "place": p.name,
+            "region": p.region, "country": p.country, "note": p.note, "aliases": "; ".join(i.aliases) or None,
+            "summary": i.summary, "lat": p.lat, "lon": p.lon}
+
+
+def _incident_diff(before: Incident, after: Incident) -> list[str]:
+    a, b = _incident_view(before), _incident_view(after)
+    out = []
+    for key in a:
+        if a[key] != b[key]:
+            old = "(none)" if a[key] is None else _short(a[key])
+            new = "(none)" if b[key] is None else _short(b[key])
+            out.append(f"{key} {old} → {new}")
+    return out
+
+
+def _incident_line(i: Incident) -> str:
+    v = _incident_view(i)
+    where = ", ".join(x for x in (v["place"], v["region"], v["country"]) if x)
+    parts = [f"“{i.title}”", f"type {i.type}", f"date {v['date']}"]
+    if where:
+        parts.append(f"place {where}")
+    if i.place.lat is not None or i.place.lon is not None:
+        parts.append(f"lat {i.place.lat}, lon {i.place.lon}")
+    if i.aliases:
+        parts.append(f"aliases {v['aliases']}")
+    if i.summary:
+        parts.append(f"summary {_short(i.summary)}")
+    return "; ".join(parts)
+
+
+def _short(value: Any, n: int = 60) -> str:
+    s = str(value)
+    return f"“{s[:n]}…”" if len(s) > n else (f"“{s}”" if isinstance(value, str) else s)
+
+
+def _ok(body: Rich, incident: str | None = None) -> Reply:
+    return Reply(body, None, incident, 1.0)
+
+
+def _error(command: str, message: str) -> Reply:
+    return Reply(Rich().para(f"/{command}: {message} — nothing was changed."))

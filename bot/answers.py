@@ -17,6 +17,7 @@ MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "
 VERBS = {"killed": "killed", "wounded": "wounded", "killed_and_wounded": "killed and wounded"}
 QUALIFIER_WORDS = {"at_least": "at least", "about": "about", "nearly": "nearly", "more_than": "more than"}
 # A figure's strength decides which claim leads; the others follow, never dropped.
+MEASURE_ORDER = {"killed": 0, "killed_and_wounded": 1, "wounded": 2}
 SPECIFICITY = {"exact": 0, "at_least": 1, "more_than": 1, "about": 2, "nearly": 2, "unspecified": 3}
 
 EXAMPLE_QUESTIONS = [
@@ -95,7 +96,9 @@ def sources_line(facts: Facts) -> str:
 
 # -- incident intents ------------------------------------------------------------------------------------
 def casualties(facts: Facts) -> Rich:
-    claims = sorted(facts.of("casualties"), key=lambda c: SPECIFICITY.get(c.count.qualifier, 3))
+    # Deaths lead, then figures mixing dead and wounded, then the wounded; within each, the most exact first.
+    claims = sorted(facts.of("casualties"), key=lambda c: (MEASURE_ORDER.get(c.count.measure, 1),
+                                                           SPECIFICITY.get(c.count.qualifier, 3)))
     if not claims:
         return Rich().para(f"I have no casualty figures for the {facts.incident.title}.")
     out = Rich()
@@ -109,7 +112,7 @@ def casualties(facts: Facts) -> Rich:
         elif n == 0:
             out.para(Bold(cap(figure(c))), f" {who} were {verb}, according to {attribution(facts, claim)}.")
         else:
-            out.para(f"{cap(attribution(facts, claim))} put it at ", Bold(figure(c)), f" {who} {verb}.")
+            out.para(f"{cap(attribution(facts, claim))} said ", Bold(figure(c)), f" {who} were {verb}.")
     return out
 
 

@@ -27,8 +27,8 @@ class Caller:
 
 def split_command(text: str) -> tuple[str, str]:
     """'/addfact@my_bot x y' -> ('addfact', 'x y')."""
-    head, _, args = text.strip().partition(" ")
-    return head[1:].split("@", 1)[0].lower(), args.strip()
+    head, *rest = text.strip().split(maxsplit=1)  # any white space, also a newline after the command
+    return head[1:].split("@", 1)[0].lower(), rest[0].strip() if rest else ""
 
 
 class Commands:
@@ -54,7 +54,8 @@ class Commands:
                 return Reply(Rich().para(f"/{name} needs admin rights; nothing was changed. "
                                          "Ask an operator to add your user id (see /whoami) to BOT_ADMINS."))
             return self.admin.run(name, args, actor=caller.user)
-        return Reply(Rich().para(f"Unknown command /{name}. Type /help to see what you can do."))
+        shown = name if len(name) <= 40 else name[:39] + "…"  # a pasted novel is echoed only in part
+        return Reply(Rich().para(f"Unknown command /{shown}. Type /help to see what you can do."))
 
     @staticmethod
     def menu(is_admin: bool) -> list[tuple[str, str]]:

@@ -91,7 +91,8 @@ class Store:
         self._incident_docs = {d["id"]: k for k, d in raw["incidents"].items()}
         self._claims: dict[str, Claim] = {}
         self._claims_by_incident: dict[str, list[Claim]] = {i: [] for i in self._incidents}
-        for key, d in raw["claims"].items():
+        # In id order, so a fact brought back by /undo takes its old place in answers and exports.
+        for key, d in sorted(raw["claims"].items(), key=lambda kv: (len(kv[0]), kv[0])):
             claim = Claim.from_dict({**d, "id": key})
             self._claims[key] = claim
             self._claims_by_incident.setdefault(claim.incident, []).append(claim)
@@ -178,14 +179,23 @@ class Store:
         self._commit(change)
         return self._incidents[incident_id]
 
-    def add_claim(self, claim: Claim, actor: str) -> Claim:
+    def add_claim(self, claim: Claim, actor: str, new_source: Source | None = None) -> Claim:
+        """Add a claim; `new_source` (not yet in the store) is recorded in the same write, and /undo of the
+        claim removes it again unless another claim cites it by then."""
         def change(raw: Raw, now: str) -> list[dict[str, Any]]:
             self._incident_key(claim.incident)
+            extra: dict[str, Any] = {}
+            if new_source is not None:
+                claim.source = new_source.id
+                if new_source.id not in self._sources:  # else another admin recorded it a moment ago
+                    skey = _next_key(raw, "sources")
+                    raw["sources"][skey] = new_source.to_dict()
+                    extra["source_added"] = {"key": skey, "doc": new_source.to_dict()}
             key = _next_key(raw, "claims")
             claim.id, claim.created_by, claim.created_at = key, actor, now
             doc = claim.to_dict()
             raw["claims"][key] = doc
-            return [_entry(actor, now, "add_claim", "claims", key, None, doc)]
+            return [_entry(actor, now, "add_claim", "claims", key, None, doc, **extra)]
         self._commit(change)
         return self._claims[claim.id]
 
@@ -220,6 +230,9 @@ class Store:
                 table.pop(last["key"], None)
             else:
                 table[last["key"]] = last["before"]
+            added = last.get("source_added")
+            if added and not any(c.get("source") == added["doc"]["id"] for c in raw["claims"].values()):
+                raw["sources"].pop(added["key"], None)
             raw["audit"][key] = {**last, "undone": True}
             return [_entry(actor, now, "undo", last["table"], last["key"], last["after"], last["before"],
                            undoes=key)]
