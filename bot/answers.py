@@ -18,6 +18,7 @@ VERBS = {"killed": "killed", "wounded": "wounded", "killed_and_wounded": "killed
 QUALIFIER_WORDS = {"at_least": "at least", "about": "about", "nearly": "nearly", "more_than": "more than"}
 # A figure's strength decides which claim leads; the others follow, never dropped.
 MEASURE_ORDER = {"killed": 0, "killed_and_wounded": 1, "wounded": 2}
+MEASURE_ORDER_WOUNDED = {"wounded": 0, "killed_and_wounded": 1, "killed": 2}
 SPECIFICITY = {"exact": 0, "at_least": 1, "more_than": 1, "about": 2, "nearly": 2, "unspecified": 3}
 
 EXAMPLE_QUESTIONS = [
@@ -35,6 +36,7 @@ class Facts:
     incident: Incident
     claims: Sequence[Claim]
     source: Callable[[str | None], Source | None]
+    wounded: bool = False  # the question asks about the wounded rather than the dead
 
     def of(self, *kinds: str) -> list[Claim]:
         return [c for c in self.claims if c.kind in kinds]
@@ -96,12 +98,15 @@ def sources_line(facts: Facts) -> str:
 
 # -- incident intents ------------------------------------------------------------------------------------
 def casualties(facts: Facts) -> Rich:
-    # Deaths lead, then figures mixing dead and wounded, then the wounded; within each, the most exact first.
-    claims = sorted(facts.of("casualties"), key=lambda c: (MEASURE_ORDER.get(c.count.measure, 1),
+    # Deaths lead (the wounded, if asked about), then mixed figures; within each, the most exact first.
+    order = MEASURE_ORDER_WOUNDED if facts.wounded else MEASURE_ORDER
+    claims = sorted(facts.of("casualties"), key=lambda c: (order.get(c.count.measure, 1),
                                                            SPECIFICITY.get(c.count.qualifier, 3)))
     if not claims:
         return Rich().para(f"I have no casualty figures for the {facts.incident.title}.")
     out = Rich()
+    if facts.wounded and not any(c.count.measure == "wounded" for c in claims):
+        out.para(f"The reports I have give no separate figure for the wounded of the {facts.incident.title}.")
     for n, claim in enumerate(claims):
         c = claim.count
         verb = VERBS.get(c.measure, "killed")

@@ -91,3 +91,9 @@ def test_an_edit_is_answered_as_soon_as_it_is_stored(engine: Engine) -> None:
     engine.answer("hi")  # build the index first
     engine.store.add_incident(Incident("qana-1996", "Qana shelling", place=Place(name="Qana")), actor="t")
     assert engine.answer("what happened in qana").incident == "qana-1996"
+
+
+def test_a_question_about_the_wounded_says_when_no_separate_figure_exists(engine: Engine) -> None:
+    text = engine.answer("how many were injured in al hari").text
+    assert text.startswith("The reports I have give no separate figure for the wounded")
+    assert "several people were killed and wounded" in text and "38" in text
