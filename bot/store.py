@@ -291,6 +291,8 @@ def open_store(path: str | Path, seed: str | Path | None) -> Store:
         raise StoreError(f"cannot open {path}: permission denied") from None
     except IsADirectoryError:
         raise StoreError(f"cannot open {path}: it is a directory") from None
+    except OSError as e:  # read-only or missing folders, full disks: one line, not a traceback
+        raise StoreError(f"cannot open {path}: {e.strerror or e}") from None
 
 
 def _read_file(path: Path) -> Raw | None:

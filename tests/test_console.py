@@ -78,3 +78,9 @@ def test_corrupt_database_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert p.returncode == 2
     assert p.stderr.decode().count("\n") == 1 and str(db) in p.stderr.decode()
     assert db.read_text() == "{broken"
+
+
+def test_an_unusable_database_path_is_one_line_and_exit_2() -> None:
+    p = run(["ask", "--db", "/proc/no-such-dir/facts.json", "hello"])
+    assert p.returncode == 2 and b"Traceback" not in p.stderr
+    assert p.stderr.decode().startswith("incident-bot: cannot open /proc/no-such-dir/facts.json")
