@@ -46,7 +46,7 @@ def load_settings(db: str | None, config_file: str | None = None) -> Settings:
         db=Path(db or env.get("INCIDENT_BOT_DB") or file_values.get("db") or DEFAULT_DB),
         token=env.get("TELEGRAM_BOT_TOKEN") or file_values.get("token"),
         base_url=env.get("TELEGRAM_BASE_URL") or file_values.get("base_url"),
-        admins=frozenset(a.strip() for a in raw_admins if str(a).strip()),
+        admins=frozenset(str(a).strip() for a in raw_admins if str(a).strip()),  # YAML gives ints
         flood_limit=limit, flood_window=window,
         rate_limiter=str(env.get("RATE_LIMITER", file_values.get("rate_limiter", True))).lower() not in ("0", "false", "off", "no"),
     )

@@ -78,6 +78,7 @@ class _Failure:
     status: int
     retry_after: int
     description: str | None
+    match: Callable[[dict[str, Any]], bool] | None = None
 
 
 class _ApiError(Exception):
@@ -367,15 +368,18 @@ class FakeBotApi:
         retry_after: int = 1,
         times: int = 1,
         description: str | None = None,
+        match: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
         """Answer the next ``times`` calls of ``method`` with an error.
 
         429 -> Bot API flood error with ``parameters.retry_after``; 502 -> a proxy's HTML
         "Bad Gateway" page; other statuses -> Bot API error JSON with ``description``.
+        With ``match``, only calls whose decoded params satisfy it fail (e.g. a
+        ``setMyCommands`` for one chat scope answered "Bad Request: chat not found").
         """
         with self._cond:
             failures = self._failures.setdefault(method.lower(), [])
-            failures.extend([_Failure(status, retry_after, description)] * times)
+            failures.extend([_Failure(status, retry_after, description, match)] * times)
 
     # ------------------------------------------------------------------ request handling
 
@@ -413,8 +417,9 @@ class FakeBotApi:
             raise _ApiError(404, "Not Found: method not found")
         method = handler.__name__.removeprefix("_api_")
         with self._cond:
-            failures = self._failures.get(method.lower())
-            failure = failures.pop(0) if failures else None
+            failures = self._failures.get(method.lower()) or []
+            due = [n for n, f in enumerate(failures) if f.match is None or f.match(params)]
+            failure = failures.pop(due[0]) if due else None
             if failure is not None:
                 self._record(Call(method, params, None, failed=True))
         if failure is not None:
@@ -608,6 +613,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real API
+    # Headers and body go out in two writes; with Nagle's algorithm on, the body then waits for the
+    # client's delayed ACK (~40 ms on Linux) and every call looks that slow. Real servers avoid this.
+    disable_nagle_algorithm = True
     server: _Server
 
     def setup(self) -> None:

@@ -1,0 +1,163 @@
+"""Burst benchmark: 1,000 questions from 100 users through the fake Bot API server.
+
+Measures replies per second for incident-bot (bot/telegram_app.py, the same Application and life cycle as
+`python main.py run`) and for a bare python-telegram-bot echo bot (PTB's own example: one MessageHandler,
+library defaults), side by side on the same fake server, with PTB's AIORateLimiter on (Telegram's real
+ceiling, about 30 messages/s overall) and off. Every question must get exactly one reply.
+
+    .venv/bin/python bench/telegram_burst.py [--users 100] [--per-user 10] [--latency 0] [--no-limiter-runs]
+
+Each bot runs in its own process (`python main.py run`, and PTB's echo example with run_polling), the fake
+server in this one. All questions are queued at once; the clock runs from the first one queued to the
+last reply delivered. "Reply wait" is per question, from queueing to its reply (under a burst it is
+mostly waiting in line). --latency adds a delay to every API call, as a real network would; the bare echo
+bot handles one update at a time, so its rate is then bounded by 1/latency.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from fake_bot_api import Call, FakeBotApi  # noqa: E402
+from telegram import Update  # noqa: E402
+from telegram.ext import AIORateLimiter, Application, ContextTypes, MessageHandler, filters  # noqa: E402
+
+
+QUESTIONS = [
+    "How many died in the Al-Hari airstrike?",
+    "who was blamed?",
+    "who denied it?",
+    "what happened in Deir Ezzor in February 2018?",
+    "how many were killed there",
+    "where was the al-hari strike",
+    "when was it?",
+    "what about Dashisha?",
+    "list incidents",
+    "thanks!",
+]
+
+
+class TimedFakeBotApi(FakeBotApi):
+    """The fake server, also noting when each call was recorded."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.times: list[float] = []
+
+    def _record(self, call: Call) -> None:
+        self.times.append(time.monotonic())
+        super()._record(call)
+
+
+def serve_echo_bot() -> int:
+    """The bare echo bot, as PTB's examples write it (run in its own process by the benchmark)."""
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await update.message.reply_text(update.message.text)
+
+    builder = Application.builder().token(os.environ["TELEGRAM_BOT_TOKEN"]).base_url(os.environ["TELEGRAM_BASE_URL"])
+    if os.environ.get("RATE_LIMITER") == "1":
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app = builder.build()
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
+    app.run_polling(timeout=1)
+    return 0
+
+
+def start_bot(kind: str, api: FakeBotApi, tmp: Path, limiter: bool) -> subprocess.Popen:
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_BASE_URL": api.base_url,
+           "RATE_LIMITER": "1" if limiter else "0", "BOT_ADMINS": ""}
+    if kind == "incident-bot":
+        cmd = [sys.executable, str(ROOT / "main.py"), "run", "--db", str(tmp / "facts.json")]
+    else:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-echo"]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def burst(kind: str, limiter: bool, users: int, per_user: int, latency: float) -> dict:
+    with tempfile.TemporaryDirectory() as tmp, TimedFakeBotApi(latency=latency) as api:
+        proc = start_bot(kind, api, Path(tmp), limiter)
+        try:
+            api.wait_for("deleteWebhook", timeout=30)  # polling starts right after
+            total = users * per_user
+            queued: dict[int, list[float]] = defaultdict(list)
+            started = time.monotonic()
+            for k in range(per_user):  # round-robin, as a crowd would send them
+                for u in range(users):
+                    user_id = 10_000 + u
+                    queued[user_id].append(time.monotonic())
+                    api.send_text(QUESTIONS[k % len(QUESTIONS)], user_id=user_id)
+            deadline = time.monotonic() + total / 10 + 60
+            while len(api.sent("sendMessage")) < total:  # polled: wait_for rescans every call on every call
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"{kind}: only {len(api.sent('sendMessage'))} of {total} replies arrived")
+                time.sleep(0.05)
+            time.sleep(0.5)  # anything extra would show up now
+            replies: dict[int, list[float]] = defaultdict(list)
+            for call, t in zip(api.calls, api.times):
+                if call.method == "sendMessage" and not call.failed:
+                    replies[call.params["chat_id"]].append(t)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                _, err = proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
+    if proc.returncode != 0:
+        raise SystemExit(f"{kind} exited with {proc.returncode}: {err}")
+    counts = {u: len(replies.get(u, [])) for u in queued}
+    assert all(n == per_user for n in counts.values()), \
+        f"{kind}: not exactly one reply per question: {sorted(set(counts.values()))} replies per user"
+    assert sum(len(r) for r in replies.values()) == total, f"{kind}: replies to strangers"
+    elapsed = max(t for r in replies.values() for t in r) - started
+    waits = sorted(r - q for u in queued for q, r in zip(queued[u], replies[u]))
+    return {"bot": kind, "limiter": "on" if limiter else "off", "questions": total, "seconds": elapsed,
+            "rate": total / elapsed, "p50": statistics.median(waits), "p99": waits[int(len(waits) * 0.99) - 1]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--users", type=int, default=100)
+    p.add_argument("--per-user", type=int, default=10)
+    p.add_argument("--latency", type=float, nargs="+", default=[0.0],
+                   help="fake server delay per API call, seconds (several values: one set of runs each)")
+    p.add_argument("--no-limiter-runs", action="store_true", help="skip the (slow, ~35 s each) limiter-on runs")
+    p.add_argument("--serve-echo", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.serve_echo:
+        return serve_echo_bot()
+    runs = [(latency, kind, lim) for latency in args.latency
+            for lim in ((False,) if args.no_limiter_runs else (False, True))
+            for kind in ("incident-bot", "PTB echo bot")]
+    rows = []
+    for latency, kind, limiter in runs:
+        print(f"running {kind}, rate limiter {'on' if limiter else 'off'}, API latency {latency * 1000:g} ms ...",
+              file=sys.stderr, flush=True)
+        rows.append(burst(kind, limiter, args.users, args.per_user, latency) | {"latency": latency})
+    print(f"\n{args.users * args.per_user} questions from {args.users} users, all queued at once")
+    print(f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}, "
+          f"{os.cpu_count()} CPUs\n")
+    header = f"| {'bot':<14} | API latency | limiter | replies/s | total s | reply wait p50 s | reply wait p99 s |"
+    print(header)
+    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    for r in rows:
+        print(f"| {r['bot']:<14} | {r['latency'] * 1000:>8g} ms | {r['limiter']:<7} | {r['rate']:>9.1f} | "
+              f"{r['seconds']:>7.2f} | {r['p50']:>16.2f} | {r['p99']:>16.2f} |")
+    print("\nEvery question got exactly one reply in every run.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
