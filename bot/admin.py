@@ -32,6 +32,7 @@ from bot.engine import Reply
 from bot.models import Claim, Incident, IncidentDate, Source
 from bot.rich import Rich
 from bot.store import Store, StoreError
+from bot.text import clip
 
 ADMIN_COMMANDS: dict[str, str] = {
     "newincident": "add an incident",
@@ -174,13 +175,13 @@ def parse_date(text: str, today: date | None = None) -> tuple[str | None, str]:
             first = date(int(t), 1, 1)
             value, precision = t, "year"
         else:
-            raise AdminError(f"bad date {t!r}; {expected}")
+            raise AdminError(f"bad date {_echo(t)}; {expected}")
     except ValueError:
-        raise AdminError(f"bad date {t!r}: no such day or month; {expected}") from None
+        raise AdminError(f"bad date {_echo(t)}: no such day or month; {expected}") from None
     if first.year < 1800:
-        raise AdminError(f"bad date {t!r}: year {first.year} is too early; {expected}")
+        raise AdminError(f"bad date {_echo(t)}: year {first.year} is too early; {expected}")
     if first > today + timedelta(days=1):
-        raise AdminError(f"bad date {t!r}: it is in the future; {expected}")
+        raise AdminError(f"bad date {_echo(t)}: it is in the future; {expected}")
     return value, precision
 
 
@@ -194,7 +195,7 @@ def parse_coordinate(key: str, text: str) -> float | None:
     except ValueError:
         value = float("nan")
     if not (-limit <= value <= limit):  # also false for nan
-        raise AdminError(f"bad {key} {t!r}; expected a number from -{limit} to {limit} in decimal degrees "
+        raise AdminError(f"bad {key} {_echo(t)}; expected a number from -{limit} to {limit} in decimal degrees "
                          f"(e.g. {key}={'34.45' if key == 'lat' else '40.91'}), or {key}= to clear it")
     return value
 
@@ -233,11 +234,11 @@ class Admin:
         self._no_extra(args, 1, "newincident")
         if not ID_RE.match(incident_id):
             suggestion = slug(incident_id)
-            raise AdminError(f"bad id {incident_id!r}; expected lower-case letters, digits, '-', '.' or '_' "
+            raise AdminError(f"bad id {_echo(incident_id)}; expected lower-case letters, digits, '-', '.' or '_' "
                              f"(up to 80), e.g. {suggestion}")
         existing = self.store.incident(incident_id)
         if existing:
-            raise AdminError(f"duplicate id: {incident_id!r} is already the {existing.title}; pick another id, "
+            raise AdminError(f"duplicate id: {_echo(incident_id)} is already the {existing.title}; pick another id, "
                              f"or change it with /setincident {incident_id} key=value")
         self._known_keys(args, INCIDENT_KEYS, "newincident")
         if not args.options.get("title", "").strip():
@@ -334,7 +335,7 @@ class Admin:
         fact_id = args.positional[0].lstrip("#")
         claim = self.store.claim(fact_id)
         if claim is None:
-            raise AdminError(f"no fact #{fact_id}; expected a fact id as listed by /facts <incident-id>")
+            raise AdminError(f"no fact #{clip(fact_id)}; expected a fact id as listed by /facts <incident-id>")
         line = self._fact_line(claim, short=True)
         self.store.delete_claim(fact_id, actor)
         return _ok(Rich().para(f"Deleted fact #{fact_id} from {claim.incident}: {line}.")
@@ -384,12 +385,12 @@ class Admin:
             return incident
         lower = self.store.incident(incident_id.lower())
         if lower is not None:
-            raise AdminError(f"no incident {incident_id!r}; ids are lower-case: did you mean {lower.id}?")
+            raise AdminError(f"no incident {_echo(incident_id)}; ids are lower-case: did you mean {lower.id}?")
         hint = ""
         close = self._closest_incident(incident_id)
         if close:
             hint = f" (did you mean {close.id}, the {close.title}?)"
-        raise AdminError(f"no incident {incident_id!r}{hint}; expected an incident id, "
+        raise AdminError(f"no incident {_echo(incident_id)}{hint}; expected an incident id, "
                          "e.g. one listed by /facts with no arguments")
 
     def _closest_incident(self, text: str) -> Incident | None:
@@ -409,7 +410,7 @@ class Admin:
             return w
         hit = process.extractOne(w, list(KINDS) + list(KIND_ALIASES), scorer=fuzz.ratio, score_cutoff=60)
         hint = f" (did you mean {KIND_ALIASES.get(hit[0], hit[0])}?)" if hit else ""
-        raise AdminError(f"unknown kind {word!r}{hint}; expected one of {', '.join(KINDS)}")
+        raise AdminError(f"unknown kind {_echo(word)}{hint}; expected one of {', '.join(KINDS)}")
 
     @staticmethod
     def _known_keys(args: Args, allowed: tuple[str, ...], command: str) -> None:
@@ -417,7 +418,7 @@ class Admin:
             if key not in allowed:
                 hit = process.extractOne(key, list(allowed), scorer=fuzz.ratio, score_cutoff=60)
                 hint = f" (did you mean {hit[0]}=?)" if hit else ""
-                raise AdminError(f"unknown key {key}={hint}; expected {', '.join(k + '=' for k in allowed)}")
+                raise AdminError(f"unknown key {clip(key)}={hint}; expected {', '.join(k + '=' for k in allowed)}")
 
     @staticmethod
     def _no_extra(args: Args, n: int, command: str) -> None:
@@ -447,7 +448,7 @@ class Admin:
         if ID_RE.match(text) and any(ch.isdigit() for ch in text):
             hit = process.extractOne(text, list(known), scorer=fuzz.ratio, score_cutoff=75)
             if hit:
-                raise AdminError(f"unknown source id {text!r} (did you mean {hit[0]}?); expected a known source id, "
+                raise AdminError(f"unknown source id {_echo(text)} (did you mean {hit[0]}?); expected a known source id, "
                                  'or a publisher or URL for a new source, e.g. source="Reuters"')
         for s in known.values():
             if s.publisher.lower() == text.lower() and not (s.url or s.published or s.dateline or s.article):
@@ -530,7 +531,7 @@ def _field_setter(incident: Incident, key: str, value: str, options: dict[str, s
     if key in ("place", "region", "country", "note"):
         attr = "name" if key == "place" else key
         return lambda: setattr(place, attr, value or None)
-    raise AdminError(f"unknown key {key}=; expected {', '.join(k + '=' for k in INCIDENT_KEYS)}")
+    raise AdminError(f"unknown key {clip(key)}=; expected {', '.join(k + '=' for k in INCIDENT_KEYS)}")
 
 
 def _incident_view(i: Incident) -> dict[str, Any]:
@@ -565,6 +566,10 @@ def _incident_line(i: Incident) -> str:
     if i.summary:
         parts.append(f"summary {_short(i.summary)}")
     return "; ".join(parts)
+
+
+def _echo(text: str) -> str:
+    return repr(clip(text))
 
 
 def _short(value: Any, n: int = 60) -> str:

@@ -7,6 +7,7 @@ from bot import answers
 from bot.admin import ADMIN_COMMANDS, Admin
 from bot.engine import Engine, Reply
 from bot.rich import Rich
+from bot.text import clip
 
 USER_COMMANDS: dict[str, str] = {
     "start": "what I know, with example questions",
@@ -54,8 +55,7 @@ class Commands:
                 return Reply(Rich().para(f"/{name} needs admin rights; nothing was changed. "
                                          "Ask an operator to add your user id (see /whoami) to BOT_ADMINS."))
             return self.admin.run(name, args, actor=caller.user)
-        shown = name if len(name) <= 40 else name[:39] + "…"  # a pasted novel is echoed only in part
-        return Reply(Rich().para(f"Unknown command /{shown}. Type /help to see what you can do."))
+        return Reply(Rich().para(f"Unknown command /{clip(name, 40)}. Type /help to see what you can do."))
 
     @staticmethod
     def menu(is_admin: bool) -> list[tuple[str, str]]:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.text import clip
+
 MAX_COUNT = 100_000_000  # a figure above this is a typo, not a casualty count
 
 
@@ -73,9 +75,9 @@ def parse_count(text: str, measure: str = "killed", who: str | None = None) -> d
         qualifier, rest = _split_qualifier(words)
     number = parse_number(rest)
     if number is None:
-        raise CountError(f"cannot read {shown!r} as a count; expected {EXPECTED}")
+        raise CountError(f"cannot read {clip(shown)!r} as a count; expected {EXPECTED}")
     if number > MAX_COUNT:
-        raise CountError(f"{shown!r} is larger than any casualty count ({MAX_COUNT:,}); check the figure")
+        raise CountError(f"{clip(shown)!r} is larger than any casualty count ({MAX_COUNT:,}); check the figure")
     if qualifier is None:
         # "a dozen" is the usual loose figure; plain numbers and number words are exact.
         qualifier = "about" if re.search(r"\bdozen\b|\bscore\b", rest) else "exact"
@@ -111,14 +113,15 @@ def parse_number(text: str) -> int | None:
     t = text.strip().lower().rstrip(".")
     m = _DIGITS.match(t)
     if m:
-        if m.group(2):
-            return None  # "12.5" people is not a count
-        return int(m.group(1).replace(",", ""))
+        digits = m.group(1).replace(",", "")
+        if m.group(2) or len(digits) > 12:
+            return None  # "12.5" people is not a count, and a 5,000-digit number is no figure at all
+        return int(digits)
     parts = t.replace("-", " ").replace(",", " ").split()
     if not parts:
         return None
     # "1.5 million", "2 thousand", "3 dozen"
-    m = re.match(r"^(\d+(?:\.\d+)?)$", parts[0])
+    m = re.match(r"^(\d{1,12}(?:\.\d{1,6})?)$", parts[0])
     if m and len(parts) == 2 and (parts[1] in SCALES or parts[1] in NOUNS):
         n = float(m.group(1)) * (SCALES.get(parts[1]) or NOUNS[parts[1]])
         return int(n) if n == int(n) else None

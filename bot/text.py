@@ -72,3 +72,8 @@ def name_key(token: str) -> str:
     if len(token) > 3 and token.endswith("h"):  # Dashishah / Dashisha
         token = token[:-1]
     return token
+
+
+def clip(text: str, n: int = 60) -> str:
+    """User input echoed in a message, cut so a pasted novel still gets a one-line reply."""
+    return text if len(text) <= n else text[:n] + "…"

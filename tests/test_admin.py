@@ -8,10 +8,12 @@ import pytest
 import yaml
 
 from bot.admin import Admin, AdminError, parse_args, parse_date
+from bot.commands import Caller, Commands
+from bot.config import SEED_FILE
 from bot.counts import CountError, parse_count, parse_number
 from bot.dataset import parse_dataset_text
 from bot.engine import Engine
-from bot.store import Store
+from bot.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "incidents.yaml"
@@ -419,3 +421,19 @@ def test_concurrent_addfact_from_many_admins_all_land(admin: Admin, store: Store
     assert {s.id for s in store.sources()} == {"afp-2018-06-19", "outlet-0", "outlet-1", "outlet-2"}
     reopened = Store(store.path)
     assert len(reopened.claims("dashisha-2018-06")) == 53
+
+
+@pytest.mark.parametrize("command", [
+    "/addfact al-hari-2018-06 killed {big}",
+    "/addfact al-hari-2018-06 killx {big}",
+    "/facts {big}",
+    "/delfact {big}",
+    "/newincident {big} title=x",
+])
+def test_a_pasted_novel_gets_a_short_one_line_error(tmp_path: Path, command: str) -> None:
+    store = open_store(tmp_path / "f.json", SEED_FILE)
+    before = store.path.read_bytes()
+    reply = Commands(Engine(store), Admin(store)).handle(command.format(big="9" * 5000),
+                                                         Caller("1", "1", is_admin=True))
+    assert len(reply.text) < 400 and "\n" not in reply.text and "nothing was changed" in reply.text
+    assert store.path.read_bytes() == before
