@@ -73,10 +73,11 @@ class Engine:
             descriptions: dict[str, str] = {}
             for i in self.store.incidents():
                 claims = self.store.claims(i.id)
-                figures[i.id] = {c.count.best for c in claims if c.count and c.count.best}
+                counts = [c.count for c in claims]  # parsed once: this loop runs over every claim at start-up
+                figures[i.id] = {n.best for n in counts if n and n.best}
                 descriptions[i.id] = " ".join(filter(None, [
                     i.summary, i.place.note, i.place.region, *(c.claimant for c in claims),
-                    *(c.count.who if c.count else str(c.value) for c in claims)]))
+                    *(n.who if n else str(c.value) for c, n in zip(claims, counts))]))
             self._index = IncidentIndex(self.store.incidents(), figures, descriptions)
             self._index_version = self.store.version
         return self._index
@@ -151,7 +152,7 @@ class Engine:
         kinds = answers.RELEVANT_KINDS.get(intent)
         # Only none, one, a few or too many matters, so stop at MAX_CHOICES + 1: with 100,000 incidents,
         # listing them all with their claims took 300 ms for every "who denied it?" without context.
-        options = list(islice((i.id for i in self.store.incidents()
+        options = list(islice((i.id for i in self.store.iter_incidents()
                                if kinds is None or any(c.kind in kinds for c in self.store.claims(i.id))),
                               MAX_CHOICES + 1))
         if 1 < len(options) <= MAX_CHOICES:

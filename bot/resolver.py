@@ -12,9 +12,12 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import chain
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
+from bot.bulk import bulk_build
 from bot.models import Incident
 from bot.text import ARTICLES, STOPWORDS, name_key, tokens
 
@@ -35,6 +38,9 @@ CLEAR_LEAD_ACCEPT, CLEAR_LEAD = 0.45, 0.15  # ... unless it is at least this goo
 AMBIGUOUS_MARGIN = 0.12  # candidates this close to the best one make the question ambiguous
 FUZZY_RATIO = 75  # rapidfuzz ratio between name keys that counts as the same name
 MAX_POSTING = 2000  # a token shared by more incidents than this only scores, it does not nominate
+MAX_DESCRIBED = 500  # a description word in more incidents than this is not counted: it tells little, costs much
+MAX_FUZZY_SPANS = 12  # fuzzy-match this many spans of a question at most: 80 made-up names took 0.4 s
+MAX_NEAR_KEYS = 24  # a question word is compared with at most this many similar name keys
 MAX_DATE_NOMINEES = 50
 FIGURE_SCORE = 0.7  # "the 38 figure": a reported number names its incident, if few incidents share it
 FIGURE_BONUS = 0.3  # ... and backs up weaker evidence
@@ -62,13 +68,14 @@ class Resolution:
         return len(self.candidates) > 1 and self.candidates[1].score >= self.candidates[0].score - AMBIGUOUS_MARGIN
 
 
-@dataclass
+@dataclass(slots=True)  # 500,000 of them at 100,000 incidents
 class _Name:
     incident_id: str
     keys: tuple[str, ...]
 
 
 class IncidentIndex:
+    @bulk_build()  # millions of postings at 100,000 incidents; see bot/bulk.py
     def __init__(self, incidents: Iterable[Incident], figures: dict[str, set[int]] | None = None,
                  descriptions: dict[str, str] | None = None) -> None:
         """`figures`: the casualty numbers reported for each incident, so "where does the 38 come from" works;
@@ -111,12 +118,13 @@ class IncidentIndex:
                 self._by_month_any_year[month].append(incident.id)
 
     def _describe(self, incident_id: str, text: str) -> None:
-        for key in {name_key(w) for w in tokens(text) if _is_name_word(w)}:
+        for key in set(chain.from_iterable(map(_word_keys, set(text.split())))):  # each word once
             self._described[key].append(incident_id)
 
     def _finish(self) -> None:
         n = max(1, len(self._dates))
-        incidents_with = {k: len({self._names[i].incident_id for i in posting}) for k, posting in self._postings.items()}
+        incident_of = [name.incident_id for name in self._names]
+        incidents_with = {k: len(set(map(incident_of.__getitem__, posting))) for k, posting in self._postings.items()}
         self._idf = {k: math.log(1 + n / df) for k, df in incidents_with.items()}
         self._desc_idf = {k: math.log(1 + n / len(ids)) for k, ids in self._described.items()}
         self._trigrams: dict[str, list[str]] = defaultdict(list)
@@ -131,15 +139,16 @@ class IncidentIndex:
         """Rank incidents for `question`; `known_words` are words that are not names (the intents')."""
         words = tokens(question)
         month, year = _date_in(words)
-        matches = self._match_tokens(words)
+        matches = self._match_tokens(words, known_words)
         allowed = set(only) if only is not None else None
 
         scores: dict[str, tuple[float, frozenset[int]]] = {}
+        best = _best_by_key(matches)
         for name_no in {name_no for _, _, key in matches for name_no in self._nominees(key)}:
             name = self._names[name_no]
             if allowed is not None and name.incident_id not in allowed:
                 continue
-            score, used = self._name_score(name, matches)
+            score, used = self._name_score(name, best)
             if score > scores.get(name.incident_id, (0.0, frozenset()))[0]:
                 scores[name.incident_id] = (score, used)
         for incident_id, (score, used) in self._description_scores(words, matches, known_words).items():
@@ -171,7 +180,8 @@ class IncidentIndex:
             dated=bool(year or month),
         )
 
-    def _match_tokens(self, words: list[str]) -> list[tuple[frozenset[int], float, str]]:
+    def _match_tokens(self, words: list[str], known_words: frozenset[str] = frozenset()
+                      ) -> list[tuple[frozenset[int], float, str]]:
         """(question token positions, similarity, index key) for every name key the question hits."""
         out = []
         spans: list[tuple[frozenset[int], str]] = []
@@ -180,24 +190,29 @@ class IncidentIndex:
                 spans.append((frozenset({i}), w))
             if i + 1 < len(words) and words[i + 1] not in STOPWORDS:
                 spans.append((frozenset({i, i + 1}), w + words[i + 1]))  # "al hari" ~ "alhari"
+        fuzzy_left = MAX_FUZZY_SPANS
         for positions, text in spans:
             key = name_key(text)
             if key in self._postings or key in self._described:
                 out.append((positions, 1.0, key))
-            if len(key) >= 4:  # near keys too: "iraq" should also find "iraqi"
+            if len(key) >= 4 and fuzzy_left and _may_be_name(words, positions, known_words):  # "iraq" ~ "iraqi"
+                fuzzy_left -= 1
                 for other in self._fuzzy_keys(key):
                     if other != key:
                         out.append((positions, fuzz.ratio(key, other) / 100, other))
         return out
 
     def _fuzzy_keys(self, key: str) -> list[str]:
-        counts: dict[str, int] = defaultdict(int)
-        grams = _trigrams(key)
-        for g in grams:
-            for other in self._trigrams.get(g, ()):
-                counts[other] += 1
+        # Candidates share `need` of the key's trigrams, so (pigeonhole) one of its len - need + 1 rarest: the
+        # commonest ones, each shared by thousands of keys in a big database, need not be read. Rapidfuzz
+        # then scores the candidates in C; rarest first also makes the order, which breaks ties, repeatable.
+        grams = sorted(_trigrams(key), key=lambda g: (len(self._trigrams.get(g, ())), g))
         need = max(1, len(grams) // 3)
-        return [o for o, c in counts.items() if c >= need and fuzz.ratio(key, o) >= FUZZY_RATIO]
+        near = list(dict.fromkeys(chain.from_iterable(self._trigrams.get(g, ()) for g in grams[:len(grams) - need + 1])))
+        # Only the closest few: with 100,000 incidents a short name has a hundred look-alikes, each
+        # nominating its incidents for scoring; a misspelt name is among its closest keys.
+        hits = process.extract(key, near, scorer=fuzz.ratio, score_cutoff=FUZZY_RATIO, limit=MAX_NEAR_KEYS)
+        return [near[i] for i in sorted(i for _, _, i in hits)]  # in the order found, as ties are broken by it
 
     def _description_scores(self, words: list[str], matches: list[tuple[frozenset[int], float, str]],
                             known_words: frozenset[str]) -> dict[str, tuple[float, frozenset[int]]]:
@@ -211,13 +226,24 @@ class IncidentIndex:
                   * (max((self._desc_idf.get(k, 0.0) for pos, _, k in matches if i in pos), default=1.0) or 1.0)
                   for i in content}
         found: dict[str, dict[int, float]] = defaultdict(dict)
+        content_set = set(content)
+        hitting = []
         for positions, sim, key in matches:
             ids = self._described.get(key, [])
-            if len(ids) > MAX_POSTING:
-                continue
-            for incident_id in ids:
-                for i in positions & set(content):
-                    found[incident_id][i] = max(found[incident_id].get(i, 0.0), sim)
+            hit = positions & content_set  # once per key, not once per incident that has it
+            if len(ids) <= MAX_DESCRIBED and hit:
+                hitting.append((hit, sim, ids))
+        # Only incidents that some word other than a question word hits can score (see below), and in a big
+        # database question words ("sources") are in thousands of descriptions: leave those incidents out now.
+        eligible: set[str] = set()
+        for hit, _, ids in hitting:
+            if any(words[p] not in known_words for p in hit):
+                eligible.update(ids)
+        for hit, sim, ids in hitting:
+            for incident_id in filter(eligible.__contains__, ids):
+                f = found[incident_id]
+                for i in hit:
+                    f[i] = max(f.get(i, 0.0), sim)
         total = sum(weight.values())
         out = {}
         for incident_id, hits in found.items():
@@ -232,12 +258,12 @@ class IncidentIndex:
         posting = self._postings.get(key, [])
         return posting if len(posting) <= MAX_POSTING else []
 
-    def _name_score(self, name: _Name, matches: list[tuple[frozenset[int], float, str]]) -> tuple[float, frozenset[int]]:
+    def _name_score(self, name: _Name, best_by_key: dict[str, tuple[float, frozenset[int]]]) -> tuple[float, frozenset[int]]:
         total = sum(self._idf.get(k, 1.0) for k in name.keys)
         got = 0.0
         used: set[int] = set()
         for k in set(name.keys):
-            best = max(((sim, pos) for pos, sim, key in matches if key == k), default=None, key=lambda t: t[0])
+            best = best_by_key.get(k)
             if best:
                 got += best[0] * self._idf.get(k, 1.0) * name.keys.count(k)
                 used |= best[1]
@@ -278,10 +304,39 @@ class IncidentIndex:
         return hit if not named else hit / 2
 
 
+def _may_be_name(words: list[str], positions: frozenset[int], known_words: frozenset[str]) -> bool:
+    """Whether a span is worth fuzzy matching: only name words and articles ("al hari", not "in zahr",
+    "zahr attack" or "may 2019"), and one name word that is not a question word (the intents'
+    vocabulary). Among thousands of incidents some name is always near a question word: "many" ~ "Amani",
+    "how many" ~ "Howani", "in zahr" ~ "Inzahr", and the bot answered with another incident's facts.
+    Exact matches still count for every span."""
+    ws = [words[i] for i in positions]
+    return (all(w in ARTICLES or _is_name_word(w) for w in ws)
+            and any(_is_name_word(w) and w not in known_words for w in ws))
+
+
+def _best_by_key(matches: list[tuple[frozenset[int], float, str]]) -> dict[str, tuple[float, frozenset[int]]]:
+    """The best (similarity, positions) per key, the first on ties; computed once per question, not per name
+    scored (a common word nominates thousands of names in a big database)."""
+    best: dict[str, tuple[float, frozenset[int]]] = {}
+    for positions, sim, key in matches:
+        if key not in best or sim > best[key][0]:
+            best[key] = (sim, positions)
+    return best
+
+
 def name_keys(name: str) -> tuple[str, ...]:
-    words = tokens(name)
-    return tuple(name_key(w) for i, w in enumerate(words)
-                 if _is_name_word(w) and not (w in ARTICLES and i + 1 < len(words)))
+    # Articles ("al" in "al hari") are never name words, so each word's keys do not depend on its neighbours.
+    return tuple(chain.from_iterable(map(_word_keys, name.split())))
+
+
+# Building the index folds every name and description of every incident: millions of words at 100,000
+# incidents, but only some tens of thousands of distinct ones. Folding and keying each distinct word once
+# (folding never joins two whitespace-separated words) made the index build at that size several times
+# faster. Bounded, so hostile questions cannot grow it.
+@lru_cache(maxsize=1 << 17)
+def _word_keys(word: str) -> tuple[str, ...]:
+    return tuple(name_key(t) for t in tokens(word) if _is_name_word(t))
 
 
 def _is_name_word(w: str) -> bool:

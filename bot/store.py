@@ -12,7 +12,7 @@ import fcntl
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
+from bot.bulk import bulk_build
 from bot.dataset import Dataset, DatasetError, load_dataset
 from bot.models import Claim, Incident, Source
 
@@ -84,6 +85,7 @@ class Store:
         self.acquire_write_lock()
         _atomic_write(self.path, json.dumps(_raw_from_dataset(data, _now(), "seed"), ensure_ascii=False).encode())
 
+    @bulk_build()  # parsing and mapping a big file builds millions of objects; see bot/bulk.py
     def _load(self) -> None:
         raw = self._raw()
         self._sources = {d["id"]: Source.from_dict(d) for d in raw["sources"].values()}
@@ -131,6 +133,11 @@ class Store:
     # -- reading -------------------------------------------------------------------------------------
     def incidents(self) -> list[Incident]:
         return list(self._incidents.values())
+
+    def iter_incidents(self) -> Iterator[Incident]:
+        """The incidents without copying them into a list (2 ms at 100,000), for scans that stop early. A
+        change replaces the map rather than editing it, so an iteration never sees it change."""
+        return iter(self._incidents.values())
 
     def incident(self, incident_id: str) -> Incident | None:
         return self._incidents.get(incident_id)
@@ -265,6 +272,7 @@ class Store:
             raise StoreError(f"no incident with id {incident_id!r}")
         return key
 
+    @bulk_build()  # an import builds as many objects as the file holds
     def _commit(self, change: Callable[[Raw, str], list[dict[str, Any]]]) -> list[dict[str, Any]]:
         """Apply `change` to a copy of the data, write it atomically with its audit entries, then reload."""
         with self._mutex:

@@ -1,0 +1,46 @@
+"""Child process for tests/test_crash.py: a long run of admin writes on one database, each acknowledged.
+
+    python tests/crash_writer.py DB START
+
+Writes forever (until killed) and prints one line per write after the store call has returned, which is
+the moment a user would see "done": "ack add <claim id> <n>", "ack del <claim id> <n>", "ack set <n>".
+Every write is a different kind of change so the test can check each one: add a fact (most writes),
+delete the fact added just before, edit the incident's summary.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.models import Claim  # noqa: E402
+from bot.store import Store  # noqa: E402
+
+INCIDENT = "al-hari-2018-06"
+
+
+def main() -> int:
+    db, n = sys.argv[1], int(sys.argv[2])
+    store = Store(db)
+    store.acquire_write_lock()
+    print("ready", flush=True)
+    last_added: str | None = None
+    while True:
+        n += 1
+        if n % 7 == 0:
+            store.update_incident(INCIDENT, lambda i, n=n: setattr(i, "summary", f"summary version {n}"), actor="crash")
+            print(f"ack set {n}", flush=True)
+        elif n % 4 == 0 and last_added:
+            store.delete_claim(last_added, actor="crash")
+            print(f"ack del {last_added} {n}", flush=True)
+            last_added = None
+        else:
+            claim = store.add_claim(Claim("new", INCIDENT, "note", f"crash note {n}", claimant="crash test"),
+                                    actor="crash")
+            last_added = claim.id
+            print(f"ack add {claim.id} {n}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
