@@ -121,8 +121,8 @@ def _tokens(text: str) -> list[tuple[str, str | None]]:
         while i < n and not text[i].isspace():
             c = text[i]
             opens = c in DOUBLE_QUOTES or c in SINGLE_QUOTES
-            at_start = not buf or (buf[-1] == "=" and KEY_RE.match("".join(buf)) is not None)
-            if opens and at_start and quoted is None:
+            # Only a quote can start a value, so only then look back at the word (else "x=x=x=..." is quadratic).
+            if opens and quoted is None and (not buf or (buf[-1] == "=" and KEY_RE.match("".join(buf)))):
                 j = _closing_quote(text, i)
                 if j < 0:
                     start = "".join(buf)

@@ -7,7 +7,6 @@ quotes left open, straight and typographic, and strings of up to 100,000 charact
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,12 +40,6 @@ pieces = st.lists(st.one_of(fragments, st.text(any_char, max_size=12)), max_size
 huge = st.builds(lambda s, n: (s * (n // len(s) + 1))[:n], st.text(any_char, min_size=1, max_size=8),
                  st.integers(10_000, 100_000))
 hostile = st.one_of(st.text(any_char, max_size=300), pieces, huge)
-# Admin arguments: the same, except that long runs of "=" are left to the timing test at the end of this
-# file, where they fail today (the admin argument parser is quadratic in them: 20 s for 100,000 characters).
-huge_no_equals = st.builds(lambda s, n: (s * (n // len(s) + 1))[:n],
-                           st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="="),
-                                   min_size=1, max_size=8), st.integers(10_000, 100_000))
-hostile_args = st.one_of(st.text(any_char, max_size=300), pieces, huge_no_equals)
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +94,7 @@ def test_non_admin_never_changes_the_database(commands: Commands, db: Path, name
 
 
 @common
-@given(name=st.sampled_from(sorted(ADMIN_COMMANDS)), args=hostile_args)
+@given(name=st.sampled_from(sorted(ADMIN_COMMANDS)), args=hostile)
 @example(name="addfact", args='al-hari-2018-06 killed "at least')
 @example(name="addfact", args="al-hari-2018-06 note \x00")
 @example(name="newincident", args='prop-x title="<b>unclosed')
@@ -126,7 +119,9 @@ def test_admin_commands_survive_anything_and_change_at_most_one_thing(commands: 
 
 
 @common
-@given(text=hostile_args)
+@given(text=hostile)
+@example(text="=" * 100_000)  # once quadratic in the argument parser: 20 s, blocking the bot
+@example(text="x=" * 50_000)
 def test_malformed_admin_input_changes_nothing(commands: Commands, db: Path, text: str) -> None:
     """Arguments that cannot be a valid command (no incident id first, or an unknown one) are refused whole."""
     before = db.read_bytes()
@@ -134,12 +129,3 @@ def test_malformed_admin_input_changes_nothing(commands: Commands, db: Path, tex
         check_reply(commands.handle(f"/{name} no-such-incident-{len(text)} {text}", ADMIN))
     check_reply(commands.handle(f"/delfact no-such-fact {text}", ADMIN))
     assert db.read_bytes() == before
-
-
-@pytest.mark.xfail(reason="bot/admin.py _tokens joins the whole word so far after every '=' (quadratic): "
-                          "25,000 '=' take over a second, 100,000 take 20 s, blocking the bot", strict=False)
-@pytest.mark.parametrize("unit", ["=", "x="])
-def test_admin_arguments_are_parsed_in_linear_time(commands: Commands, unit: str) -> None:
-    started = time.perf_counter()
-    check_reply(commands.handle("/facts al-hari-2018-06 " + unit * (25_000 // len(unit)), ADMIN))
-    assert time.perf_counter() - started < 0.5  # linear takes some milliseconds; quadratic over a second
