@@ -44,6 +44,7 @@ MAX_NEAR_KEYS = 24  # a question word is compared with at most this many similar
 MAX_DATE_NOMINEES = 50
 FIGURE_SCORE = 0.7  # "the 38 figure": a reported number names its incident, if few incidents share it
 FIGURE_BONUS = 0.3  # ... and backs up weaker evidence
+DESCRIPTION_MIN_SIM = 0.88  # "iraq" ~ "iraqi" (0.89) counts in a description; looser matches do not
 DESCRIPTION_WEIGHT = 0.7  # "the strike near the Iraq border": words from an incident's description
 COUNTRY_WEIGHT = 0.7  # a bare country name ("Syria") names a war toll only when nothing more specific fits
 
@@ -94,8 +95,9 @@ class IncidentIndex:
         for incident_id, numbers in (figures or {}).items():
             for number in numbers:
                 self._by_figure[number].append(incident_id)
+        countries = {k for keys in self._countries for k in keys}  # "Syria" describes nothing in Syria
         for incident_id, text in (descriptions or {}).items():
-            self._describe(incident_id, text)
+            self._describe(incident_id, text, countries)
         self._finish()
 
     def add(self, incident: Incident) -> None:
@@ -117,8 +119,8 @@ class IncidentIndex:
                 self._by_month[(year, month)].append(incident.id)
                 self._by_month_any_year[month].append(incident.id)
 
-    def _describe(self, incident_id: str, text: str) -> None:
-        for key in set(chain.from_iterable(map(_word_keys, set(text.split())))):  # each word once
+    def _describe(self, incident_id: str, text: str, countries: set[str]) -> None:
+        for key in set(chain.from_iterable(map(_word_keys, set(text.split())))) - countries:  # each word once
             self._described[key].append(incident_id)
 
     def _finish(self) -> None:
@@ -231,7 +233,9 @@ class IncidentIndex:
         for positions, sim, key in matches:
             ids = self._described.get(key, [])
             hit = positions & content_set  # once per key, not once per incident that has it
-            if len(ids) <= MAX_DESCRIBED and hit:
+            # Descriptions are weak evidence already: a loose spelling match on top ("Syrai" ~ "Syrian")
+            # would let one typo name an incident.
+            if len(ids) <= MAX_DESCRIBED and hit and sim >= DESCRIPTION_MIN_SIM:
                 hitting.append((hit, sim, ids))
         # Only incidents that some word other than a question word hits can score (see below), and in a big
         # database question words ("sources") are in thousands of descriptions: leave those incidents out now.

@@ -107,3 +107,10 @@ def test_index_scores_only_a_few_candidates_among_many(engine: Engine) -> None:
     res = index.resolve("how many died in town1234")
     assert res.candidates[0].incident_id == "town-1234"
     assert len(res.candidates) <= 8
+
+
+@pytest.mark.parametrize("question", ["who was blamed for the Saria", "how many died in Qana"])
+def test_a_typo_or_unknown_place_never_borrows_an_incident_through_its_description(engine: Engine,
+                                                                                   question: str) -> None:
+    reply = engine.answer(question, chat=question)
+    assert reply.incident is None and "no record" in reply.text
