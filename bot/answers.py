@@ -301,10 +301,14 @@ def no_record(name: str, near: Sequence[Incident]) -> Rich:
     return out
 
 
-def which_incident(options: Sequence[Incident]) -> Rich:
+def which_incident(options: Sequence[Incident], more: int = 0) -> Rich:
     lines = "\n".join(f"{n}. {i.title} ({format_date(i.date.value, i.date.precision)})"
                       for n, i in enumerate(options, 1))
-    return Rich().para("Which incident do you mean?").para(lines).para("Reply with a number or a name.")
+    out = Rich().para("Which incident do you mean?").para(lines)
+    if more:
+        return out.para(f"{more} more incident{'s' if more != 1 else ''} also fit: if yours is not listed, ask again "
+                        "with the date or the province, e.g. “… in Idlib in May 2019”.")
+    return out.para("Reply with a number or a name.")
 
 
 def need_incident() -> Rich:

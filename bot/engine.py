@@ -141,7 +141,7 @@ class Engine:
                 close = [c.incident_id for c in res.candidates
                          if c.score >= res.candidates[0].score - 0.12]
                 if ctx.incident not in close:
-                    return self._ask_which(intent, close, ctx, confidence)
+                    return self._ask_which(intent, close, ctx, confidence, more=res.more)
                 return self._about(intent, ctx.incident, ctx, confidence, question)
             return self._about(intent, res.candidates[0].incident_id, ctx, confidence, question)
         if res.unknown_name:
@@ -183,10 +183,12 @@ class Engine:
             buttons.append(Button(label, f"ask:{other}:{facts.incident.id}"))
         return buttons[:MAX_FOLLOW_UPS]
 
-    def _ask_which(self, intent: str, options: list[str], ctx: ChatContext, confidence: float) -> Reply:
+    def _ask_which(self, intent: str, options: list[str], ctx: ChatContext, confidence: float,
+                   more: int = 0) -> Reply:
         incidents = [i for o in options[:MAX_CHOICES] if (i := self.store.incident(o))]
         ctx.pending = Pending(intent, tuple(i.id for i in incidents))
-        return Reply(answers.which_incident(incidents), intent, None, confidence,
+        more += max(0, len(options) - MAX_CHOICES)
+        return Reply(answers.which_incident(incidents, more), intent, None, confidence,
                      choices=[Choice(i.id, i.title) for i in incidents],
                      buttons=[Button(i.title, f"pick:{i.id}") for i in incidents])
 

@@ -63,6 +63,7 @@ class Resolution:
     unknown_name: str | None = None  # a name in the question that no incident has
     rest: str = ""  # the question without the words that named the incident, for intent matching
     dated: bool = False  # the question named a month or year
+    more: int = 0  # accepted candidates beyond those listed: the name is too common to choose from
 
     @property
     def ambiguous(self) -> bool:
@@ -176,6 +177,7 @@ class IncidentIndex:
         used = accepted[0].tokens if accepted else frozenset()
         return Resolution(
             candidates=accepted[:8],
+            more=max(0, len(accepted) - 8),
             near=[c for c in ranked if 0.3 <= c.score < ACCEPT][:3],
             unknown_name=None if accepted else _unknown_name(words, matches, known_words, _capitalised(question)),
             rest=" ".join(w for i, w in enumerate(words) if i not in used),

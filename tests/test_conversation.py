@@ -97,3 +97,13 @@ def test_a_question_about_the_wounded_says_when_no_separate_figure_exists(engine
     text = engine.answer("how many were injured in al hari").text
     assert text.startswith("The reports I have give no separate figure for the wounded")
     assert "several people were killed and wounded" in text and "38" in text
+
+
+def test_a_name_shared_by_many_incidents_lists_some_and_asks_for_a_date(engine: Engine) -> None:
+    from bot.models import Incident, IncidentDate, Place
+    for n in range(12):
+        engine.store.add_incident(Incident(f"kafr-{n}", f"Kafrnabl shelling {n}", place=Place(name="Kafrnabl"),
+                                           date=IncidentDate(f"2019-{n + 1:02d}", "month")), actor="t")
+    reply = engine.answer("what happened in kafrnabl")
+    assert len(reply.choices) == 8 and "4 more incidents also fit" in reply.text and "date" in reply.text
+    assert engine.answer("what happened in kafrnabl in november 2019").incident == "kafr-10"
