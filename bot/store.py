@@ -124,6 +124,9 @@ class Store:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._lock_fd = fd
+        # As the one writer, clear what a writer killed mid-write left behind (the database itself is whole).
+        for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
 
     def close(self) -> None:
         if self._lock_fd is not None:
