@@ -65,10 +65,8 @@ def _store(settings: Settings) -> Store:
 
 
 def _commands(store: Store):  # -> Commands; imported late so `ask` stays quick to start
-    from bot.admin import Admin
     from bot.commands import Commands
-    from bot.engine import Engine
-    return Commands(Engine(store), Admin(store))
+    return Commands.for_store(store)
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:

@@ -7,6 +7,7 @@ from bot import answers
 from bot.admin import ADMIN_COMMANDS, Admin
 from bot.engine import Engine, Reply
 from bot.rich import Rich
+from bot.store import Store
 from bot.text import clip
 
 USER_COMMANDS: dict[str, str] = {
@@ -36,6 +37,11 @@ class Commands:
     def __init__(self, engine: Engine, admin: Admin) -> None:
         self.engine = engine
         self.admin = admin
+
+    @classmethod
+    def for_store(cls, store: Store) -> Commands:
+        """The engine and admin commands over one store, as every transport uses them."""
+        return cls(Engine(store), Admin(store))
 
     def handle(self, text: str, caller: Caller) -> Reply:
         name, args = split_command(text)

@@ -427,8 +427,6 @@ def build_application(settings: Settings, commands: Commands | None = None) -> A
 
 
 def _open_commands(settings: Settings) -> Commands:
-    from bot.admin import Admin
-    from bot.engine import Engine
     from bot.store import open_store
     store = open_store(settings.db, settings.seed)
     try:
@@ -436,7 +434,7 @@ def _open_commands(settings: Settings) -> Commands:
     except StoreError:
         store.close()
         raise
-    return Commands(Engine(store), Admin(store))
+    return Commands.for_store(store)
 
 
 def bot_of(app: Application) -> TelegramBot:

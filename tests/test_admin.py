@@ -5,7 +5,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.admin import Admin, AdminError, parse_args, parse_date
 from bot.commands import Caller, Commands
@@ -433,7 +432,7 @@ def test_concurrent_addfact_from_many_admins_all_land(admin: Admin, store: Store
 def test_a_pasted_novel_gets_a_short_one_line_error(tmp_path: Path, command: str) -> None:
     store = open_store(tmp_path / "f.json", SEED_FILE)
     before = store.path.read_bytes()
-    reply = Commands(Engine(store), Admin(store)).handle(command.format(big="9" * 5000),
+    reply = Commands.for_store(store).handle(command.format(big="9" * 5000),
                                                          Caller("1", "1", is_admin=True))
     assert len(reply.text) < 400 and "\n" not in reply.text and "nothing was changed" in reply.text
     assert store.path.read_bytes() == before

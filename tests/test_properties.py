@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.admin import ADMIN_COMMANDS, Admin
+from bot.admin import ADMIN_COMMANDS
 from bot.commands import USER_COMMANDS, Caller, Commands
 from bot.config import SEED_FILE
-from bot.engine import Engine, Reply
+from bot.engine import Reply
 from bot.store import Store
 
 CANONICAL = {"casualties", "blame", "denial", "perpetrator", "location", "date", "victims", "sources", "summary",
@@ -52,7 +52,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def commands(db: Path) -> Iterator[Commands]:
     store = Store(db)
-    yield Commands(Engine(store), Admin(store))
+    yield Commands.for_store(store)
     store.close()
 
 

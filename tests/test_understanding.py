@@ -1,7 +1,6 @@
 """Intent matching and incident resolution on paraphrases and typos that are not in the intent files."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 import yaml
