@@ -25,6 +25,7 @@ class Caller:
     chat: str
     is_admin: bool
     name: str | None = None
+    become_admin: str = "Ask an operator to add your user id (see /whoami) to BOT_ADMINS."
 
 
 def split_command(text: str) -> tuple[str, str]:
@@ -58,8 +59,7 @@ class Commands:
             return Reply(Rich().para(f"Your user id is {caller.user}{who}; you are {role}."))
         if name in ADMIN_COMMANDS:
             if not caller.is_admin:
-                return Reply(Rich().para(f"/{name} needs admin rights; nothing was changed. "
-                                         "Ask an operator to add your user id (see /whoami) to BOT_ADMINS."))
+                return Reply(Rich().para(f"/{name} needs admin rights; nothing was changed. {caller.become_admin}"))
             return self.admin.run(name, args, actor=caller.user)
         return Reply(Rich().para(f"Unknown command /{clip(name, 40)}. Type /help to see what you can do."))
 

@@ -32,7 +32,8 @@ class Console:
             self.admin = text == "/asadmin"
             return Reply(Rich().para(f"You are now {'an admin' if self.admin else 'a user'}."))
         if text.startswith("/"):
-            return self.commands.handle(text, Caller(CONSOLE_USER, CONSOLE_USER, self.admin))
+            return self.commands.handle(text, Caller(CONSOLE_USER, CONSOLE_USER, self.admin, become_admin=(
+                "Type /asadmin (or start the console with --admin) to act as an admin.")))
         return self.commands.engine.answer(text, CONSOLE_USER)
 
     def run(self, lines: BinaryIO) -> int:
