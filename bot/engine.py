@@ -93,7 +93,9 @@ class Engine:
             picked = self._pick(question, pending)
             if picked:
                 return self._about(pending.intent, picked, ctx, 1.0)
-        res = self.index.resolve(question, self.matcher.vocabulary)
+        # Misspelt question words ("denyed") are question words too, not names or descriptions.
+        misspelt = {w for w in tokens(question) if not self.index.has_word(w) and self.matcher.correct(w) != w}
+        res = self.index.resolve(question, self.matcher.vocabulary | misspelt)
         match = self.matcher.match(res.rest or question)
         intent, confidence = match.intent, match.confidence
         spec = self.matcher.specs.get(intent) if intent else None
@@ -145,6 +147,8 @@ class Engine:
                 return self._about(intent, ctx.incident, ctx, confidence, question)
             return self._about(intent, res.candidates[0].incident_id, ctx, confidence, question)
         if res.unknown_name:
+            # "what about Al-Hari then?" after this should keep the question; "it" should not mean the old one.
+            ctx.intent, ctx.incident = intent, None
             near = [i for c in res.near if (i := self.store.incident(c.incident_id))]
             return Reply(answers.no_record(res.unknown_name, near), intent, None, confidence)
         if ctx.incident and self.store.incident(ctx.incident):

@@ -31,6 +31,7 @@ MONTHS = {name: n for n, names in enumerate([
     ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
     ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"),
     ("november", "nov"), ("december", "dec")], 1) for name in names}
+LONG_MONTHS = [m for m in MONTHS if len(m) >= 6]  # january ... december, not "march" or "may"
 YEAR_RE = re.compile(r"^(19|20)\d\d$")
 
 ACCEPT = 0.6  # a candidate below this is not taken as the incident meant ...
@@ -119,6 +120,11 @@ class IncidentIndex:
             if month:
                 self._by_month[(year, month)].append(incident.id)
                 self._by_month_any_year[month].append(incident.id)
+
+    def has_word(self, word: str) -> bool:
+        """Whether an incident's name or description uses this word."""
+        key = name_key(word)
+        return key in self._postings or key in self._described
 
     def _describe(self, incident_id: str, text: str, countries: set[str]) -> None:
         for key in set(chain.from_iterable(map(_word_keys, set(text.split())))) - countries:  # each word once
@@ -352,6 +358,9 @@ def _is_name_word(w: str) -> bool:
 
 def _date_in(words: list[str]) -> tuple[int | None, int | None]:
     month = next((MONTHS[w] for w in words if w in MONTHS and (w != "may" or _may_is_month(words))), None)
+    if month is None:  # "febuary", "setember": only long month names, so short words never turn into one
+        month = next((MONTHS[m] for w in words if len(w) >= 5 and w not in STOPWORDS
+                      for m in LONG_MONTHS if fuzz.ratio(w, m) >= 85), None)
     year = next((int(w) for w in words if YEAR_RE.match(w)), None)
     return month, year
 

@@ -20,6 +20,7 @@ INTENT_DIR = Path(__file__).resolve().parent
 CONFIDENCE_THRESHOLD = 0.55  # below this the bot says it is unsure rather than guessing
 EXAMPLE_WEIGHT = 0.6  # the rest comes from key words
 TYPO_RATIO = 84  # a word within this rapidfuzz ratio of a key word counts as that key word
+SPELLING_RATIO = 80  # an unknown word this close to a word of the intents is read as that word
 OPENER_BONUS = 10.0  # a question that opens like an intent's questions ("where ...") leans to it
 LEAD_INS = frozenset({"and", "so", "ok", "okay", "but", "well", "then", "also", "hey", "please", "um"})
 # Words that date the incident rather than shape the question ("the May 2018 airstrike").
@@ -61,6 +62,7 @@ class IntentMatcher:
         self._in_scope_words = frozenset(
             w for name in in_scope for text in [*self._keywords[name], *(fold(e) for e in self.specs[name].examples)]
             for w in text.split() if w not in STOPWORDS)
+        self._spellings = sorted(self.vocabulary)
 
     @classmethod
     def from_dir(cls, path: str | Path = INTENT_DIR, threshold: float = CONFIDENCE_THRESHOLD) -> IntentMatcher:
@@ -81,8 +83,15 @@ class IntentMatcher:
         """Whether the text has any word an in-scope intent uses (else it is chat about something else)."""
         return any(w in self._in_scope_words for w in fold(text).split())
 
+    def correct(self, word: str) -> str:
+        """A misspelt question word as the intents spell it ("wen" -> "when", "denyed" -> "denied")."""
+        if word in self.vocabulary or len(word) < 3 or word.isdigit():
+            return word
+        hit = process.extractOne(word, self._spellings, scorer=fuzz.ratio, score_cutoff=SPELLING_RATIO)
+        return hit[0] if hit else word
+
     def match(self, text: str) -> IntentMatch:
-        query = " ".join(w for w in fold(text).split() if w not in NOISE)
+        query = " ".join(self.correct(w) for w in fold(text).split() if w not in NOISE)
         if not query:
             return IntentMatch(None, 0.0, "out_of_scope")
         opening = " ".join(w for w in query.split() if w not in LEAD_INS) + " "

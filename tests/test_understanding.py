@@ -112,4 +112,21 @@ def test_index_scores_only_a_few_candidates_among_many(engine: Engine) -> None:
 def test_a_typo_or_unknown_place_never_borrows_an_incident_through_its_description(engine: Engine,
                                                                                    question: str) -> None:
     reply = engine.answer(question, chat=question)
-    assert reply.incident is None and "no record" in reply.text
+    assert reply.incident is None and ("no record" in reply.text or reply.choices)  # asks, never assumes
+
+
+@pytest.mark.parametrize(("question", "intent", "incident"), [
+    ("wen was the al hari strike", "date", "al-hari-2018-06"),
+    ("who denyed the may strik", "denial", "gov-positions-2018-05"),
+    ("wher was the febuary strike", "location", "deir-ezzor-2018-02"),
+])
+def test_misspelt_question_words_and_months_are_read_as_meant(engine: Engine, question: str, intent: str,
+                                                               incident: str) -> None:
+    reply = engine.answer(question, chat=question)
+    assert (reply.intent, reply.incident) == (intent, incident)
+
+
+def test_after_an_unknown_incident_a_bare_name_keeps_the_question(engine: Engine) -> None:
+    engine.answer("How many were killed in the Mosul airstrike of March 2017?", chat="m")
+    reply = engine.answer("what about al-hari then?", chat="m")
+    assert reply.intent == "casualties" and "38" in reply.text
