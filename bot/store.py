@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
@@ -49,7 +50,7 @@ class AtomicJSONStorage(Storage):
         return self._data
 
     def write(self, data: Raw) -> None:
-        _atomic_write(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        _atomic_write(self.path, orjson.dumps(data))
         self._data = data
 
     def close(self) -> None:
@@ -83,7 +84,7 @@ class Store:
         except OSError as e:
             raise StoreError(f"cannot create {self.path.parent}: {e.strerror}") from None
         self.acquire_write_lock()
-        _atomic_write(self.path, json.dumps(_raw_from_dataset(data, _now(), "seed"), ensure_ascii=False).encode())
+        _atomic_write(self.path, orjson.dumps(_raw_from_dataset(data, _now(), "seed")))
 
     @bulk_build()  # parsing and mapping a big file builds millions of objects; see bot/bulk.py
     def _load(self) -> None:
