@@ -6,7 +6,7 @@ import asyncio
 import io
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from fake_bot_api import FakeBotApi
@@ -21,12 +21,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-
-
-@pytest.fixture
-def api() -> Iterator[FakeBotApi]:
-    with FakeBotApi() as fake:
-        yield fake
 
 
 def _build_app(api: FakeBotApi) -> Application:

@@ -14,7 +14,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,12 +28,6 @@ from bot.telegram_app import APOLOGY, Webhook, file_base_url, slow_down_text
 ROOT = Path(__file__).resolve().parent.parent
 AL_HARI = "How many died in the Al-Hari airstrike?"
 GROUP = DEFAULT_GROUP_CHAT_ID
-
-
-@pytest.fixture
-def api() -> Iterator[FakeBotApi]:
-    with FakeBotApi() as fake:
-        yield fake
 
 
 @pytest.fixture

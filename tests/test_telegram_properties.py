@@ -9,10 +9,8 @@ handler, at most one reply goes out, and the database file changes only for an a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fake_bot_api import DEFAULT_GROUP_CHAT_ID, FakeBotApi
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -41,12 +39,6 @@ hostile_text = st.one_of(st.text(any_char, max_size=200), pieces, huge)
 admin_prefix = st.sampled_from(["", "/", "/addfact ", "/addfact al-hari-2018-06 ", "/addfact al-hari-2018-06 note ",
                                 "/newincident ", "/setincident al-hari-2018-06 ", "/delfact ", "/facts ", "/undo",
                                 "/export ", "/whoami ", "/ask ", "/start "])
-
-
-@pytest.fixture
-def api() -> Iterator[FakeBotApi]:
-    with FakeBotApi() as fake:
-        yield fake
 
 
 def _wire(api: FakeBotApi, chat_id: int) -> list[str]:
