@@ -63,7 +63,6 @@ class Resolution:
     near: list[Candidate] = field(default_factory=list)  # below ACCEPT: "did you mean"
     unknown_name: str | None = None  # a name in the question that no incident has
     rest: str = ""  # the question without the words that named the incident, for intent matching
-    dated: bool = False  # the question named a month or year
     more: int = 0  # accepted candidates beyond those listed: the name is too common to choose from
 
     @property
@@ -187,7 +186,6 @@ class IncidentIndex:
             near=[c for c in ranked if 0.3 <= c.score < ACCEPT][:3],
             unknown_name=None if accepted else _unknown_name(words, matches, known_words, _capitalised(question)),
             rest=" ".join(w for i, w in enumerate(words) if i not in used),
-            dated=bool(year or month),
         )
 
     def _match_tokens(self, words: list[str], known_words: frozenset[str] = frozenset()

@@ -53,10 +53,6 @@ def tokens(text: str) -> list[str]:
     return fold(text).split()
 
 
-def content_tokens(text: str) -> list[str]:
-    return [t for t in tokens(text) if t not in STOPWORDS]
-
-
 _TRANSLIT = [("ou", "u"), ("ee", "i"), ("oo", "u"), ("ph", "f"), ("kh", "k"), ("dh", "d"), ("q", "k"),
              ("ei", "e"), ("ay", "e"), ("ai", "e")]
 

@@ -34,7 +34,6 @@ class IntentSpec:
     examples: tuple[str, ...]
     keywords: tuple[str, ...]
     button: str | None = None
-    follow_up: str | None = None
     openers: tuple[str, ...] = ()  # how questions of this intent start: "where", "how many"
 
 
@@ -70,7 +69,7 @@ class IntentMatcher:
         for f in sorted(Path(path).glob("*.yaml")):
             d = yaml.safe_load(f.read_text(encoding="utf-8"))
             specs.append(IntentSpec(d["intent"], bool(d.get("about_incident")), tuple(d.get("examples") or ()),
-                                    tuple(d.get("keywords") or ()), d.get("button"), d.get("follow_up"),
+                                    tuple(d.get("keywords") or ()), d.get("button"),
                                     tuple(fold(o) for o in d.get("openers") or ())))
         return cls(specs, threshold)
 
