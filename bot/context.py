@@ -10,12 +10,14 @@ class Pending:
     """A question waiting for the user to pick one of `options` (incident ids)."""
     intent: str
     options: tuple[str, ...]
+    wounded: bool = False  # the question asked about the wounded
 
 
 @dataclass
 class ChatContext:
     incident: str | None = None
     intent: str | None = None
+    wounded: bool = False  # the last casualties question asked about the wounded
     pending: Pending | None = None
 
 

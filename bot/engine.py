@@ -11,13 +11,13 @@ from typing import Any
 
 from bot import answers
 from bot.context import ChatContext, Contexts, Pending
-from bot.resolver import IncidentIndex, Resolution
+from bot.resolver import MAX_LISTED, IncidentIndex, Resolution
 from bot.rich import Rich
 from bot.store import Store
-from bot.text import clean_input, tokens
+from bot.text import clean_input, is_number, tokens
 from intents.matcher import IntentMatcher
 
-MAX_CHOICES = 8
+MAX_CHOICES = MAX_LISTED
 MAX_FOLLOW_UPS = 4
 WOUNDED_WORDS = frozenset({"wounded", "injured", "hurt", "injuries", "wounds", "injury"})
 FOLLOW_UP_ORDER = ("casualties", "blame", "denial", "perpetrator", "victims", "location", "date", "sources")
@@ -67,7 +67,11 @@ class Engine:
 
     @property
     def index(self) -> IncidentIndex:
-        # Rebuilt only after a change, so an admin's edit is answerable as soon as the command returns.
+        return self.refresh_index()
+
+    def refresh_index(self) -> IncidentIndex:
+        """Build the incident index if the store changed since; transports call it after an edit and at
+        start, so neither cost lands on a user's question."""
         if self._index is None or self._index_version != self.store.version:
             figures: dict[str, set[int]] = {}
             descriptions: dict[str, str] = {}
@@ -92,10 +96,13 @@ class Engine:
             pending, ctx.pending = ctx.pending, None
             picked = self._pick(question, pending)
             if picked:
-                return self._about(pending.intent, picked, ctx, 1.0)
+                return self._about(pending.intent, picked, ctx, 1.0, pending.wounded)
         # Misspelt question words ("denyed") are question words too, not names or descriptions.
-        misspelt = {w for w in tokens(question) if not self.index.has_word(w) and self.matcher.correct(w) != w}
-        res = self.index.resolve(question, self.matcher.vocabulary | misspelt)
+        index, words = self.index, tokens(question)
+        corrected = {w: self.matcher.correct(w) for w in words}
+        misspelt = {w for w, c in corrected.items() if c != w and not index.has_word(w)}
+        wounded = bool(WOUNDED_WORDS & set(corrected.values()))
+        res = index.resolve(question, self.matcher.vocabulary | misspelt)
         match = self.matcher.match(res.rest or question)
         intent, confidence = match.intent, match.confidence
         spec = self.matcher.specs.get(intent) if intent else None
@@ -111,7 +118,7 @@ class Engine:
                     self.matcher.has_keyword(res.rest) or not ctx.intent):
                 intent = best.name
             else:
-                intent = ctx.intent or "summary"
+                intent, wounded = ctx.intent or "summary", ctx.wounded
             confidence = max(confidence, res.candidates[0].score * 0.8)
             spec = self.matcher.specs[intent]
         if spec is None:
@@ -120,15 +127,19 @@ class Engine:
             return Reply(answers.unsure(answers.EXAMPLE_QUESTIONS[:3]), None, None, confidence)
         if not spec.about_incident:
             return self._small_talk(spec.name, confidence)
-        return self._incident_question(spec.name, confidence, res, ctx, question)
+        return self._incident_question(spec.name, confidence, res, ctx, wounded)
+
+    def list_incidents(self) -> Reply:
+        """The incidents, latest first (for /incidents)."""
+        return self._small_talk("list_incidents", 1.0)
 
     def act(self, action: str, chat: str = "console") -> Reply:
         """Carry out a button's action: "pick:<incident>" or "ask:<intent>:<incident>"."""
         ctx = self.contexts.get(chat)
         kind, _, rest = action.partition(":")
         if kind == "pick" and ctx.pending and rest in ctx.pending.options and self.store.incident(rest):
-            intent, ctx.pending = ctx.pending.intent, None
-            return self._about(intent, rest, ctx, 1.0)
+            pending, ctx.pending = ctx.pending, None
+            return self._about(pending.intent, rest, ctx, 1.0, pending.wounded)
         if kind == "ask":
             intent, _, incident_id = rest.partition(":")
             if intent in answers.INCIDENT_ANSWERS and self.store.incident(incident_id):
@@ -137,22 +148,21 @@ class Engine:
 
     # -- steps ---------------------------------------------------------------------------------------
     def _incident_question(self, intent: str, confidence: float, res: Resolution, ctx: ChatContext,
-                           question: str) -> Reply:
+                           wounded: bool) -> Reply:
         if res.candidates:
             if res.ambiguous:
-                close = [c.incident_id for c in res.candidates
-                         if c.score >= res.candidates[0].score - 0.12]
+                close = [c.incident_id for c in res.close]
                 if ctx.incident not in close:
-                    return self._ask_which(intent, close, ctx, confidence, more=res.more)
-                return self._about(intent, ctx.incident, ctx, confidence, question)
-            return self._about(intent, res.candidates[0].incident_id, ctx, confidence, question)
+                    return self._ask_which(intent, close, ctx, confidence, wounded)
+                return self._about(intent, ctx.incident, ctx, confidence, wounded)
+            return self._about(intent, res.candidates[0].incident_id, ctx, confidence, wounded)
         if res.unknown_name:
             # "what about Al-Hari then?" after this should keep the question; "it" should not mean the old one.
             ctx.intent, ctx.incident = intent, None
             near = [i for c in res.near if (i := self.store.incident(c.incident_id))]
             return Reply(answers.no_record(res.unknown_name, near), intent, None, confidence)
         if ctx.incident and self.store.incident(ctx.incident):
-            return self._about(intent, ctx.incident, ctx, confidence, question)
+            return self._about(intent, ctx.incident, ctx, confidence, wounded)
         kinds = answers.RELEVANT_KINDS.get(intent)
         # Only none, one, a few or too many matters, so stop at MAX_CHOICES + 1: with 100,000 incidents,
         # listing them all with their claims took 300 ms for every "who denied it?" without context.
@@ -160,16 +170,16 @@ class Engine:
                                if kinds is None or any(c.kind in kinds for c in self.store.claims(i.id))),
                               MAX_CHOICES + 1))
         if 1 < len(options) <= MAX_CHOICES:
-            return self._ask_which(intent, options, ctx, confidence)
+            return self._ask_which(intent, options, ctx, confidence, wounded)
         if len(options) == 1:
-            return self._about(intent, options[0], ctx, confidence, question)
+            return self._about(intent, options[0], ctx, confidence, wounded)
         return Reply(answers.need_incident(), intent, None, confidence)
 
     def _about(self, intent: str, incident_id: str, ctx: ChatContext, confidence: float,
-               question: str = "") -> Reply:
+               wounded: bool = False) -> Reply:
         incident = self.store.incident(incident_id)
         assert incident is not None
-        wounded = bool(WOUNDED_WORDS & set(tokens(question)))
+        ctx.wounded = wounded and intent == "casualties"  # a follow-up such as "and in Deir Ezzor?" keeps it
         facts = answers.Facts(incident, self.store.claims(incident_id), self.store.source, wounded)
         ctx.incident, ctx.intent = incident_id, intent
         place = incident.place
@@ -188,21 +198,23 @@ class Engine:
         return buttons[:MAX_FOLLOW_UPS]
 
     def _ask_which(self, intent: str, options: list[str], ctx: ChatContext, confidence: float,
-                   more: int = 0) -> Reply:
+                   wounded: bool = False) -> Reply:
         incidents = [i for o in options[:MAX_CHOICES] if (i := self.store.incident(o))]
-        ctx.pending = Pending(intent, tuple(i.id for i in incidents))
-        more += max(0, len(options) - MAX_CHOICES)
+        ctx.pending = Pending(intent, tuple(i.id for i in incidents), wounded)
+        more = max(0, len(options) - MAX_CHOICES)
         return Reply(answers.which_incident(incidents, more), intent, None, confidence,
                      choices=[Choice(i.id, i.title) for i in incidents],
                      buttons=[Button(i.title, f"pick:{i.id}") for i in incidents])
 
     def _pick(self, reply: str, pending: Pending) -> str | None:
         number = reply.strip().rstrip(".)")
-        if number.isdigit():
+        if is_number(number):
             n = int(number)
-            return pending.options[n - 1] if 1 <= n <= len(pending.options) else None
-        res = self.index.resolve(reply, self.matcher.vocabulary, only=pending.options)
-        return res.candidates[0].incident_id if res.candidates else None
+            picked = pending.options[n - 1] if 1 <= n <= len(pending.options) else None
+        else:
+            res = self.index.resolve(reply, self.matcher.vocabulary, only=pending.options)
+            picked = res.candidates[0].incident_id if res.candidates else None
+        return picked if picked and self.store.incident(picked) else None  # it may be gone since we asked
 
     def _small_talk(self, intent: str, confidence: float) -> Reply:
         if intent == "list_incidents":

@@ -46,7 +46,7 @@ class IncidentDate:
 
     @property
     def year(self) -> int | None:
-        return int(self.value[:4]) if self.value and self.value[:4].isdigit() else None
+        return int(self.value[:4]) if self.value and self.value[:4].isdecimal() else None
 
     @property
     def month(self) -> int | None:

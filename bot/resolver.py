@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 
 from bot.bulk import bulk_build
 from bot.models import Incident
-from bot.text import ARTICLES, STOPWORDS, name_key, tokens
+from bot.text import ARTICLES, STOPWORDS, is_number, name_key, tokens
 
 # Words that name a kind of event or place rather than one incident.
 GENERIC = frozenset("""
@@ -37,6 +37,7 @@ YEAR_RE = re.compile(r"^(19|20)\d\d$")
 ACCEPT = 0.6  # a candidate below this is not taken as the incident meant ...
 CLEAR_LEAD_ACCEPT, CLEAR_LEAD = 0.45, 0.15  # ... unless it is at least this good and this far ahead of the next
 AMBIGUOUS_MARGIN = 0.12  # candidates this close to the best one make the question ambiguous
+MAX_LISTED = 8  # candidates kept, best first; as many as a "which incident?" choice offers
 FUZZY_RATIO = 75  # rapidfuzz ratio between name keys that counts as the same name
 MAX_POSTING = 2000  # a token shared by more incidents than this only scores, it does not nominate
 MAX_DESCRIBED = 500  # a description word in more incidents than this is not counted: it tells little, costs much
@@ -63,11 +64,11 @@ class Resolution:
     near: list[Candidate] = field(default_factory=list)  # below ACCEPT: "did you mean"
     unknown_name: str | None = None  # a name in the question that no incident has
     rest: str = ""  # the question without the words that named the incident, for intent matching
-    more: int = 0  # accepted candidates beyond those listed: the name is too common to choose from
+    close: list[Candidate] = field(default_factory=list)  # all within AMBIGUOUS_MARGIN of the best, unlisted too
 
     @property
     def ambiguous(self) -> bool:
-        return len(self.candidates) > 1 and self.candidates[1].score >= self.candidates[0].score - AMBIGUOUS_MARGIN
+        return len(self.close) > 1
 
 
 @dataclass(slots=True)  # 500,000 of them at 100,000 incidents
@@ -181,8 +182,8 @@ class IncidentIndex:
             accepted = ranked[:1]
         used = accepted[0].tokens if accepted else frozenset()
         return Resolution(
-            candidates=accepted[:8],
-            more=max(0, len(accepted) - 8),
+            candidates=accepted[:MAX_LISTED],
+            close=[c for c in accepted if c.score >= accepted[0].score - AMBIGUOUS_MARGIN],
             near=[c for c in ranked if 0.3 <= c.score < ACCEPT][:3],
             unknown_name=None if accepted else _unknown_name(words, matches, known_words, _capitalised(question)),
             rest=" ".join(w for i, w in enumerate(words) if i not in used),
@@ -285,7 +286,7 @@ class IncidentIndex:
     def _figure_nominees(self, words: list[str]) -> list[tuple[int, str]]:
         out = []
         for i, w in enumerate(words):
-            if w.isdigit() and not YEAR_RE.match(w):
+            if is_number(w) and not YEAR_RE.match(w):
                 ids = self._by_figure.get(int(w), [])
                 if len(ids) <= MAX_DATE_NOMINEES:
                     out += [(i, incident_id) for incident_id in ids]
@@ -351,7 +352,7 @@ def _word_keys(word: str) -> tuple[str, ...]:
 
 def _is_name_word(w: str) -> bool:
     return (w not in STOPWORDS and w not in GENERIC and w not in MONTHS and not YEAR_RE.match(w)
-            and w not in ARTICLES and not w.isdigit() and len(w) > 1)
+            and w not in ARTICLES and not is_number(w) and len(w) > 1)
 
 
 def _date_in(words: list[str]) -> tuple[int | None, int | None]:

@@ -70,6 +70,11 @@ def name_key(token: str) -> str:
     return token
 
 
+def is_number(word: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "፩" or "²", which int() refuses."""
+    return word.isascii() and word.isdigit()
+
+
 def clip(text: str, n: int = 60) -> str:
     """User input echoed in a message, cut so a pasted novel still gets a one-line reply."""
     return text if len(text) <= n else text[:n] + "…"

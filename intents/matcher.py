@@ -14,7 +14,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from bot.resolver import MONTHS
-from bot.text import STOPWORDS, fold
+from bot.text import STOPWORDS, fold, is_number
 
 INTENT_DIR = Path(__file__).resolve().parent
 CONFIDENCE_THRESHOLD = 0.55  # below this the bot says it is unsure rather than guessing
@@ -84,7 +84,7 @@ class IntentMatcher:
 
     def correct(self, word: str) -> str:
         """A misspelt question word as the intents spell it ("wen" -> "when", "denyed" -> "denied")."""
-        if word in self.vocabulary or len(word) < 3 or word.isdigit():
+        if word in self.vocabulary or len(word) < 3 or is_number(word):
             return word
         hit = process.extractOne(word, self._spellings, scorer=fuzz.ratio, score_cutoff=SPELLING_RATIO)
         return hit[0] if hit else word

@@ -107,3 +107,27 @@ def test_a_name_shared_by_many_incidents_lists_some_and_asks_for_a_date(engine: 
     reply = engine.answer("what happened in kafrnabl")
     assert len(reply.choices) == 8 and "4 more incidents also fit" in reply.text and "date" in reply.text
     assert engine.answer("what happened in kafrnabl in november 2019").incident == "kafr-10"
+
+
+def test_a_question_about_the_wounded_keeps_its_focus_through_a_choice_and_a_follow_up(engine: Engine) -> None:
+    engine.answer("how many were wounded?", chat="w")
+    assert engine.answer("1", chat="w").text.startswith("The reports I have give no separate figure for the wounded")
+    assert "no separate figure for the wounded" in engine.answer("and in deir ezzor?", chat="w").text
+
+
+def test_digits_int_cannot_read_never_crash(engine: Engine) -> None:
+    assert engine.answer("how many died in \U00010a40 strike", chat="d").text
+    engine.answer("how many died?", chat="d")
+    assert engine.answer("\u1369", chat="d").text  # Ethiopic digit one: isdigit() but not int()
+
+
+def test_a_choice_whose_incident_was_deleted_meanwhile_is_not_picked(engine: Engine) -> None:
+    from bot.models import Claim, Incident
+    engine.store.add_incident(Incident("x-1", "Test strike"), actor="a")
+    engine.store.add_claim(Claim("", "x-1", "casualties", {"measure": "killed", "killed": 5, "qualifier": "exact",
+                                                           "text": "5"}), actor="a")
+    ask = engine.answer("how many died?", chat="g")
+    number = [c.id for c in ask.choices].index("x-1") + 1
+    engine.store.undo("a")
+    engine.store.undo("a")
+    assert engine.answer(str(number), chat="g").incident != "x-1"
