@@ -221,9 +221,7 @@ class Admin:
                           f"{', '.join('/' + c for c in ADMIN_COMMANDS)}")
         try:
             return handler(parse_args(args or ""), str(actor))
-        except AdminError as e:
-            return _error(command, str(e))
-        except StoreError as e:
+        except (AdminError, StoreError) as e:
             return _error(command, str(e))
 
     # /newincident <id> title="..." [key=value ...]
@@ -437,13 +435,13 @@ class Admin:
                 return s.id, None
         if re.match(r"^https?://", text, re.I):
             if any(c.isspace() for c in text):
-                raise AdminError(f"bad source URL {text[:60]!r}; expected a URL without spaces")
+                raise AdminError(f"bad source URL {_echo(text)}; expected a URL without spaces")
             for s in known.values():
                 if s.url == text:
                     return s.id, None
             host = (urlparse(text).hostname or "").removeprefix("www.")
             if not host:
-                raise AdminError(f"bad source URL {text[:60]!r}; expected e.g. https://www.example.com/article")
+                raise AdminError(f"bad source URL {_echo(text)}; expected e.g. https://www.example.com/article")
             return None, Source(id=self._new_source_id(host, known), publisher=host, url=text)
         if ID_RE.match(text) and any(ch.isdigit() for ch in text):
             hit = process.extractOne(text, list(known), scorer=fuzz.ratio, score_cutoff=75)

@@ -49,7 +49,7 @@ class Commands:
         if name in ("start", "help"):
             return Reply(answers.help_text(self.menu(caller.is_admin)), "help", confidence=1.0)
         if name == "incidents":
-            return self.engine.answer("list incidents", caller.chat)
+            return self.engine.list_incidents()
         if name == "ask":
             return self.engine.answer(args, caller.chat) if args else Reply(
                 Rich().para("Usage: /ask <question>, e.g. /ask how many died in Al-Hari?"))
@@ -60,7 +60,9 @@ class Commands:
         if name in ADMIN_COMMANDS:
             if not caller.is_admin:
                 return Reply(Rich().para(f"/{name} needs admin rights; nothing was changed. {caller.become_admin}"))
-            return self.admin.run(name, args, actor=caller.user)
+            reply = self.admin.run(name, args, actor=caller.user)
+            self.engine.refresh_index()
+            return reply
         return Reply(Rich().para(f"Unknown command /{clip(name, 40)}. Type /help to see what you can do."))
 
     @staticmethod

@@ -89,16 +89,18 @@ class Store:
     @bulk_build()  # parsing and mapping a big file builds millions of objects; see bot/bulk.py
     def _load(self) -> None:
         raw = self._raw()
-        self._sources = {d["id"]: Source.from_dict(d) for d in raw["sources"].values()}
-        self._incidents = {d["id"]: Incident.from_dict(d) for d in raw["incidents"].values()}
-        self._incident_docs = {d["id"]: k for k, d in raw["incidents"].items()}
-        self._claims: dict[str, Claim] = {}
-        self._claims_by_incident: dict[str, list[Claim]] = {i: [] for i in self._incidents}
+        incidents = {d["id"]: Incident.from_dict(d) for d in raw["incidents"].values()}
+        claims: dict[str, Claim] = {}
+        by_incident: dict[str, list[Claim]] = {i: [] for i in incidents}
         # In id order, so a fact brought back by /undo takes its old place in answers and exports.
         for key, d in sorted(raw["claims"].items(), key=lambda kv: (len(kv[0]), kv[0])):
             claim = Claim.from_dict({**d, "id": key})
-            self._claims[key] = claim
-            self._claims_by_incident.setdefault(claim.incident, []).append(claim)
+            claims[key] = claim
+            by_incident.setdefault(claim.incident, []).append(claim)
+        # Built aside and swapped in together, so a reader never sees incidents without their facts.
+        self._sources = {d["id"]: Source.from_dict(d) for d in raw["sources"].values()}
+        self._incidents, self._claims, self._claims_by_incident = incidents, claims, by_incident
+        self._incident_docs = {d["id"]: k for k, d in raw["incidents"].items()}
         self.version += 1
 
     def _raw(self) -> Raw:

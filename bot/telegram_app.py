@@ -48,6 +48,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, T
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, Defaults, MessageHandler
 from telegram.ext import filters
 
+from bot import answers
 from bot.commands import Caller, Commands
 from bot.config import ConfigError, Settings
 from bot.engine import Button, Reply
@@ -191,7 +192,7 @@ class TelegramBot:
         user = query.from_user
         message = query.message  # None for inline-mode messages; maybe inaccessible when very old
         if message is None:
-            await _quietly(query.answer("That button is out of date. Please ask your question again."))
+            await _quietly(query.answer(answers.stale_button().plain()))
             return
         chat_id = message.chat.id
         caller = Caller(str(user.id), str(chat_id), str(user.id) in self.admins, user.username)
@@ -434,7 +435,9 @@ def _open_commands(settings: Settings) -> Commands:
     except StoreError:
         store.close()
         raise
-    return Commands.for_store(store)
+    commands = Commands.for_store(store)
+    commands.engine.refresh_index()  # at start, not in the first user's question
+    return commands
 
 
 def bot_of(app: Application) -> TelegramBot:
