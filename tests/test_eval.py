@@ -1,0 +1,27 @@
+"""`main.py eval` and the example questions the product brief ships (copied to tests/dev_questions.yaml)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.config import SEED_FILE
+from bot.evaluate import load_cases, run_cases
+
+HERE = Path(__file__).resolve().parent
+
+
+def test_every_example_question_gets_a_right_answer() -> None:
+    outcomes = run_cases(load_cases(HERE / "dev_questions.yaml"), SEED_FILE)
+    wrong = [(o.say, o.why or f"intent {o.got} != {o.expected}") for o in outcomes
+             if not o.text_ok or (o.expected and o.expected != o.got)]
+    assert len(outcomes) == 34 and wrong == []
+
+
+def test_eval_prints_precision_recall_confusion_and_misses_and_exits_0() -> None:
+    p = subprocess.run([sys.executable, "main.py", "eval", str(HERE / "questions_blind.yaml")], cwd=HERE.parent,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0
+    assert p.stdout.startswith("intent           precision  recall")
+    assert "\nconfusion (expected -> got: count)" in p.stdout and "\nmisses (" in p.stdout
+    assert "intents OK: " in p.stdout.splitlines()[-1]
