@@ -240,6 +240,24 @@ def summary(facts: Facts) -> Rich:
     return out.para(sources_line(facts))
 
 
+def statements(facts: Facts, claimant: str) -> Rich:
+    """Everything one source said about the incident ("What did Syrian state media say about Al-Hari?")."""
+    own = Facts(facts.incident, [c for c in facts.claims if c.claimant == claimant], facts.source, facts.wounded)
+    out = Rich().para(f"What {claimant} said about the {facts.incident.title}:")
+    if own.of("casualties"):
+        out.extend(casualties(own))
+    for c in own.of("blame"):
+        out.para(f"{cap(attribution(facts, c))} blamed ", Bold(c.value), ".")
+    for c in own.of("denial", "perpetrator", "claim_responsibility", "victims", "note"):
+        said = {"denial": f"{cap(c.value)} denied responsibility", "perpetrator": f"{cap(c.value)} carried it out",
+                "claim_responsibility": f"{cap(c.value)} claimed it", "victims": f"The victims were {c.value}",
+                "note": cap(c.value)}[c.kind]
+        out.para(f"{said}.", f" “{c.quote.strip()}”" if c.quote else "")
+        if c.note and c.kind != "note":
+            out.para(cap(c.note) + ".")
+    return out.para(sources_line(own))
+
+
 INCIDENT_ANSWERS: dict[str, Callable[[Facts], Rich]] = {
     "casualties": casualties, "blame": blame, "denial": denial, "perpetrator": perpetrator,
     "location": location, "date": when, "victims": victims, "sources": sources, "summary": summary,

@@ -9,16 +9,23 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from rapidfuzz import fuzz
+
 from bot import answers
 from bot.context import ChatContext, Contexts, Pending
+from bot.models import Claim
 from bot.resolver import MAX_LISTED, IncidentIndex, Resolution
 from bot.rich import Rich
 from bot.store import Store
-from bot.text import clean_input, is_number, tokens
+from bot.text import STOPWORDS, clean_input, is_number, tokens
 from intents.matcher import IntentMatcher
 
 MAX_CHOICES = MAX_LISTED
 MAX_FOLLOW_UPS = 4
+# Words of a claimant's name that do not tell claimants apart ("the Syrian Observatory", "Syrian state media").
+CLAIMANT_FILLER = STOPWORDS | {"syrian", "us", "head", "office"}
+SAY_WORDS = frozenset({"say", "said", "says", "claim", "claimed", "claims", "report", "reported", "reports",
+                       "according", "stated", "told"})
 WOUNDED_WORDS = frozenset({"wounded", "injured", "hurt", "injuries", "wounds", "injury"})
 FOLLOW_UP_ORDER = ("casualties", "blame", "denial", "perpetrator", "victims", "location", "date", "sources")
 
@@ -102,6 +109,8 @@ class Engine:
         corrected = {w: self.matcher.correct(w) for w in words}
         misspelt = {w for w, c in corrected.items() if c != w and not index.has_word(w)}
         wounded = bool(WOUNDED_WORDS & set(corrected.values()))
+        # "What did Syrian state media say about Al-Hari?": the words that may name who said it.
+        speaker = frozenset(words) if SAY_WORDS & set(corrected.values()) else frozenset()
         res = index.resolve(question, self.matcher.vocabulary | misspelt)
         match = self.matcher.match(res.rest or question)
         intent, confidence = match.intent, match.confidence
@@ -127,7 +136,7 @@ class Engine:
             return Reply(answers.unsure(answers.EXAMPLE_QUESTIONS[:3]), None, None, confidence)
         if not spec.about_incident:
             return self._small_talk(spec.name, confidence)
-        return self._incident_question(spec.name, confidence, res, ctx, wounded)
+        return self._incident_question(spec.name, confidence, res, ctx, wounded, speaker)
 
     def list_incidents(self) -> Reply:
         """The incidents, latest first (for /incidents)."""
@@ -148,21 +157,21 @@ class Engine:
 
     # -- steps ---------------------------------------------------------------------------------------
     def _incident_question(self, intent: str, confidence: float, res: Resolution, ctx: ChatContext,
-                           wounded: bool) -> Reply:
+                           wounded: bool, speaker: frozenset[str] = frozenset()) -> Reply:
         if res.candidates:
             if res.ambiguous:
                 close = [c.incident_id for c in res.close]
                 if ctx.incident not in close:
                     return self._ask_which(intent, close, ctx, confidence, wounded)
-                return self._about(intent, ctx.incident, ctx, confidence, wounded)
-            return self._about(intent, res.candidates[0].incident_id, ctx, confidence, wounded)
+                return self._about(intent, ctx.incident, ctx, confidence, wounded, speaker)
+            return self._about(intent, res.candidates[0].incident_id, ctx, confidence, wounded, speaker)
         if res.unknown_name:
             # "what about Al-Hari then?" after this should keep the question; "it" should not mean the old one.
             ctx.intent, ctx.incident = intent, None
             near = [i for c in res.near if (i := self.store.incident(c.incident_id))]
             return Reply(answers.no_record(res.unknown_name, near), intent, None, confidence)
         if ctx.incident and self.store.incident(ctx.incident):
-            return self._about(intent, ctx.incident, ctx, confidence, wounded)
+            return self._about(intent, ctx.incident, ctx, confidence, wounded, speaker)
         kinds = answers.RELEVANT_KINDS.get(intent)
         # Only none, one, a few or too many matters, so stop at MAX_CHOICES + 1: with 100,000 incidents,
         # listing them all with their claims took 300 ms for every "who denied it?" without context.
@@ -176,7 +185,7 @@ class Engine:
         return Reply(answers.need_incident(), intent, None, confidence)
 
     def _about(self, intent: str, incident_id: str, ctx: ChatContext, confidence: float,
-               wounded: bool = False) -> Reply:
+               wounded: bool = False, speaker: frozenset[str] = frozenset()) -> Reply:
         incident = self.store.incident(incident_id)
         assert incident is not None
         ctx.wounded = wounded and intent == "casualties"  # a follow-up such as "and in Deir Ezzor?" keeps it
@@ -184,8 +193,9 @@ class Engine:
         ctx.incident, ctx.intent = incident_id, intent
         place = incident.place
         where = (place.lat, place.lon) if intent == "location" and place.lat is not None and place.lon is not None else None
-        return Reply(answers.INCIDENT_ANSWERS[intent](facts), intent, incident_id, confidence,
-                     buttons=self._follow_ups(intent, facts), location=where)
+        claimant = _named_claimant(facts.claims, speaker) if speaker else None
+        body = answers.statements(facts, claimant) if claimant else answers.INCIDENT_ANSWERS[intent](facts)
+        return Reply(body, intent, incident_id, confidence, buttons=self._follow_ups(intent, facts), location=where)
 
     def _follow_ups(self, intent: str, facts: answers.Facts) -> list[Button]:
         buttons = []
@@ -229,3 +239,15 @@ class Engine:
         body = {"greeting": answers.greeting, "thanks": answers.thanks, "help": answers.help_text,
                 "out_of_scope": answers.out_of_scope}[intent]()
         return Reply(body, intent, None, confidence)
+
+
+def _named_claimant(claims: list[Claim], words: frozenset[str]) -> str | None:
+    """The claimant the question names ("state media", "the observatory"), if exactly one fits best."""
+    scores: dict[str, int] = {}
+    for c in claims:
+        if c.claimant and c.claimant not in scores:
+            own = {w for w in tokens(c.claimant) if w not in CLAIMANT_FILLER}
+            scores[c.claimant] = sum(1 for w in own if any(fuzz.ratio(w, q) >= 85 for q in words))
+    best = max(scores.values(), default=0)
+    winners = [name for name, n in scores.items() if n == best]
+    return winners[0] if best and len(winners) == 1 else None

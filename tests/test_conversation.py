@@ -131,3 +131,14 @@ def test_a_choice_whose_incident_was_deleted_meanwhile_is_not_picked(engine: Eng
     engine.store.undo("a")
     engine.store.undo("a")
     assert engine.answer(str(number), chat="g").incident != "x-1"
+
+
+def test_what_one_source_said_lists_only_its_claims(engine: Engine) -> None:
+    text = engine.answer("What did Syrian state media say about Al-Hari?").text
+    assert text.startswith("What Syrian state media said about the Al-Hari airstrike")
+    assert "several" in text and "blamed the US-led coalition" in text and "Observatory" not in text
+
+
+def test_naming_a_source_without_asking_what_it_said_answers_the_question(engine: Engine) -> None:
+    text = engine.answer("who did syrian state media blame for al-hari").text
+    assert text.startswith("Syrian state media") and "denied" in text
