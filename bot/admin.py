@@ -238,7 +238,7 @@ class Admin:
         if existing:
             raise AdminError(f"duplicate id: {_echo(incident_id)} is already the {existing.title}; pick another id, "
                              f"or change it with /setincident {incident_id} key=value")
-        self._known_keys(args, INCIDENT_KEYS, "newincident")
+        self._known_keys(args, INCIDENT_KEYS)
         if not args.options.get("title", "").strip():
             raise AdminError(f'missing title="..."; expected {USAGE["newincident"]}')
         incident = Incident(id=incident_id, title="")
@@ -255,7 +255,7 @@ class Admin:
         self._no_extra(args, 1, "setincident")
         if not args.options:
             raise AdminError(f"nothing to change; expected {USAGE['setincident']}")
-        self._known_keys(args, INCIDENT_KEYS, "setincident")
+        self._known_keys(args, INCIDENT_KEYS)
         trial = copy.deepcopy(incident)
         _apply_fields(trial, args.options)
         changes = _incident_diff(incident, trial)
@@ -276,11 +276,10 @@ class Admin:
         value = " ".join(p for p in pos[2:] if p).strip()
         if not value:
             raise AdminError(f"missing the value; expected {USAGE['addfact']}")
-        self._known_keys(args, FACT_KEYS, "addfact")
+        self._known_keys(args, FACT_KEYS)
         opts = {k: " ".join(v.split()) if k != "quote" else v.strip() for k, v in args.options.items()}
         for k, v in opts.items():
-            if len(v) > MAX_FIELD:
-                raise AdminError(f"{k}= is {len(v):,} characters long; expected at most {MAX_FIELD:,}")
+            _check_length(f"{k}=", v)
         kind, measure = KINDS[kind_word]
         stored_value: Any
         if measure:
@@ -291,8 +290,7 @@ class Admin:
         else:
             if "who" in opts:
                 raise AdminError(f"who= only goes with killed or wounded; for {kind_word} put the party in the value")
-            if len(value) > MAX_FIELD:
-                raise AdminError(f"the value is {len(value):,} characters long; expected at most {MAX_FIELD:,}")
+            _check_length("the value", value)
             stored_value = " ".join(value.split())
         source_id, new_source = self._source(opts["source"]) if opts.get("source") else (None, None)
         claim = Claim(id="new", incident=incident.id, kind=kind, value=stored_value,
@@ -411,7 +409,7 @@ class Admin:
         raise AdminError(f"unknown kind {_echo(word)}{hint}; expected one of {', '.join(KINDS)}")
 
     @staticmethod
-    def _known_keys(args: Args, allowed: tuple[str, ...], command: str) -> None:
+    def _known_keys(args: Args, allowed: tuple[str, ...]) -> None:
         for key in args.options:
             if key not in allowed:
                 hit = process.extractOne(key, list(allowed), scorer=fuzz.ratio, score_cutoff=60)
@@ -422,7 +420,7 @@ class Admin:
     def _no_extra(args: Args, n: int, command: str) -> None:
         if len(args.positional) > n:
             extra = " ".join(args.positional[n:])
-            raise AdminError(f"unexpected {extra[:60]!r}; values with spaces go in quotes after a key, "
+            raise AdminError(f"unexpected {_echo(extra)}; values with spaces go in quotes after a key, "
                              f"e.g. title=\"...\"; expected {USAGE[command]}")
 
     def _source(self, text: str) -> tuple[str | None, Source | None]:
@@ -486,13 +484,17 @@ class Admin:
 
 
 # -- incidents -------------------------------------------------------------------------------------------
+def _check_length(label: str, value: str) -> None:
+    if len(value) > MAX_FIELD:
+        raise AdminError(f"{label} is {len(value):,} characters long; expected at most {MAX_FIELD:,}")
+
+
 def _apply_fields(incident: Incident, options: dict[str, str]) -> None:
     """Set validated fields on `incident` (raises AdminError before changing anything on bad input)."""
     plan: list[Callable[[], None]] = []
     for key, raw in options.items():
         value = " ".join(raw.split()) if key not in ("summary",) else raw.strip()
-        if len(value) > MAX_FIELD:
-            raise AdminError(f"{key}= is {len(value):,} characters long; expected at most {MAX_FIELD:,}")
+        _check_length(f"{key}=", value)
         plan.append(_field_setter(incident, key, value, options))
     for step in plan:
         step()
