@@ -8,6 +8,7 @@ chosen on the held-out questions in tests/questions.yaml with `python main.py ev
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -62,6 +63,8 @@ class IntentMatcher:
             w for name in in_scope for text in [*self._keywords[name], *(fold(e) for e in self.specs[name].examples)]
             for w in text.split() if w not in STOPWORDS)
         self._spellings = sorted(self.vocabulary)
+        # The engine and match() both ask about the same words of a question; bounded, as questions are hostile.
+        self.correct = lru_cache(maxsize=4096)(self._correct)
 
     @classmethod
     def from_dir(cls, path: str | Path = INTENT_DIR, threshold: float = CONFIDENCE_THRESHOLD) -> IntentMatcher:
@@ -82,7 +85,7 @@ class IntentMatcher:
         """Whether the text has any word an in-scope intent uses (else it is chat about something else)."""
         return any(w in self._in_scope_words for w in fold(text).split())
 
-    def correct(self, word: str) -> str:
+    def _correct(self, word: str) -> str:
         """A misspelt question word as the intents spell it ("wen" -> "when", "denyed" -> "denied")."""
         if word in self.vocabulary or len(word) < 3 or is_number(word):
             return word
