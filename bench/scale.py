@@ -77,7 +77,7 @@ def _child(phase: str, size: int, db: Path, args: argparse.Namespace) -> dict:
 # -- phase 1: generate and import ------------------------------------------------------------------------
 def phase_import(size: int, db: Path, seed: int, n_questions: int) -> int:
     from bench.synth import generate, questions
-    from bot.dataset import load_dataset
+    from bot.facts.dataset import load_dataset
     from bot.store import Store
 
     real = load_dataset(SEED_FILE)
@@ -104,7 +104,7 @@ def phase_measure(db: Path) -> int:
 
     mix = json.loads(Path(f"{db}.questions.json").read_text())
     t0 = time.perf_counter()
-    from bot.context import Contexts
+    from bot.understanding.context import Contexts
     from bot.engine import MAX_CHOICES, Engine
     from bot.store import Store
     imports_s = time.perf_counter() - t0

@@ -15,8 +15,8 @@ import random
 import re
 from dataclasses import dataclass
 
-from bot.dataset import Dataset
-from bot.models import Claim, Incident, IncidentDate, Place, Source
+from bot.facts.dataset import Dataset
+from bot.facts.models import Claim, Incident, IncidentDate, Place, Source
 
 # Syllable pools by naming tradition. Names mix within one tradition, as real place names do.
 STYLES: dict[str, dict[str, list[str]]] = {

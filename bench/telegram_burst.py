@@ -1,6 +1,6 @@
 """Burst benchmark: 1,000 questions from 100 users through the fake Bot API server.
 
-Measures replies per second for incident-bot (bot/telegram_app.py, the same Application and life cycle as
+Measures replies per second for incident-bot (bot/telegram/app.py, the same Application and life cycle as
 `python main.py run`) and for a bare python-telegram-bot echo bot (PTB's own example: one MessageHandler,
 library defaults), side by side on the same fake server, with PTB's AIORateLimiter on (Telegram's real
 ceiling, about 30 messages/s overall) and off. Every question must get exactly one reply.

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 
-from bot.models import Claim, Count, Incident, Source
+from bot.facts.dates import format_date
+from bot.facts.kinds import BY_NAME
+from bot.facts.models import Claim, Count, Incident, Source
 from bot.rich import Bold, Rich
 
-MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-               "October", "November", "December"]
 VERBS = {"killed": "killed", "wounded": "wounded", "killed_and_wounded": "killed and wounded"}
 QUALIFIER_WORDS = {"at_least": "at least", "about": "about", "nearly": "nearly", "more_than": "more than"}
 # A figure's strength decides which claim leads; the others follow, never dropped.
@@ -66,21 +65,6 @@ def figure(count: Count) -> str:
     return f"{QUALIFIER_WORDS.get(count.qualifier, '')} {count.best:,}".strip()
 
 
-def format_date(value: str | None, precision: str) -> str:
-    if not value or precision == "unknown":
-        return "an unknown date"
-    parts = value.split("-")
-    try:
-        if precision == "day" and len(parts) == 3:
-            d = date(int(parts[0]), int(parts[1]), int(parts[2]))
-            return f"{d.day} {MONTH_NAMES[d.month - 1]} {d.year}"
-        if precision in ("day", "month") and len(parts) >= 2:
-            return f"{MONTH_NAMES[int(parts[1]) - 1]} {parts[0]}"
-    except (ValueError, IndexError):
-        return value
-    return parts[0]
-
-
 def cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -125,13 +109,7 @@ def blame(facts: Facts) -> Rich:
     blames = facts.of("blame")
     if not blames:
         return Rich().para(f"The reports I have blame no one for the {facts.incident.title}.").extend(perpetrator(facts))
-    out = Rich()
-    for party, claims in _by_value(blames).items():
-        accusers = _join([attribution(facts, c) for c in claims])
-        out.para(cap(accusers), " blamed ", Bold(party), ".")
-    for d in facts.of("denial"):
-        out.para(f"{cap(d.value)} denied responsibility.")
-    return out
+    return _blamed(facts, blames).extend(_denied(facts))
 
 
 def denial(facts: Facts) -> Rich:
@@ -143,9 +121,7 @@ def denial(facts: Facts) -> Rich:
         said = f", according to {attribution(facts, d)}" if d.claimant and d.claimant != d.value else cite(facts, d)
         quote = f" “{d.quote.strip()}”" if d.quote else ""
         out.para(Bold(cap(d.value)), f" denied responsibility{said}.{quote}")
-    for party, claims in _by_value(facts.of("blame")).items():
-        out.para(f"It had been blamed on the {party.removeprefix('the ')} by {_join([c.claimant or 'unnamed sources' for c in claims])}.")
-    return out
+    return out.extend(_blamed(facts, facts.of("blame")))
 
 
 def perpetrator(facts: Facts) -> Rich:
@@ -165,11 +141,7 @@ def perpetrator(facts: Facts) -> Rich:
         out.para(Bold("Unconfirmed"), ": no one has admitted carrying it out.")
     else:
         return out.para(f"The reports I have do not say who carried out the {facts.incident.title}.")
-    for party, claims in _by_value(blames).items():
-        out.para(f"{cap(_join([attribution(facts, c) for c in claims]))} blamed the {party.removeprefix('the ')}.")
-    for d in denials:
-        out.para(f"{cap(d.value)} denied it.")
-    return out
+    return out.extend(_blamed(facts, blames)).extend(_denied(facts))
 
 
 def location(facts: Facts) -> Rich:
@@ -221,9 +193,7 @@ def sources(facts: Facts) -> Rich:
             out.para(f"{cap(figure(c.count))} {VERBS.get(c.count.measure, 'killed')}: ", Bold(c.claimant or "unnamed"),
                      f"{cite(facts, c, c.via)}.")
     for c in facts.of("blame", "denial", "claim_responsibility", "perpetrator"):
-        label = {"blame": "Blame", "denial": "Denial", "claim_responsibility": "Claim",
-                 "perpetrator": "Perpetrator"}[c.kind]
-        out.para(f"{label} ({c.value}): ", Bold(c.claimant or "unnamed"), f"{cite(facts, c)}.")
+        out.para(f"{BY_NAME[c.kind].label} ({c.value}): ", Bold(c.claimant or "unnamed"), f"{cite(facts, c)}.")
     return out.para(sources_line(facts) or "No sources are recorded for this incident.")
 
 
@@ -246,12 +216,9 @@ def statements(facts: Facts, claimant: str) -> Rich:
     out = Rich().para(f"What {claimant} said about the {facts.incident.title}:")
     if own.of("casualties"):
         out.extend(casualties(own))
-    for c in own.of("blame"):
-        out.para(f"{cap(attribution(facts, c))} blamed ", Bold(c.value), ".")
+    out.extend(_blamed(own, own.of("blame")))
     for c in own.of("denial", "perpetrator", "claim_responsibility", "victims", "note"):
-        said = {"denial": f"{cap(c.value)} denied responsibility", "perpetrator": f"{cap(c.value)} carried it out",
-                "claim_responsibility": f"{cap(c.value)} claimed it", "victims": f"The victims were {c.value}",
-                "note": cap(c.value)}[c.kind]
+        said = cap(str(BY_NAME[c.kind].said).format(value=c.value))
         out.para(f"{said}.", f" “{c.quote.strip()}”" if c.quote else "")
         if c.note and c.kind != "note":
             out.para(cap(c.note) + ".")
@@ -262,9 +229,23 @@ INCIDENT_ANSWERS: dict[str, Callable[[Facts], Rich]] = {
     "casualties": casualties, "blame": blame, "denial": denial, "perpetrator": perpetrator,
     "location": location, "date": when, "victims": victims, "sources": sources, "summary": summary,
 }
-# Which facts make an incident a sensible choice when the question names none.
-RELEVANT_KINDS = {"casualties": ("casualties",), "blame": ("blame",), "denial": ("denial",),
-                  "victims": ("victims", "casualties"), "perpetrator": ("blame", "perpetrator", "claim_responsibility")}
+
+
+def _blamed(facts: Facts, blames: Sequence[Claim]) -> Rich:
+    """"Syrian state media (citing a military source; AFP, 19 June 2018) blamed the US-led coalition.": one
+    line per accused party, with everyone who blamed it. Every answer that lists blame words it this way."""
+    out = Rich()
+    for party, claims in _by_value(blames).items():
+        out.para(cap(_join([attribution(facts, c) for c in claims])), " blamed ", Bold(party), ".")
+    return out
+
+
+def _denied(facts: Facts) -> Rich:
+    """"The US-led coalition denied responsibility.": the short form, beside blame."""
+    out = Rich()
+    for d in facts.of("denial"):
+        out.para(f"{cap(d.value)} denied responsibility.")
+    return out
 
 
 # -- conversation ----------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.settings import ConfigError, Settings
 from bot.store import Store, StoreError, open_store
 
 
@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(getattr(args, "db", None), getattr(args, "config", None))
+        settings = Settings.load(getattr(args, "db", None), getattr(args, "config", None))
         return COMMANDS[args.command](args, settings)
     except (StoreError, ConfigError) as e:
         print(f"incident-bot: {e}", file=sys.stderr)
@@ -87,7 +87,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.telegram_app import run
+    from bot.telegram.app import run
     return run(settings, args)
 
 
@@ -106,7 +106,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.dataset import DatasetError, load_dataset
+    from bot.facts.dataset import DatasetError, load_dataset
     try:
         data = load_dataset(args.file)
     except DatasetError as e:

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from bot import answers
 from bot.admin import ADMIN_COMMANDS, Admin
-from bot.engine import Engine, Reply
+from bot.engine import Engine
+from bot.replies import Reply
 from bot.rich import Rich
 from bot.store import Store
 from bot.text import clip
@@ -28,10 +29,11 @@ class Caller:
     become_admin: str = "Ask an operator to add your user id (see /whoami) to BOT_ADMINS."
 
 
-def split_command(text: str) -> tuple[str, str]:
-    """'/addfact@my_bot x y' -> ('addfact', 'x y')."""
+def split_command(text: str) -> tuple[str, str, str]:
+    """'/addfact@my_bot x y' -> ('addfact', 'my_bot', 'x y'): the command, the bot it names, its arguments."""
     head, *rest = text.strip().split(maxsplit=1)  # any white space, also a newline after the command
-    return head[1:].split("@", 1)[0].lower(), rest[0].strip() if rest else ""
+    name, _, target = head[1:].partition("@")
+    return name.lower(), target, rest[0].strip() if rest else ""
 
 
 class Commands:
@@ -45,7 +47,7 @@ class Commands:
         return cls(Engine(store), Admin(store))
 
     def handle(self, text: str, caller: Caller) -> Reply:
-        name, args = split_command(text)
+        name, _, args = split_command(text)
         if name in ("start", "help"):
             return Reply(answers.help_text(self.menu(caller.is_admin)), "help", confidence=1.0)
         if name == "incidents":

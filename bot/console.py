@@ -10,7 +10,7 @@ import sys
 from typing import BinaryIO, TextIO
 
 from bot.commands import Caller, Commands
-from bot.engine import Reply
+from bot.replies import Reply
 from bot.rich import Rich
 
 BANNER = ("incident-bot console. Ask about the incidents I know, e.g. “How many died in the Al-Hari airstrike?”\n"

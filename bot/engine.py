@@ -5,20 +5,21 @@ worded answer + follow-up buttons.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
 from rapidfuzz import fuzz
 
 from bot import answers
-from bot.context import ChatContext, Contexts, Pending
-from bot.models import Claim
-from bot.resolver import MAX_LISTED, IncidentIndex, Resolution
+from bot.understanding.context import ChatContext, Contexts, Pending
+from bot.facts.kinds import kinds_for
+from bot.facts.models import Claim
+from bot.understanding.resolver import MAX_LISTED, IncidentIndex, Resolution
+from bot.replies import Button, Choice, Reply
 from bot.rich import Rich
 from bot.store import Store
 from bot.text import STOPWORDS, clean_input, is_number, tokens
-from intents.matcher import IntentMatcher
+from bot.understanding.matcher import IntentMatcher
 
 MAX_CHOICES = MAX_LISTED
 MAX_FOLLOW_UPS = 4
@@ -28,39 +29,6 @@ SAY_WORDS = frozenset({"say", "said", "says", "claim", "claimed", "claims", "rep
                        "according", "stated", "told"})
 WOUNDED_WORDS = frozenset({"wounded", "injured", "hurt", "injuries", "wounds", "injury"})
 FOLLOW_UP_ORDER = ("casualties", "blame", "denial", "perpetrator", "victims", "location", "date", "sources")
-
-
-@dataclass(frozen=True)
-class Choice:
-    id: str
-    title: str
-
-
-@dataclass(frozen=True)
-class Button:
-    label: str
-    action: str  # opaque to transports; handed back to Engine.act (Telegram callback data, <= 64 bytes)
-
-
-@dataclass
-class Reply:
-    body: Rich
-    intent: str | None = None
-    incident: str | None = None
-    confidence: float = 0.0
-    choices: list[Choice] = field(default_factory=list)
-    buttons: list[Button] = field(default_factory=list)
-    location: tuple[float, float] | None = None
-    document: tuple[str, bytes] | None = None  # (file name, content), e.g. /export
-
-    @property
-    def text(self) -> str:
-        return self.body.plain()
-
-    def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "intent": self.intent, "incident": self.incident,
-                "confidence": round(self.confidence, 3),
-                "choices": [{"id": c.id, "title": c.title} for c in self.choices]}
 
 
 class Engine:
@@ -172,7 +140,7 @@ class Engine:
             return Reply(answers.no_record(res.unknown_name, near), intent, None, confidence)
         if ctx.incident and self.store.incident(ctx.incident):
             return self._about(intent, ctx.incident, ctx, confidence, wounded, speaker)
-        kinds = answers.RELEVANT_KINDS.get(intent)
+        kinds = kinds_for(intent)
         # Only none, one, a few or too many matters, so stop at MAX_CHOICES + 1: with 100,000 incidents,
         # listing them all with their claims took 300 ms for every "who denied it?" without context.
         options = list(islice((i.id for i in self.store.iter_incidents()
@@ -200,7 +168,7 @@ class Engine:
     def _follow_ups(self, intent: str, facts: answers.Facts) -> list[Button]:
         buttons = []
         for other in FOLLOW_UP_ORDER:
-            kinds = answers.RELEVANT_KINDS.get(other)
+            kinds = kinds_for(other)
             if other == intent or (kinds and not facts.of(*kinds)):
                 continue
             label = self.matcher.specs[other].button or other

@@ -13,10 +13,11 @@ from typing import Any
 
 import yaml
 
-from bot.config import Settings
-from bot.engine import Engine, Reply
+from bot.settings import Settings
+from bot.engine import Engine
+from bot.replies import Reply
 from bot.store import open_store
-from intents.matcher import IntentMatcher
+from bot.understanding.matcher import IntentMatcher
 
 NONE = "(none)"
 

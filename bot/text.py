@@ -1,4 +1,4 @@
-"""Text clean-up shared by the intent matcher, the incident resolver and the admin parser."""
+"""Text clean-up shared by the intent matcher, the incident resolver and the admin parser; quote characters."""
 from __future__ import annotations
 
 import re
@@ -20,8 +20,10 @@ ARTICLES = frozenset({"al", "el", "ez", "az", "ad", "ed", "as", "es", "ar", "er"
 
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACE = re.compile(r"\s+")
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'})
+# Quote characters as people type them (phones write “…” ‘…’, some keyboards „…“ or «…»), straight first.
+DOUBLE_QUOTES = '"\u201c\u201d\u201e\u201f\uff02\u00ab\u00bb'
+SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b\u2032"
+_QUOTES = str.maketrans({**dict.fromkeys(DOUBLE_QUOTES[1:], '"'), **dict.fromkeys(SINGLE_QUOTES[1:], "'")})
 
 
 def clean_input(raw: str) -> str:

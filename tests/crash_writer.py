@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.models import Claim  # noqa: E402
+from bot.facts.models import Claim  # noqa: E402
 from bot.store import Store  # noqa: E402
 
 INCIDENT = "al-hari-2018-06"

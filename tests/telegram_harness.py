@@ -1,6 +1,6 @@
 """Shared helpers for the Telegram tests: the real Application, polling the fake Bot API server.
 
-``LiveBot`` runs ``bot.telegram_app.running(...)`` (the same life cycle as ``python main.py run``) in
+``LiveBot`` runs ``bot.telegram.app.running(...)`` (the same life cycle as ``python main.py run``) in
 an event loop on a background thread, so a plain synchronous test can push updates into the fake server
 and wait for what the bot sends back. Nothing in python-telegram-bot or in our handlers is mocked.
 """
@@ -18,8 +18,8 @@ from typing import Any
 from fake_bot_api import FakeBotApi
 from telegram.ext import Application
 
-from bot.config import SEED_FILE, Settings
-from bot.telegram_app import Webhook, build_application, running
+from bot.settings import SEED_FILE, Settings
+from bot.telegram.app import Webhook, build_application, running
 
 TELEGRAM_LIMIT = 4096
 ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.admin import Admin, AdminError, parse_args, parse_date
+from bot.admin import Admin, AdminError
+from bot.admin.lexer import parse_args
 from bot.commands import Caller, Commands
-from bot.config import SEED_FILE
-from bot.counts import CountError, parse_count, parse_number
-from bot.dataset import parse_dataset_text
+from bot.settings import SEED_FILE
+from bot.facts.counts import CountError, parse_count, parse_number
+from bot.facts.dates import DateError, parse_date
+from bot.facts.dataset import parse_dataset_text
 from bot.engine import Engine
 from bot.store import Store, open_store
 
@@ -135,9 +137,9 @@ def test_parse_date() -> None:
     assert parse_date("2018") == ("2018", "year")
     assert parse_date("unknown") == (None, "unknown")
     for bad in ("2018-02-30", "2018-13", "18-06-2018", "June 2018", "2018/06/18", "1066"):
-        with pytest.raises(AdminError, match="bad date"):
+        with pytest.raises(DateError, match="bad date"):
             parse_date(bad)
-    with pytest.raises(AdminError, match="future"):
+    with pytest.raises(DateError, match="future"):
         parse_date("2031-01-01", today=date(2030, 1, 1))
 
 

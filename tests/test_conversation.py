@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import SEED_FILE
+from bot.settings import SEED_FILE
 from bot.engine import Engine
 from bot.store import open_store
 
@@ -87,7 +87,7 @@ def test_follow_up_buttons_lead_to_answers_about_the_same_incident(engine: Engin
 
 
 def test_an_edit_is_answered_as_soon_as_it_is_stored(engine: Engine) -> None:
-    from bot.models import Incident, Place
+    from bot.facts.models import Incident, Place
     engine.answer("hi")  # build the index first
     engine.store.add_incident(Incident("qana-1996", "Qana shelling", place=Place(name="Qana")), actor="t")
     assert engine.answer("what happened in qana").incident == "qana-1996"
@@ -100,7 +100,7 @@ def test_a_question_about_the_wounded_says_when_no_separate_figure_exists(engine
 
 
 def test_a_name_shared_by_many_incidents_lists_some_and_asks_for_a_date(engine: Engine) -> None:
-    from bot.models import Incident, IncidentDate, Place
+    from bot.facts.models import Incident, IncidentDate, Place
     for n in range(12):
         engine.store.add_incident(Incident(f"kafr-{n}", f"Kafrnabl shelling {n}", place=Place(name="Kafrnabl"),
                                            date=IncidentDate(f"2019-{n + 1:02d}", "month")), actor="t")
@@ -122,7 +122,7 @@ def test_digits_int_cannot_read_never_crash(engine: Engine) -> None:
 
 
 def test_a_choice_whose_incident_was_deleted_meanwhile_is_not_picked(engine: Engine) -> None:
-    from bot.models import Claim, Incident
+    from bot.facts.models import Claim, Incident
     engine.store.add_incident(Incident("x-1", "Test strike"), actor="a")
     engine.store.add_claim(Claim("", "x-1", "casualties", {"measure": "killed", "killed": 5, "qualifier": "exact",
                                                            "text": "5"}), actor="a")

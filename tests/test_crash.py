@@ -15,9 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from bot.config import SEED_FILE
-from bot.dataset import Dataset
-from bot.models import Claim, Incident, IncidentDate, Place
+from bot.settings import SEED_FILE
+from bot.facts.dataset import Dataset
+from bot.facts.models import Claim, Incident, IncidentDate, Place
 from bot.store import Store
 
 WRITER = Path(__file__).resolve().parent / "crash_writer.py"

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.config import SEED_FILE
+from bot.settings import SEED_FILE
 from bot.evaluate import load_cases, run_cases
 
 HERE = Path(__file__).resolve().parent

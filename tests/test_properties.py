@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from bot.admin import ADMIN_COMMANDS
 from bot.commands import USER_COMMANDS, Caller, Commands
-from bot.config import SEED_FILE
-from bot.engine import Reply
+from bot.settings import SEED_FILE
+from bot.replies import Reply
 from bot.store import Store
 
 CANONICAL = {"casualties", "blame", "denial", "perpetrator", "location", "date", "victims", "sources", "summary",

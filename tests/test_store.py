@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import SEED_FILE
-from bot.models import Claim
+from bot.settings import SEED_FILE
+from bot.facts.models import Claim
 from bot.store import Store, StoreError, open_store
 
 

@@ -1,7 +1,7 @@
 """The Telegram bot end to end: the real python-telegram-bot Application polling the fake Bot API server.
 
 Every test uses a real TinyDB file in tmp_path (seeded from data/incidents.yaml) and the same life cycle
-as `python main.py run` (bot.telegram_app.running); the last tests run `python main.py run` itself.
+as `python main.py run` (bot.telegram.app.running); the last tests run `python main.py run` itself.
 """
 from __future__ import annotations
 
@@ -20,10 +20,11 @@ import pytest
 from fake_bot_api import DEFAULT_GROUP_CHAT_ID, FakeBotApi
 from telegram_harness import check_telegram_html, live_bot
 
-from bot.config import SEED_FILE
-from bot.models import Incident, IncidentDate, Place
+from bot.settings import SEED_FILE
+from bot.facts.models import Incident, IncidentDate, Place
 from bot.store import Store
-from bot.telegram_app import APOLOGY, Webhook, file_base_url, slow_down_text
+from bot.telegram.app import Webhook, file_base_url
+from bot.telegram.handlers import APOLOGY, slow_down_text
 
 ROOT = Path(__file__).resolve().parent.parent
 AL_HARI = "How many died in the Al-Hari airstrike?"

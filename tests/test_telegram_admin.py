@@ -15,7 +15,7 @@ from telegram_harness import check_telegram_html, live_bot
 
 from bot.admin import ADMIN_COMMANDS
 from bot.commands import USER_COMMANDS
-from bot.config import SEED_FILE
+from bot.settings import SEED_FILE
 from bot.store import Store
 
 ADMIN, OTHER_ADMIN, USER = 4001, 4002, 4100

@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram_harness import check_telegram_html, live_bot
 
-from bot.config import SEED_FILE
-from bot.flood import FloodGate, Verdict
+from bot.settings import SEED_FILE
+from bot.telegram.flood import FloodGate, Verdict
 from bot.rich import Bold, Rich
 from bot.store import Store
-from bot.telegram_app import APOLOGY, KNOWN_COMMANDS, bot_of
-from bot.telegram_render import html_chunks, units
+from bot.telegram.handlers import APOLOGY, KNOWN_COMMANDS, bot_of
+from bot.telegram.render import html_chunks, units
 
 USER, ADMIN = 6001, 6002
 GROUP = DEFAULT_GROUP_CHAT_ID

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.config import SEED_FILE
+from bot.settings import SEED_FILE
 from bot.engine import Engine
-from bot.resolver import IncidentIndex
+from bot.understanding.resolver import IncidentIndex
 from bot.store import open_store
 from bot.text import fold
-from intents.matcher import INTENT_DIR, IntentMatcher
+from bot.understanding.matcher import INTENT_DIR, IntentMatcher
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_unknown_named_incident_is_reported_as_unknown(engine: Engine) -> None:
 
 
 def test_index_scores_only_a_few_candidates_among_many(engine: Engine) -> None:
-    from bot.models import Incident, IncidentDate, Place
+    from bot.facts.models import Incident, IncidentDate, Place
     many = [Incident(f"town-{n}", f"Strike on Town{n}", place=Place(name=f"Town{n}"),
                      date=IncidentDate(f"2019-{n % 12 + 1:02d}", "month")) for n in range(2000)]
     index = IncidentIndex([*engine.store.incidents(), *many])

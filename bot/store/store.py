@@ -21,9 +21,9 @@ import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
-from bot.bulk import bulk_build
-from bot.dataset import Dataset, DatasetError, load_dataset
-from bot.models import Claim, Incident, Source
+from bot.store.bulk import bulk_build
+from bot.facts.dataset import Dataset, DatasetError, load_dataset
+from bot.facts.models import Claim, Incident, Source
 
 TABLES = ("sources", "incidents", "claims", "audit")  # plus "meta": id counters
 Raw = dict[str, dict[str, dict[str, Any]]]  # TinyDB's file layout: table -> doc id -> document
@@ -86,7 +86,7 @@ class Store:
         self.acquire_write_lock()
         _atomic_write(self.path, orjson.dumps(_raw_from_dataset(data, _now(), "seed")))
 
-    @bulk_build()  # parsing and mapping a big file builds millions of objects; see bot/bulk.py
+    @bulk_build()  # parsing and mapping a big file builds millions of objects; see bot/store/bulk.py
     def _load(self) -> None:
         raw = self._raw()
         incidents = {d["id"]: Incident.from_dict(d) for d in raw["incidents"].values()}

@@ -8,11 +8,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-CLAIM_KINDS = ("casualties", "blame", "denial", "perpetrator", "victims", "claim_responsibility", "note")
-DATE_PRECISIONS = ("day", "month", "year", "unknown")
-QUALIFIERS = ("exact", "at_least", "about", "nearly", "more_than", "unspecified")
-MEASURES = ("killed", "wounded", "killed_and_wounded")
-
 
 @dataclass
 class Source:

@@ -17,8 +17,9 @@ from itertools import chain
 
 from rapidfuzz import fuzz, process
 
-from bot.bulk import bulk_build
-from bot.models import Incident
+from bot.store.bulk import bulk_build
+from bot.facts.dates import LONG_MONTHS, MONTHS, YEAR_RE
+from bot.facts.models import Incident
 from bot.text import ARTICLES, STOPWORDS, is_number, name_key, tokens
 
 # Words that name a kind of event or place rather than one incident.
@@ -27,12 +28,6 @@ airstrike airstrikes strike strikes attack attacks raid raids air bombing bombin
 incident incidents event one province town village city area region district governorate operation
 offensive capture fall battle clash clashes explosion blast killing killings
 """.split())
-MONTHS = {name: n for n, names in enumerate([
-    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
-    ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"),
-    ("november", "nov"), ("december", "dec")], 1) for name in names}
-LONG_MONTHS = [m for m in MONTHS if len(m) >= 6]  # january ... december, not "march" or "may"
-YEAR_RE = re.compile(r"^(19|20)\d\d$")
 
 ACCEPT = 0.6  # a candidate below this is not taken as the incident meant ...
 CLEAR_LEAD_ACCEPT, CLEAR_LEAD = 0.45, 0.15  # ... unless it is at least this good and this far ahead of the next
@@ -78,7 +73,7 @@ class _Name:
 
 
 class IncidentIndex:
-    @bulk_build()  # millions of postings at 100,000 incidents; see bot/bulk.py
+    @bulk_build()  # millions of postings at 100,000 incidents; see bot/store/bulk.py
     def __init__(self, incidents: Iterable[Incident], figures: dict[str, set[int]] | None = None,
                  descriptions: dict[str, str] | None = None) -> None:
         """`figures`: the casualty numbers reported for each incident, so "where does the 38 come from" works;

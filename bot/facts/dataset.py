@@ -13,11 +13,12 @@ from typing import Any
 
 import yaml
 
-from bot.models import CLAIM_KINDS, DATE_PRECISIONS, MEASURES, QUALIFIERS, Claim, Incident, Source
+from bot.facts.dates import DateError, check_stored
+from bot.facts.kinds import CLAIM_KINDS, MEASURES, QUALIFIERS
+from bot.facts.models import Claim, Incident, Source
+from bot.facts.places import CoordinateError, coordinate
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-DATE_RE = {"day": re.compile(r"^\d{4}-\d{2}-\d{2}$"), "month": re.compile(r"^\d{4}-\d{2}$"),
-           "year": re.compile(r"^\d{4}$")}
 
 
 class DatasetError(ValueError):
@@ -85,19 +86,16 @@ def parse_dataset(doc: Any, name: str = "<input>") -> Dataset:
             incident = Incident.from_dict(raw)
         except (TypeError, ValueError, AttributeError) as e:
             raise DatasetError(f"{where}: {e}") from None
-        check_date(incident.date.value, incident.date.precision, where)
+        try:
+            check_stored(incident.date.value, incident.date.precision)
+            incident.place.lat = coordinate("lat", incident.place.lat)
+            incident.place.lon = coordinate("lon", incident.place.lon)
+        except (DateError, CoordinateError) as e:
+            raise DatasetError(f"{where}: {e}") from None
         ds.incidents.append(incident)
         for m, craw in enumerate(raw.get("claims") or []):
             ds.claims.append(_parse_claim(craw, iid, f"{where}.claims[{m}]", source_ids))
     return ds
-
-
-def check_date(value: str | None, precision: str, where: str) -> None:
-    _require(precision in DATE_PRECISIONS, where, f"date precision must be one of {', '.join(DATE_PRECISIONS)}")
-    if precision == "unknown":
-        return
-    _require(bool(value and DATE_RE[precision].match(value)), where,
-             f"date {value!r} does not fit precision {precision!r}")
 
 
 def _parse_claim(raw: Any, incident_id: str, where: str, source_ids: set[str]) -> Claim:

@@ -5,9 +5,7 @@ this module parses and validates. Every command validates all of its input befor
 a malformed command changes nothing and gets one line saying what was wrong and what was expected. Each
 change is one Store call: one atomic write carrying its audit entry, which `/undo` reads back.
 
-Arguments: words, "quoted values" (straight or typographic quotes, as phones type them: “…” ‘…’ „…“) and
-key=value pairs (`title="Al-Mayadin airstrike"`, `by=“Syrian state media”`). A quote opens only at the
-start of a word or right after `key=`, so apostrophes inside words (coalition's, coalition’s) are text.
+Arguments are read by bot/admin/lexer.py and incident fields validated by bot/admin/fields.py.
 
 Sources: `source=` takes the id of a known source (e.g. afp-2018-06-19). Any other text is taken as the
 publisher (or, if it starts with http, the URL) of a new source record, created in the same write as the
@@ -19,17 +17,19 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlparse
 
 from rapidfuzz import fuzz, process
 
-from bot.counts import CountError, describe, parse_count
-from bot.dataset import ID_RE
-from bot.engine import Reply
-from bot.models import Claim, Incident, IncidentDate, Source
+from bot.admin.fields import (FACT_KEYS, INCIDENT_KEYS, apply_fields, check_length, echo, incident_diff,
+                              incident_line, slug)
+from bot.admin.lexer import AdminError, Args, parse_args
+from bot.facts.counts import CountError, describe, parse_count
+from bot.facts.dataset import ID_RE
+from bot.facts.kinds import ADMIN_ALIASES, ADMIN_KINDS, admin_name
+from bot.facts.models import Claim, Incident, Source
+from bot.replies import Reply
 from bot.rich import Rich
 from bot.store import Store, StoreError
 from bot.text import clip
@@ -57,156 +57,7 @@ USAGE: dict[str, str] = {
     "export": "/export",
 }
 
-# Admin kind -> (store claim kind, casualty measure)
-KINDS: dict[str, tuple[str, str | None]] = {
-    "killed": ("casualties", "killed"), "wounded": ("casualties", "wounded"), "blamed": ("blame", None),
-    "denied": ("denial", None), "perpetrator": ("perpetrator", None), "claimed": ("claim_responsibility", None),
-    "victims": ("victims", None), "note": ("note", None),
-}
-# Exact other spellings that mean the same kind (never fuzzy: a near miss is refused with a suggestion).
-KIND_ALIASES = {
-    "dead": "killed", "deaths": "killed", "died": "killed", "kill": "killed", "injured": "wounded",
-    "wound": "wounded", "blame": "blamed", "accused": "blamed", "denial": "denied", "deny": "denied",
-    "claim": "claimed", "claim_responsibility": "claimed", "victim": "victims", "notes": "note",
-}
-KIND_NAMES = {"blame": "blamed", "denial": "denied", "claim_responsibility": "claimed"}  # store kind -> admin kind
 
-# Incident fields an admin may set; newincident takes the same ones (title required).
-INCIDENT_KEYS = ("title", "date", "place", "region", "country", "aliases", "summary", "type", "lat", "lon",
-                 "date_text", "note")
-FACT_KEYS = ("by", "source", "quote", "via", "note", "who")
-
-DOUBLE_QUOTES = '"“”„‟＂«»'
-SINGLE_QUOTES = "'‘’‚‛"
-KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
-MAX_FIELD = 2000  # characters; a longer value is a paste gone wrong
-
-
-class AdminError(ValueError):
-    """Malformed admin input; the message is one line: what was wrong and what was expected."""
-
-
-# -- argument parsing ------------------------------------------------------------------------------------
-@dataclass
-class Args:
-    positional: list[str] = field(default_factory=list)
-    options: dict[str, str] = field(default_factory=dict)  # lower-case key -> value, in the order given
-
-
-def parse_args(text: str) -> Args:
-    """Split command arguments into positional words and key=value options. Raises AdminError."""
-    args = Args()
-    for raw, quoted in _tokens(text):
-        m = None if quoted == "whole" else KEY_RE.match(raw)
-        if m:
-            key, value = m.group(1).lower(), m.group(2)
-            if key in args.options:
-                raise AdminError(f"{key}= is given twice; give each key once")
-            args.options[key] = value.strip()
-        else:
-            args.positional.append(raw.strip() if quoted else raw)
-    return args
-
-
-def _tokens(text: str) -> list[tuple[str, str | None]]:
-    """(token, how it was quoted: None, "whole" for a quoted word, "value" for key="...")."""
-    out: list[tuple[str, str | None]] = []
-    i, n = 0, len(text)
-    while i < n:
-        if text[i].isspace():
-            i += 1
-            continue
-        buf: list[str] = []
-        quoted: str | None = None
-        while i < n and not text[i].isspace():
-            c = text[i]
-            opens = c in DOUBLE_QUOTES or c in SINGLE_QUOTES
-            # Only a quote can start a value, so only then look back at the word (else "x=x=x=..." is quadratic).
-            if opens and quoted is None and (not buf or (buf[-1] == "=" and KEY_RE.match("".join(buf)))):
-                j = _closing_quote(text, i)
-                if j < 0:
-                    start = "".join(buf)
-                    shown = (start + text[i:])[:40]
-                    raise AdminError(f"the quote opened at {shown!r} is never closed; "
-                                     "close it with the same kind of quote, e.g. title=\"Al-Hari airstrike\"")
-                buf.append(text[i + 1:j])
-                quoted = "value" if buf[:-1] else "whole"
-                i = j + 1
-                continue
-            buf.append(c)
-            i += 1
-        out.append(("".join(buf), quoted))
-    return out
-
-
-def _closing_quote(text: str, i: int) -> int:
-    """Where the quote opened at text[i] closes, or -1.
-
-    A closing quote is one of the same family (double or single, straight or typographic) followed by a
-    space or the end of the line. When there are several, the first one after which the line ends or
-    another key=, quote or option begins wins, so `quote="he said "no" twice"` keeps its inner quotes.
-    """
-    family = DOUBLE_QUOTES if text[i] in DOUBLE_QUOTES else SINGLE_QUOTES
-    n = len(text)
-    candidates = [j for j in range(i + 1, n) if text[j] in family and (j + 1 == n or text[j + 1].isspace())]
-    for j in candidates:
-        rest = text[j + 1:].lstrip()
-        if not rest or rest[0] in DOUBLE_QUOTES or rest[0] in SINGLE_QUOTES or KEY_RE.match(rest.split(None, 1)[0]):
-            return j
-    return candidates[0] if candidates else -1
-
-
-# -- field validation ------------------------------------------------------------------------------------
-def parse_date(text: str, today: date | None = None) -> tuple[str | None, str]:
-    """'2018-06-18' -> day precision, '2018-06' month, '2018' year, 'unknown' or '' -> unknown."""
-    t = text.strip()
-    if t.lower() in ("", "unknown", "none"):
-        return None, "unknown"
-    today = today or datetime.now(timezone.utc).date()
-    expected = "expected YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2018-06-18), or unknown"
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", t):
-            d = date.fromisoformat(t)
-            value, precision, first = t, "day", d
-        elif re.fullmatch(r"\d{4}-\d{2}", t):
-            first = date(int(t[:4]), int(t[5:7]), 1)
-            value, precision = t, "month"
-        elif re.fullmatch(r"\d{4}", t):
-            first = date(int(t), 1, 1)
-            value, precision = t, "year"
-        else:
-            raise AdminError(f"bad date {_echo(t)}; {expected}")
-    except ValueError:
-        raise AdminError(f"bad date {_echo(t)}: no such day or month; {expected}") from None
-    if first.year < 1800:
-        raise AdminError(f"bad date {_echo(t)}: year {first.year} is too early; {expected}")
-    if first > today + timedelta(days=1):
-        raise AdminError(f"bad date {_echo(t)}: it is in the future; {expected}")
-    return value, precision
-
-
-def parse_coordinate(key: str, text: str) -> float | None:
-    t = text.strip()
-    if not t:
-        return None
-    limit = 90 if key == "lat" else 180
-    try:
-        value = float(t.replace("−", "-"))
-    except ValueError:
-        value = float("nan")
-    if not (-limit <= value <= limit):  # also false for nan
-        raise AdminError(f"bad {key} {_echo(t)}; expected a number from -{limit} to {limit} in decimal degrees "
-                         f"(e.g. {key}={'34.45' if key == 'lat' else '40.91'}), or {key}= to clear it")
-    return value
-
-
-def split_aliases(text: str) -> list[str]:
-    return list(dict.fromkeys(a.strip() for a in text.split(";") if a.strip()))
-
-
-def slug(text: str) -> str:
-    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return s[:60].strip("-") or "source"
 
 
 # -- the commands ----------------------------------------------------------------------------------------
@@ -232,19 +83,19 @@ class Admin:
         self._no_extra(args, 1, "newincident")
         if not ID_RE.match(incident_id):
             suggestion = slug(incident_id)
-            raise AdminError(f"bad id {_echo(incident_id)}; expected lower-case letters, digits, '-', '.' or '_' "
+            raise AdminError(f"bad id {echo(incident_id)}; expected lower-case letters, digits, '-', '.' or '_' "
                              f"(up to 80), e.g. {suggestion}")
         existing = self.store.incident(incident_id)
         if existing:
-            raise AdminError(f"duplicate id: {_echo(incident_id)} is already the {existing.title}; pick another id, "
+            raise AdminError(f"duplicate id: {echo(incident_id)} is already the {existing.title}; pick another id, "
                              f"or change it with /setincident {incident_id} key=value")
         self._known_keys(args, INCIDENT_KEYS)
         if not args.options.get("title", "").strip():
             raise AdminError(f'missing title="..."; expected {USAGE["newincident"]}')
         incident = Incident(id=incident_id, title="")
-        _apply_fields(incident, args.options)
+        apply_fields(incident, args.options)
         added = self.store.add_incident(incident, actor)
-        return _ok(Rich().para(f"Added incident {added.id}: {_incident_line(added)}.")
+        return _ok(Rich().para(f"Added incident {added.id}: {incident_line(added)}.")
                    .para(f'Add facts with /addfact {added.id} killed 12 by="..." source="..."'), added.id)
 
     # /setincident <id> key=value ...
@@ -257,12 +108,12 @@ class Admin:
             raise AdminError(f"nothing to change; expected {USAGE['setincident']}")
         self._known_keys(args, INCIDENT_KEYS)
         trial = copy.deepcopy(incident)
-        _apply_fields(trial, args.options)
-        changes = _incident_diff(incident, trial)
+        apply_fields(trial, args.options)
+        changes = incident_diff(incident, trial)
         if not changes:
             return _ok(Rich().para(f"{incident.id} already has those values; nothing was changed."), incident.id)
         options = dict(args.options)
-        updated = self.store.update_incident(incident.id, lambda i: _apply_fields(i, options), actor)
+        updated = self.store.update_incident(incident.id, lambda i: apply_fields(i, options), actor)
         return _ok(Rich().para(f"Updated incident {updated.id}: " + "; ".join(changes) + "."), updated.id)
 
     # /addfact <incident-id> <kind> <value> [by=...] [source=...] [quote=...] [via=...] [who=...] [note=...]
@@ -279,8 +130,8 @@ class Admin:
         self._known_keys(args, FACT_KEYS)
         opts = {k: " ".join(v.split()) if k != "quote" else v.strip() for k, v in args.options.items()}
         for k, v in opts.items():
-            _check_length(f"{k}=", v)
-        kind, measure = KINDS[kind_word]
+            check_length(f"{k}=", v)
+        kind, measure = ADMIN_KINDS[kind_word]
         stored_value: Any
         if measure:
             try:
@@ -290,7 +141,7 @@ class Admin:
         else:
             if "who" in opts:
                 raise AdminError(f"who= only goes with killed or wounded; for {kind_word} put the party in the value")
-            _check_length("the value", value)
+            check_length("the value", value)
             stored_value = " ".join(value.split())
         source_id, new_source = self._source(opts["source"]) if opts.get("source") else (None, None)
         claim = Claim(id="new", incident=incident.id, kind=kind, value=stored_value,
@@ -349,7 +200,7 @@ class Admin:
             if after is None:
                 return _ok(Rich().para(f"Undone: your /newincident {before['id']} ({before['title']}); "
                                        "the incident is removed."))
-            changes = _incident_diff(Incident.from_dict(before), Incident.from_dict(after))
+            changes = incident_diff(Incident.from_dict(before), Incident.from_dict(after))
             return _ok(Rich().para(f"Undone: your /setincident {after['id']}; back to "
                                    + ("; ".join(changes) or "its previous fields") + "."), after["id"])
         if entry["table"] == "claims":
@@ -381,12 +232,12 @@ class Admin:
             return incident
         lower = self.store.incident(incident_id.lower())
         if lower is not None:
-            raise AdminError(f"no incident {_echo(incident_id)}; ids are lower-case: did you mean {lower.id}?")
+            raise AdminError(f"no incident {echo(incident_id)}; ids are lower-case: did you mean {lower.id}?")
         hint = ""
         close = self._closest_incident(incident_id)
         if close:
             hint = f" (did you mean {close.id}, the {close.title}?)"
-        raise AdminError(f"no incident {_echo(incident_id)}{hint}; expected an incident id, "
+        raise AdminError(f"no incident {echo(incident_id)}{hint}; expected an incident id, "
                          "e.g. one listed by /facts with no arguments")
 
     def _closest_incident(self, text: str) -> Incident | None:
@@ -401,12 +252,12 @@ class Admin:
 
     def _kind(self, word: str) -> str:
         w = word.lower().strip()
-        w = KIND_ALIASES.get(w, w)
-        if w in KINDS:
+        w = ADMIN_ALIASES.get(w, w)
+        if w in ADMIN_KINDS:
             return w
-        hit = process.extractOne(w, list(KINDS) + list(KIND_ALIASES), scorer=fuzz.ratio, score_cutoff=60)
-        hint = f" (did you mean {KIND_ALIASES.get(hit[0], hit[0])}?)" if hit else ""
-        raise AdminError(f"unknown kind {_echo(word)}{hint}; expected one of {', '.join(KINDS)}")
+        hit = process.extractOne(w, list(ADMIN_KINDS) + list(ADMIN_ALIASES), scorer=fuzz.ratio, score_cutoff=60)
+        hint = f" (did you mean {ADMIN_ALIASES.get(hit[0], hit[0])}?)" if hit else ""
+        raise AdminError(f"unknown kind {echo(word)}{hint}; expected one of {', '.join(ADMIN_KINDS)}")
 
     @staticmethod
     def _known_keys(args: Args, allowed: tuple[str, ...]) -> None:
@@ -420,7 +271,7 @@ class Admin:
     def _no_extra(args: Args, n: int, command: str) -> None:
         if len(args.positional) > n:
             extra = " ".join(args.positional[n:])
-            raise AdminError(f"unexpected {_echo(extra)}; values with spaces go in quotes after a key, "
+            raise AdminError(f"unexpected {echo(extra)}; values with spaces go in quotes after a key, "
                              f"e.g. title=\"...\"; expected {USAGE[command]}")
 
     def _source(self, text: str) -> tuple[str | None, Source | None]:
@@ -433,18 +284,18 @@ class Admin:
                 return s.id, None
         if re.match(r"^https?://", text, re.I):
             if any(c.isspace() for c in text):
-                raise AdminError(f"bad source URL {_echo(text)}; expected a URL without spaces")
+                raise AdminError(f"bad source URL {echo(text)}; expected a URL without spaces")
             for s in known.values():
                 if s.url == text:
                     return s.id, None
             host = (urlparse(text).hostname or "").removeprefix("www.")
             if not host:
-                raise AdminError(f"bad source URL {_echo(text)}; expected e.g. https://www.example.com/article")
+                raise AdminError(f"bad source URL {echo(text)}; expected e.g. https://www.example.com/article")
             return None, Source(id=self._new_source_id(host, known), publisher=host, url=text)
         if ID_RE.match(text) and any(ch.isdigit() for ch in text):
             hit = process.extractOne(text, list(known), scorer=fuzz.ratio, score_cutoff=75)
             if hit:
-                raise AdminError(f"unknown source id {_echo(text)} (did you mean {hit[0]}?); expected a known source id, "
+                raise AdminError(f"unknown source id {echo(text)} (did you mean {hit[0]}?); expected a known source id, "
                                  'or a publisher or URL for a new source, e.g. source="Reuters"')
         for s in known.values():
             if s.publisher.lower() == text.lower() and not (s.url or s.published or s.dateline or s.article):
@@ -464,7 +315,7 @@ class Admin:
         if claim.kind == "casualties" and isinstance(claim.value, dict):
             what = describe(claim.value)
         else:
-            what = f"{KIND_NAMES.get(claim.kind, claim.kind)}: {claim.value}"
+            what = f"{admin_name(claim.kind)}: {claim.value}"
         parts = []
         if claim.claimant:
             parts.append(f"by {claim.claimant}")
@@ -484,97 +335,6 @@ class Admin:
 
 
 # -- incidents -------------------------------------------------------------------------------------------
-def _check_length(label: str, value: str) -> None:
-    if len(value) > MAX_FIELD:
-        raise AdminError(f"{label} is {len(value):,} characters long; expected at most {MAX_FIELD:,}")
-
-
-def _apply_fields(incident: Incident, options: dict[str, str]) -> None:
-    """Set validated fields on `incident` (raises AdminError before changing anything on bad input)."""
-    plan: list[Callable[[], None]] = []
-    for key, raw in options.items():
-        value = " ".join(raw.split()) if key not in ("summary",) else raw.strip()
-        _check_length(f"{key}=", value)
-        plan.append(_field_setter(incident, key, value, options))
-    for step in plan:
-        step()
-
-
-def _field_setter(incident: Incident, key: str, value: str, options: dict[str, str]) -> Callable[[], None]:
-    place = incident.place
-    if key == "title":
-        if not value:
-            raise AdminError('title cannot be empty; expected title="..."')
-        return lambda: setattr(incident, "title", value)
-    if key == "type":
-        if not value:
-            raise AdminError("type cannot be empty; expected e.g. type=airstrike")
-        return lambda: setattr(incident, "type", value)
-    if key == "date":
-        parsed, precision = parse_date(value)
-        keep_text = "date_text" in options or (parsed == incident.date.value and precision == incident.date.precision)
-
-        def set_date() -> None:
-            old = incident.date
-            incident.date = IncidentDate(parsed, precision, old.text if keep_text else None, old.reported)
-        return set_date
-    if key == "date_text":
-        return lambda: setattr(incident.date, "text", value or None)
-    if key in ("lat", "lon"):
-        number = parse_coordinate(key, value)
-        return lambda: setattr(place, key, number)
-    if key == "aliases":
-        aliases = split_aliases(value)
-        return lambda: setattr(incident, "aliases", aliases)
-    if key == "summary":
-        return lambda: setattr(incident, "summary", value or None)
-    if key in ("place", "region", "country", "note"):
-        attr = "name" if key == "place" else key
-        return lambda: setattr(place, attr, value or None)
-    raise AdminError(f"unknown key {clip(key)}=; expected {', '.join(k + '=' for k in INCIDENT_KEYS)}")
-
-
-def _incident_view(i: Incident) -> dict[str, Any]:
-    p = i.place
-    date_shown = f"{i.date.value} ({i.date.precision})" if i.date.value else "unknown"
-    return {"title": i.title, "type": i.type, "date": date_shown, "date_text": i.date.text, "place": p.name,
-            "region": p.region, "country": p.country, "note": p.note, "aliases": "; ".join(i.aliases) or None,
-            "summary": i.summary, "lat": p.lat, "lon": p.lon}
-
-
-def _incident_diff(before: Incident, after: Incident) -> list[str]:
-    a, b = _incident_view(before), _incident_view(after)
-    out = []
-    for key in a:
-        if a[key] != b[key]:
-            old = "(none)" if a[key] is None else _short(a[key])
-            new = "(none)" if b[key] is None else _short(b[key])
-            out.append(f"{key} {old} → {new}")
-    return out
-
-
-def _incident_line(i: Incident) -> str:
-    v = _incident_view(i)
-    where = ", ".join(x for x in (v["place"], v["region"], v["country"]) if x)
-    parts = [f"“{i.title}”", f"type {i.type}", f"date {v['date']}"]
-    if where:
-        parts.append(f"place {where}")
-    if i.place.lat is not None or i.place.lon is not None:
-        parts.append(f"lat {i.place.lat}, lon {i.place.lon}")
-    if i.aliases:
-        parts.append(f"aliases {v['aliases']}")
-    if i.summary:
-        parts.append(f"summary {_short(i.summary)}")
-    return "; ".join(parts)
-
-
-def _echo(text: str) -> str:
-    return repr(clip(text))
-
-
-def _short(value: Any, n: int = 60) -> str:
-    s = str(value)
-    return f"“{s[:n]}…”" if len(s) > n else (f"“{s}”" if isinstance(value, str) else s)
 
 
 def _ok(body: Rich, incident: str | None = None) -> Reply:

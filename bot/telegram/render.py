@@ -1,4 +1,4 @@
-"""Rich text -> Telegram HTML messages, each within Telegram's length limit. No telegram import here.
+"""Rich text -> Telegram HTML messages within Telegram's length limit; buttons -> an inline keyboard.
 
 Every part of a Rich is escaped (bot/rich.py), so stored and user-supplied text can never inject markup.
 Telegram caps a message at 4096 characters; we measure the HTML source in UTF-16 code units, which is
@@ -10,11 +10,19 @@ ever holds half a tag or half an entity.
 from __future__ import annotations
 
 import html
+import logging
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.replies import Button
 from bot.rich import Bold, Part, Rich
+
+log = logging.getLogger("incident_bot.telegram")
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
+MAX_CALLBACK_DATA = 64  # bytes, Telegram's limit
+MAX_BUTTON_LABEL = 60
 _SEP = "\n\n"
 _BOLD_COST = len("<b></b>")
 
@@ -95,3 +103,18 @@ def _render(escaped: list[str], bold: list[bool], start: int, end: int) -> str:
         out.append(f"<b>{text}</b>" if bold[k] else text)
         k = run_end
     return "".join(out)
+
+
+def keyboard(buttons: list[Button], one_per_row: bool = False) -> InlineKeyboardMarkup | None:
+    """Inline keyboard for a reply's buttons; the callback data is the engine's action, untouched."""
+    usable = []
+    for b in buttons:
+        if 0 < len(b.action.encode("utf-8")) <= MAX_CALLBACK_DATA and b.label.strip():
+            label = b.label if len(b.label) <= MAX_BUTTON_LABEL else b.label[:MAX_BUTTON_LABEL - 1] + "…"
+            usable.append(InlineKeyboardButton(label, callback_data=b.action))
+        else:
+            log.warning("button %r skipped: its action is empty or longer than %d bytes", b.label, MAX_CALLBACK_DATA)
+    if not usable:
+        return None
+    per_row = 1 if one_per_row or any(len(b.text) > 24 for b in usable) else 2
+    return InlineKeyboardMarkup([usable[i:i + per_row] for i in range(0, len(usable), per_row)])

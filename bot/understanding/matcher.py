@@ -1,23 +1,24 @@
-"""Fuzzy intent matching over the YAML intent files in this folder.
+"""Fuzzy intent matching over the YAML intent files in intents/.
 
 Each intent file holds example questions and key words. A question scores against an intent by how
 well it matches the closest example (rapidfuzz, on folded text) blended with how many of the intent's
 key words it contains (each word compared with a typo-tolerant ratio). The blend and the threshold were
-chosen on the held-out questions in tests/questions.yaml with `python main.py eval`, see the README.
+chosen on the tuning questions in tests/questions.yaml with `python main.py eval`, see the README.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 import yaml
 from rapidfuzz import fuzz, process
 
-from bot.resolver import MONTHS
+from bot.facts.dates import MONTHS
 from bot.text import STOPWORDS, fold, is_number
 
-INTENT_DIR = Path(__file__).resolve().parent
+INTENT_DIR = Path(str(files("intents")))  # the YAML files; intents/ holds data only
 CONFIDENCE_THRESHOLD = 0.55  # below this the bot says it is unsure rather than guessing
 EXAMPLE_WEIGHT = 0.6  # the rest comes from key words
 TYPO_RATIO = 84  # a word within this rapidfuzz ratio of a key word counts as that key word
