@@ -13,6 +13,7 @@ from bot.settings import SEED_FILE
 from bot.facts.counts import CountError, parse_count, parse_number
 from bot.facts.dates import DateError, parse_date
 from bot.facts.dataset import parse_dataset_text
+from bot.facts.models import Claim
 from bot.engine import Engine
 from bot.store import Store, open_store
 
@@ -438,3 +439,19 @@ def test_a_pasted_novel_gets_a_short_one_line_error(tmp_path: Path, command: str
                                                          Caller("1", "1", is_admin=True))
     assert len(reply.text) < 400 and "\n" not in reply.text and "nothing was changed" in reply.text
     assert store.path.read_bytes() == before
+
+
+def test_undo_of_a_batch_says_what_it_removed(admin: Admin, store: Store) -> None:
+    batch = parse_dataset_text("""\
+sources: [{id: reuters-2018-07-06, publisher: Reuters}]
+incidents:
+  - id: mayadin-2018-07
+    title: Al-Mayadin airstrike
+    claims: [{kind: note, value: a market was hit, source: reuters-2018-07-06}]
+""")
+    batch.claims.append(Claim("new", "al-hari-2018-06", "note", "more", source="reuters-2018-07-06"))
+    store.add_batch(batch, actor="alice")
+    reply = run(admin, "/undo")
+    assert reply == ("Undone: your batch of 1 incident (mayadin-2018-07), 2 facts and 1 new source "
+                     "(reuters-2018-07-06); all of it is removed.")
+    assert store.incident("mayadin-2018-07") is None and "no change left" in run(admin, "/undo")

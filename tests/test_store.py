@@ -93,3 +93,67 @@ def test_failed_change_leaves_data_and_file_untouched(store: Store) -> None:
         store.add_claim(Claim("", "no-such-incident", "note", "x"), actor="t")
     assert store.path.read_bytes() == before
     assert store.claims("no-such-incident") == []
+
+
+ARTICLE = """\
+sources:
+  - {id: reuters-2018-07-06, publisher: Reuters, published: "2018-07-06"}
+  - {id: afp-2018-06-19, publisher: AFP}
+incidents:
+  - id: mayadin-2018-07
+    title: Al-Mayadin airstrike
+    date: {value: "2018-07", precision: month}
+    place: {name: Al-Mayadin}
+    claims:
+      - {kind: casualties, value: {killed: 23, qualifier: at_least, text: at least 23}, claimant: SOHR,
+         source: reuters-2018-07-06}
+      - {kind: blame, value: the Russian air force, claimant: SOHR, source: reuters-2018-07-06}
+"""
+
+
+def test_batch_lands_as_one_change_and_one_undo_reverts_all_of_it(store: Store) -> None:
+    from bot.facts.dataset import parse_dataset_text
+    before = store.dataset().to_yaml()
+    batch = parse_dataset_text(ARTICLE)
+    # A fact on an incident already in the store rides in the same batch.
+    batch.claims.append(Claim("new", "al-hari-2018-06", "note", "a later report", source="reuters-2018-07-06"))
+    summary = store.add_batch(batch, actor="alice")
+    assert summary.incidents == ["mayadin-2018-07"] and summary.sources == ["reuters-2018-07-06"]
+    assert len(summary.claims) == 3 and [c.value for c in store.claims("al-hari-2018-06")][-1] == "a later report"
+    assert {c.id for c in store.claims("mayadin-2018-07")} == set(summary.claims[:2])
+    assert store.source("reuters-2018-07-06").publisher == "Reuters"
+    assert [e["action"] for e in store.audit("alice")] == ["add_batch"]
+    store.add_claim(Claim("", "al-hari-2018-06", "note", "bob's"), actor="bob")  # another admin's change stays
+
+    entry = store.undo("alice")
+    assert entry is not None and entry["undid"] == "add_batch"
+    assert store.incident("mayadin-2018-07") is None and store.source("reuters-2018-07-06") is None
+    assert all(store.claim(c) is None for c in summary.claims)
+    store.undo("bob")
+    assert store.dataset().to_yaml() == before
+    reopened = Store(store.path)
+    assert reopened.dataset().to_yaml() == before
+    reopened.close()
+
+
+def test_batch_with_an_unknown_incident_or_source_changes_nothing(store: Store) -> None:
+    from bot.facts.dataset import parse_dataset_text
+    before = store.path.read_bytes()
+    batch = parse_dataset_text(ARTICLE)
+    batch.claims.append(Claim("new", "no-such-incident", "note", "x"))
+    with pytest.raises(StoreError, match="no-such-incident"):
+        store.add_batch(batch, actor="alice")
+    batch = parse_dataset_text(ARTICLE)
+    batch.incidents[0].id = "al-hari-2018-06"
+    with pytest.raises(StoreError, match="already exists"):
+        store.add_batch(batch, actor="alice")
+    assert store.path.read_bytes() == before and store.audit("alice") == []
+
+
+def test_undo_of_a_batch_is_refused_while_its_incidents_have_later_facts(store: Store) -> None:
+    from bot.facts.dataset import parse_dataset_text
+    store.add_batch(parse_dataset_text(ARTICLE), actor="alice")
+    store.add_claim(Claim("", "mayadin-2018-07", "note", "bob's"), actor="bob")
+    with pytest.raises(StoreError, match="facts added since"):
+        store.undo("alice")
+    assert store.incident("mayadin-2018-07") is not None

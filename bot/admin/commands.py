@@ -196,6 +196,8 @@ class Admin:
         if entry is None:
             return _ok(Rich().para("You have no change left to undo; nothing was changed."))
         before, after, key = entry["before"], entry["after"], entry["key"]  # the undo's own before/after
+        if entry.get("undid") == "add_batch":
+            return _ok(Rich().para(f"Undone: your batch of {_batch_line(before)}; all of it is removed."))
         if entry["table"] == "incidents":
             if after is None:
                 return _ok(Rich().para(f"Undone: your /newincident {before['id']} ({before['title']}); "
@@ -335,6 +337,15 @@ class Admin:
 
 
 # -- incidents -------------------------------------------------------------------------------------------
+
+
+def _batch_line(added: dict[str, list[str]]) -> str:
+    """'2 incidents (a, b), 14 facts and 1 new source (x)': what a batch added, as its audit entry says."""
+    def part(ids: list[str], noun: str, named: bool) -> str:
+        names = f" ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''})" if named and ids else ""
+        return f"{len(ids)} {noun}{'' if len(ids) == 1 else 's'}{names}"
+    return (f"{part(added['incidents'], 'incident', True)}, {part(added['claims'], 'fact', False)} and "
+            f"{part(added['sources'], 'new source', True)}")
 
 
 def _ok(body: Rich, incident: str | None = None) -> Reply:

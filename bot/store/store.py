@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import threading
+from dataclasses import asdict, dataclass, field
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -235,6 +236,10 @@ class Store:
                                                  for k, e in raw["audit"].items()):
                 raise StoreError("a bulk import came after your last change, and /undo cannot reach past it; "
                                  "re-import an export taken before it with --replace")
+            if last["action"] == "add_batch":
+                _undo_batch(raw, last["added"])
+                raw["audit"][key] = {**last, "undone": True}
+                return [_entry(actor, now, "undo", "*", "*", last["after"], None, undoes=key, undid="add_batch")]
             table = raw[last["table"]]
             if last["action"] == "add_incident" and any(c["incident"] == last["after"]["id"]
                                                         for c in raw["claims"].values()):
@@ -251,6 +256,49 @@ class Store:
                            undoes=key)]
         entries = self._commit(change)
         return entries[0] if entries else None
+
+    def add_batch(self, data: Dataset, actor: str) -> BatchSummary:
+        """Add an accepted article's worth of records in one audited change that one /undo of `actor` reverts:
+        new incidents, claims (on new or existing incidents), and the sources they cite that the store does
+        not know yet (a source id already known is the same source, and is kept as it is)."""
+        summary = BatchSummary()
+
+        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
+            new_ids = [i.id for i in data.incidents]
+            clash = sorted(set(new_ids) & set(self._incidents)) or sorted({i for i in new_ids if new_ids.count(i) > 1})
+            if clash:
+                raise StoreError(f"incident id {clash[0]!r} already exists; nothing of the batch was added")
+            known_incidents = set(new_ids) | set(self._incidents)
+            known_sources = set(self._sources) | {s.id for s in data.sources}
+            for c in data.claims:
+                if c.incident not in known_incidents:
+                    raise StoreError(f"a fact is for incident {c.incident!r}, which is neither in the store nor "
+                                     "in the batch; nothing of the batch was added")
+                if c.source and c.source not in known_sources:
+                    raise StoreError(f"a fact cites source {c.source!r}, which is neither in the store nor in "
+                                     "the batch; nothing of the batch was added")
+            added: dict[str, list[str]] = {"sources": [], "incidents": [], "claims": []}
+            for s in data.sources:
+                if s.id not in self._sources and s.id not in summary.sources:
+                    key = _next_key(raw, "sources")
+                    raw["sources"][key] = s.to_dict()
+                    added["sources"].append(key)
+                    summary.sources.append(s.id)
+            for i in data.incidents:
+                key = _next_key(raw, "incidents")
+                raw["incidents"][key] = {**i.to_dict(), "created": now, "updated": now}
+                added["incidents"].append(key)
+                summary.incidents.append(i.id)
+            for c in data.claims:
+                key = _next_key(raw, "claims")
+                raw["claims"][key] = {**c.to_dict(), "id": key, "created_by": actor, "created_at": now}
+                added["claims"].append(key)
+                summary.claims.append(key)
+            if not any(added.values()):
+                return []
+            return [_entry(actor, now, "add_batch", "*", "*", None, asdict(summary), added=added)]
+        self._commit(change)
+        return summary
 
     def import_dataset(self, data: Dataset, actor: str, replace: bool = False) -> tuple[int, int]:
         """Add (or with replace, swap in) a whole dataset in one write. Returns (incidents, claims)."""
@@ -295,6 +343,31 @@ class Store:
             self._db.clear_cache()
             self._load()
             return entries
+
+
+@dataclass
+class BatchSummary:
+    """What one add_batch added: incident ids, fact ids (as the store numbered them), new source ids."""
+    incidents: list[str] = field(default_factory=list)
+    claims: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+
+def _undo_batch(raw: Raw, added: dict[str, list[str]]) -> None:
+    """Remove what a batch added; refused while facts added since hang on its incidents."""
+    gone = {raw["incidents"][k]["id"] for k in added["incidents"] if k in raw["incidents"]}
+    ours = set(added["claims"])
+    later = next((c for k, c in raw["claims"].items() if k not in ours and c["incident"] in gone), None)
+    if later is not None:
+        raise StoreError(f"incident {later['incident']!r} of that batch has facts added since (#{later['id']}); "
+                         "delete them before undoing")
+    for table in ("claims", "incidents"):
+        for k in added[table]:
+            raw[table].pop(k, None)
+    cited = {c.get("source") for c in raw["claims"].values()}
+    for k in added["sources"]:
+        if k in raw["sources"] and raw["sources"][k]["id"] not in cited:
+            raw["sources"].pop(k)
 
 
 def open_store(path: str | Path, seed: str | Path | None) -> Store:
