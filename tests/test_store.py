@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import SEED_FILE
+from bot.facts.dataset import DatasetError, parse_dataset_text
 from bot.facts.models import Claim
+from bot.settings import SEED_FILE
 from bot.store import Store, StoreError, open_store
 
 
@@ -157,3 +158,26 @@ def test_undo_of_a_batch_is_refused_while_its_incidents_have_later_facts(store: 
     with pytest.raises(StoreError, match="facts added since"):
         store.undo("alice")
     assert store.incident("mayadin-2018-07") is not None
+
+
+def test_parties_are_seeded_from_the_article_and_survive_export_and_import(store: Store, tmp_path: Path) -> None:
+    head = store.party("rami-abdel-rahman")
+    assert head is not None and head.type == "person" and head.member_of == "syrian-observatory"
+    assert head.descriptions[0].text == "head of the Syrian Observatory for Human Rights"
+    assert head.descriptions[0].source == "afp-2018-06-19"
+    assert store.party("syrian-observatory").based_in == "Britain"
+    exported = parse_dataset_text(store.dataset().to_yaml())
+    assert [p.to_dict() for p in exported.parties] == [p.to_dict() for p in store.parties()]
+    copy = open_store(tmp_path / "copy.json", None)
+    copy.import_dataset(exported, actor="t")
+    assert copy.party("brett-mcgurk").role == store.party("brett-mcgurk").role
+    with pytest.raises(StoreError, match="party id"):
+        copy.import_dataset(parse_dataset_text("parties: [{id: afp, name: AFP}]"), actor="t")
+    copy.close()
+
+
+def test_a_party_needs_a_name_and_a_known_type() -> None:
+    with pytest.raises(DatasetError, match=r"parties\[0\]: needs a name"):
+        parse_dataset_text("parties: [{id: x}]")
+    with pytest.raises(DatasetError, match="type must be one of person, organisation"):
+        parse_dataset_text("parties: [{id: x, name: X, type: robot}]")

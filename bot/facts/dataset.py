@@ -1,6 +1,7 @@
 """The YAML interchange format: seed file, `/export`, `main.py import`.
 
-One document: `sources: [...]` and `incidents: [...]`, each incident carrying its `claims`. Parsing
+One document: `sources: [...]`, `incidents: [...]` (each carrying its `claims`) and `parties: [...]` (the
+people and organisations the articles name). Parsing
 validates everything first and raises one DatasetError naming the faulty entry, so an import either
 lands whole or not at all.
 """
@@ -15,7 +16,7 @@ import yaml
 
 from bot.facts.dates import DateError, check_stored
 from bot.facts.kinds import CLAIM_KINDS, MEASURES, QUALIFIERS
-from bot.facts.models import Claim, Incident, Source
+from bot.facts.models import PARTY_TYPES, Claim, Incident, Party, Source
 from bot.facts.places import CoordinateError, coordinate
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
@@ -30,6 +31,7 @@ class Dataset:
     sources: list[Source] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)  # ids are re-assigned by the store
+    parties: list[Party] = field(default_factory=list)
 
     def to_yaml(self) -> str:
         by_incident: dict[str, list[dict[str, Any]]] = {}
@@ -40,6 +42,7 @@ class Dataset:
         doc = {
             "sources": [s.to_dict() for s in self.sources],
             "incidents": [{**i.to_dict(), "claims": by_incident.get(i.id, [])} for i in self.incidents],
+            "parties": [_party_doc(p) for p in self.parties],
         }
         return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=110)
 
@@ -95,7 +98,35 @@ def parse_dataset(doc: Any, name: str = "<input>") -> Dataset:
         ds.incidents.append(incident)
         for m, craw in enumerate(raw.get("claims") or []):
             ds.claims.append(_parse_claim(craw, iid, f"{where}.claims[{m}]", source_ids))
+    _require(isinstance(doc.get("parties") or [], list), name, "'parties' must be a list")
+    party_ids: set[str] = set()
+    for n, raw in enumerate(doc.get("parties") or []):
+        ds.parties.append(_parse_party(raw, f"{name}: parties[{n}]", source_ids, party_ids))
     return ds
+
+
+def _parse_party(raw: Any, where: str, source_ids: set[str], seen: set[str]) -> Party:
+    _require(isinstance(raw, dict), where, "expected a mapping")
+    pid = str(raw.get("id", ""))
+    _require(bool(ID_RE.match(pid)), where, f"bad id {pid!r} (lower-case letters, digits, '-', '.', '_')")
+    _require(pid not in seen, where, f"duplicate id {pid!r}")
+    _require(bool(raw.get("name")), where, "needs a name")
+    _require(raw.get("type", "organisation") in PARTY_TYPES, where, f"type must be one of {', '.join(PARTY_TYPES)}")
+    _require(isinstance(raw.get("aliases") or [], list) and isinstance(raw.get("descriptions") or [], list), where,
+             "aliases and descriptions must be lists")
+    party = Party.from_dict(raw)
+    for d in party.descriptions:
+        _require(bool(d.text.strip()), where, "a description needs text")
+        _require(d.source is None or not source_ids or d.source in source_ids, where, f"unknown source {d.source!r}")
+    _require(party.member_of is None or bool(ID_RE.match(party.member_of)), where, "member_of must be a party id")
+    seen.add(pid)
+    return party
+
+
+def _party_doc(party: Party) -> dict[str, Any]:
+    d = party.to_dict()
+    d["descriptions"] = [{k: v for k, v in x.items() if v is not None} for x in d["descriptions"]]
+    return {k: v for k, v in d.items() if v not in (None, [])}
 
 
 def _parse_claim(raw: Any, incident_id: str, where: str, source_ids: set[str]) -> Claim:

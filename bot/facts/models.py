@@ -1,4 +1,4 @@
-"""Records of the fact model: incidents, attributed claims, sources.
+"""Records of the fact model: incidents, attributed claims, sources, and the parties the news names.
 
 Stored as plain dicts (TinyDB documents, YAML export); these dataclasses are the typed view the rest of
 the code works with. `from_dict` tolerates missing optional keys so hand-written YAML stays short.
@@ -155,6 +155,54 @@ class Claim:
     @property
     def count(self) -> Count | None:
         return Count.from_dict(self.value) if self.kind == "casualties" and isinstance(self.value, dict) else None
+
+
+PARTY_TYPES = ("person", "organisation")
+
+
+@dataclass
+class Description:
+    """What a source says a party is: "a Britain-based monitor of the conflict" (AFP)."""
+    text: str
+    source: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | str) -> Description:
+        return cls(d) if isinstance(d, str) else cls(str(d.get("text") or ""), _str_or_none(d.get("source")))
+
+
+@dataclass
+class Party:
+    """A person or organisation the news names: a claimant, an accused party, a spokesperson, an outlet.
+
+    Claims name parties by their words (`claimant`, the accused in `value`); a party record says who or what
+    that is, as the sources describe it, so "Who is Rami Abdel Rahman?" has an attributed answer."""
+    id: str
+    name: str
+    type: str = "organisation"  # person | organisation
+    aliases: list[str] = field(default_factory=list)
+    descriptions: list[Description] = field(default_factory=list)
+    member_of: str | None = None  # a person: the party (id) they head or speak for
+    role: str | None = None  # their role there: "head", "spokesman", "special envoy for the war against IS"
+    based_in: str | None = None  # where an organisation is based, when a source says so
+    created: str | None = None
+    updated: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Party:
+        return cls(
+            id=str(d["id"]), name=str(d.get("name") or d["id"]), type=d.get("type") or "organisation",
+            aliases=[str(a) for a in d.get("aliases") or []],
+            descriptions=[Description.from_dict(x) for x in d.get("descriptions") or []],
+            member_of=_str_or_none(d.get("member_of")), role=_str_or_none(d.get("role")),
+            based_in=_str_or_none(d.get("based_in")), created=d.get("created"), updated=d.get("updated"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def names(self) -> list[str]:
+        return [self.name, *self.aliases]
 
 
 def _str_or_none(v: Any) -> str | None:

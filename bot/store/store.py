@@ -24,9 +24,9 @@ from tinydb.storages import Storage
 
 from bot.store.bulk import bulk_build
 from bot.facts.dataset import Dataset, DatasetError, load_dataset
-from bot.facts.models import Claim, Incident, Source
+from bot.facts.models import Claim, Incident, Party, Source
 
-TABLES = ("sources", "incidents", "claims", "audit")  # plus "meta": id counters
+TABLES = ("sources", "incidents", "claims", "parties", "audit")  # plus "meta": id counters
 Raw = dict[str, dict[str, dict[str, Any]]]  # TinyDB's file layout: table -> doc id -> document
 
 
@@ -100,6 +100,7 @@ class Store:
             by_incident.setdefault(claim.incident, []).append(claim)
         # Built aside and swapped in together, so a reader never sees incidents without their facts.
         self._sources = {d["id"]: Source.from_dict(d) for d in raw["sources"].values()}
+        self._parties = {d["id"]: Party.from_dict(d) for d in raw["parties"].values()}
         self._incidents, self._claims, self._claims_by_incident = incidents, claims, by_incident
         self._incident_docs = {d["id"]: k for k, d in raw["incidents"].items()}
         self.version += 1
@@ -161,9 +162,15 @@ class Store:
     def sources(self) -> list[Source]:
         return list(self._sources.values())
 
+    def parties(self) -> list[Party]:
+        return list(self._parties.values())
+
+    def party(self, party_id: str) -> Party | None:
+        return self._parties.get(party_id)
+
     def dataset(self) -> Dataset:
         claims = [c for i in self._incidents for c in self._claims_by_incident.get(i, ())]
-        return Dataset(self.sources(), self.incidents(), claims)
+        return Dataset(self.sources(), self.incidents(), claims, self.parties())
 
     def audit(self, actor: str | None = None) -> list[dict[str, Any]]:
         entries = [{**d, "id": k} for k, d in self._raw()["audit"].items()]
@@ -304,10 +311,12 @@ class Store:
         """Add (or with replace, swap in) a whole dataset in one write. Returns (incidents, claims)."""
         def change(raw: Raw, now: str) -> list[dict[str, Any]]:
             if not replace:
-                clash = sorted({i.id for i in data.incidents} & set(self._incidents))
-                if clash:
-                    raise StoreError(f"{len(clash)} incident id(s) already exist ({', '.join(clash[:3])}); "
-                                     "use --replace to swap the whole database")
+                for what, new, known in (("incident", data.incidents, self._incidents),
+                                          ("party", data.parties, self._parties)):
+                    clash = sorted({x.id for x in new} & set(known))
+                    if clash:
+                        raise StoreError(f"{len(clash)} {what} id(s) already exist ({', '.join(clash[:3])}); "
+                                         "use --replace to swap the whole database")
             fresh = _raw_from_dataset(data, now, actor)
             if replace:
                 audit = raw["audit"]
@@ -423,6 +432,8 @@ def _raw_from_dataset(data: Dataset, now: str, actor: str) -> Raw:
     for n, c in enumerate(data.claims, 1):
         raw["claims"][str(n)] = {**c.to_dict(), "id": str(n), "created_by": c.created_by or actor,
                                  "created_at": c.created_at or now}
+    for n, p in enumerate(data.parties, 1):
+        raw["parties"][str(n)] = {**p.to_dict(), "created": p.created or now, "updated": p.updated or now}
     return raw
 
 
@@ -436,6 +447,8 @@ def _merge(raw: Raw, fresh: Raw) -> None:
     for c in fresh["claims"].values():
         key = _next_key(raw, "claims")
         raw["claims"][key] = {**c, "id": key}
+    for p in fresh["parties"].values():
+        raw["parties"][_next_key(raw, "parties")] = p
 
 
 def _next_key(raw: Raw, table: str) -> str:
