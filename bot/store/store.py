@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import fcntl
-import json
 import os
 import threading
 from dataclasses import asdict, dataclass, field
@@ -41,17 +40,18 @@ class StoreLocked(StoreError):
 class AtomicJSONStorage(Storage):
     """TinyDB storage that keeps the data in memory and replaces the file atomically on every write."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, name: Path) -> None:
         self.path = Path(path)
+        self.name = name  # the database as the user named it, for messages
         self._data: Raw | None = None
 
     def read(self) -> Raw | None:
         if self._data is None:
-            self._data = _read_file(self.path)
+            self._data = _read_file(self.path, self.name)
         return self._data
 
     def write(self, data: Raw) -> None:
-        _atomic_write(self.path, orjson.dumps(data))
+        _atomic_write(self.path, orjson.dumps(data), self.name)
         self._data = data
 
     def close(self) -> None:
@@ -60,19 +60,23 @@ class AtomicJSONStorage(Storage):
 
 class Store:
     def __init__(self, path: str | Path, seed: str | Path | None = None) -> None:
-        self.path = Path(path)
+        self.path = Path(path)  # as the user named it, for messages
+        # The file itself, for every read, write and the lock: an atomic rename onto a symlink would replace
+        # the link and leave the real file behind, and a lock by the link's name would not stop a second bot
+        # started on the real file.
+        self.file = Path(os.path.realpath(self.path))
         self._mutex = threading.RLock()
         self._lock_fd: int | None = None
         self.version = 0  # bumped on every change so derived indexes know to refresh
-        if not self.path.exists() or self.path.stat().st_size == 0:
+        if not self.file.exists():
             self._create(seed)
         self._storage: AtomicJSONStorage | None = None
-        self._db = TinyDB(str(self.path), storage=self._make_storage)
+        self._db = TinyDB(str(self.file), storage=self._make_storage)
         self._load()
 
     # -- opening -------------------------------------------------------------------------------------
     def _make_storage(self, path: str) -> AtomicJSONStorage:
-        self._storage = AtomicJSONStorage(path)
+        self._storage = AtomicJSONStorage(path, self.path)
         return self._storage
 
     def _create(self, seed: str | Path | None) -> None:
@@ -81,21 +85,31 @@ class Store:
         except DatasetError as e:
             raise StoreError(f"cannot seed {self.path}: {e}") from None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.file.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise StoreError(f"cannot create {self.path.parent}: {e.strerror}") from None
+            raise StoreError(f"cannot create {self.file.parent}: {e.strerror}") from None
         self.acquire_write_lock()
-        _atomic_write(self.path, orjson.dumps(_raw_from_dataset(data, _now(), "seed")))
+        _atomic_write(self.file, orjson.dumps(_raw_from_dataset(data, _now(), "seed")), self.path)
 
     @bulk_build()  # parsing and mapping a big file builds millions of objects; see bot/store/bulk.py
     def _load(self) -> None:
         raw = self._raw()
+        try:
+            self._build(raw)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # Checked only when building failed, so a good file pays nothing for the check.
+            raise StoreError(f"{self.path} is not an incident-bot database ({_shape_problem(raw)}); "
+                             "it was left untouched") from None
+
+    def _build(self, raw: Raw) -> None:
         incidents = {d["id"]: Incident.from_dict(d) for d in raw["incidents"].values()}
         claims: dict[str, Claim] = {}
         by_incident: dict[str, list[Claim]] = {i: [] for i in incidents}
         # In id order, so a fact brought back by /undo takes its old place in answers and exports.
         for key, d in sorted(raw["claims"].items(), key=lambda kv: (len(kv[0]), kv[0])):
             claim = Claim.from_dict({**d, "id": key})
+            if claim.incident not in incidents:
+                raise ValueError(claim.incident)  # told by _shape_problem
             claims[key] = claim
             by_incident.setdefault(claim.incident, []).append(claim)
         # Built aside and swapped in together, so a reader never sees incidents without their facts.
@@ -106,9 +120,10 @@ class Store:
         self.version += 1
 
     def _raw(self) -> Raw:
-        raw = self._db.storage.read() or {}
-        if not isinstance(raw, dict) or not all(isinstance(raw.get(t, {}), dict) for t in TABLES):
-            raise StoreError(f"{self.path} is not an incident-bot database (unexpected layout); it was left untouched")
+        raw = self._db.storage.read()
+        if not isinstance(raw, dict) or not all(isinstance(raw.get(t, {}), dict) for t in (*TABLES, "meta")):
+            raise StoreError(f"{self.path} is not an incident-bot database ({_shape_problem(raw)}); "
+                             "it was left untouched")
         for t in TABLES:
             raw.setdefault(t, {})
         return raw
@@ -117,8 +132,12 @@ class Store:
         """Become the one writer of this database, or raise StoreLocked naming the holder."""
         if self._lock_fd is not None:
             return
-        lock_path = f"{self.path}.lock"
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        self._check_writable()
+        try:
+            fd = os.open(f"{self.file}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise StoreError(f"cannot write to {self.path}: cannot create its lock file ({e.strerror}); "
+                             "make its folder writable or use --db elsewhere") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -130,8 +149,16 @@ class Store:
         os.write(fd, str(os.getpid()).encode())
         self._lock_fd = fd
         # As the one writer, clear what a writer killed mid-write left behind (the database itself is whole).
-        for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+        for stale in self.file.parent.glob(f".{self.file.name}.*.tmp"):
             stale.unlink(missing_ok=True)
+
+    def _check_writable(self) -> None:
+        """Refuse to become the writer of a file or folder meant to be read-only. By its mode bits too, as
+        root may write anything: an atomic rename would silently replace a 0444 file with a 0644 one."""
+        for what, path in (("file", self.file), ("folder", self.file.parent)):
+            if path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
+                raise StoreError(f"{self.path} is read-only (its {what} {path} is not writable); "
+                                 "make it writable, or use --db elsewhere, to change it")
 
     def close(self) -> None:
         if self._lock_fd is not None:
@@ -391,36 +418,65 @@ def open_store(path: str | Path, seed: str | Path | None) -> Store:
         raise StoreError(f"cannot open {path}: {e.strerror or e}") from None
 
 
-def _read_file(path: Path) -> Raw | None:
+def _read_file(path: Path, name: Path) -> Any:
     try:
         text = path.read_bytes()
-    except FileNotFoundError:
-        return None
     except OSError as e:
-        raise StoreError(f"cannot read {path}: {e.strerror}") from None
+        raise StoreError(f"cannot read {name}: {e.strerror}") from None
     if not text.strip():
-        return None
+        # Not taken as an empty database (that is a file holding {}): a blank file is more likely a mistake.
+        raise StoreError(f"{name} is not an incident-bot database (the file is empty; an empty database holds "
+                         "{}); it was left untouched")
     try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as e:
-        where = f" (line {e.lineno}, column {e.colno})" if isinstance(e, json.JSONDecodeError) else ""
-        raise StoreError(f"{path} is not a valid database file{where}; it was left untouched. "
-                         "Restore it from a backup or use --db to point elsewhere") from None
-    return data
+        return orjson.loads(text)  # its nesting limit turns 100,000 nested '[' into an error, not a crash
+    except orjson.JSONDecodeError as e:
+        raise StoreError(f"{name} is not a valid database file ({e.msg}, line {e.lineno}, column {e.colno}); "
+                         "it was left untouched. Restore it from a backup or use --db to point elsewhere") from None
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
+def _shape_problem(raw: Any) -> str:
+    """What makes parsed JSON not a database, in a few words: the first bad table or record."""
+    if not isinstance(raw, dict):
+        return f"the file holds {_json_type(raw)}, expected an object of tables"
+    for table in (*TABLES, "meta"):
+        if not isinstance(raw.get(table, {}), dict):
+            return f"table {table!r} is {_json_type(raw[table])}, expected an object"
+    needs = {"sources": ("id", "publisher"), "incidents": ("id",), "claims": ("incident", "kind"),
+             "audit": ("actor", "action")}
+    incident_ids = {d.get("id") for d in raw.get("incidents", {}).values() if isinstance(d, dict)}
+    for table, keys in needs.items():
+        for key, doc in raw.get(table, {}).items():
+            if not isinstance(doc, dict):
+                return f"{table} #{key} is {_json_type(doc)}, expected an object"
+            missing = [k for k in keys if not isinstance(doc.get(k), str)]
+            if missing:
+                return f"{table} #{key} has no {missing[0]!r} text"
+            if table == "claims" and doc["incident"] not in incident_ids:
+                return f"claims #{key} is about incident {doc['incident']!r}, which the file does not hold"
+    return "a record of an unexpected form"
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "true or false", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def _atomic_write(path: Path, payload: bytes, name: Path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(payload)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
-        os.fsync(dir_fd)  # make the rename itself durable
-    finally:
-        os.close(dir_fd)
+        with open(tmp, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # make the rename itself durable
+        finally:
+            os.close(dir_fd)
+    except OSError as e:  # a full disk, a folder turned read-only: the old file is still whole
+        tmp.unlink(missing_ok=True)
+        raise StoreError(f"cannot write {name}: {e.strerror or e}; nothing was changed") from None
 
 
 def _raw_from_dataset(data: Dataset, now: str, actor: str) -> Raw:
