@@ -157,7 +157,7 @@ class Store:
         root may write anything: an atomic rename would silently replace a 0444 file with a 0644 one."""
         for what, path in (("file", self.file), ("folder", self.file.parent)):
             if path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
-                raise StoreError(f"{self.path} is read-only (its {what} {path} is not writable); "
+                raise StoreError(f"cannot write {self.path}: its {what} {path} is read-only; "
                                  "make it writable, or use --db elsewhere, to change it")
 
     def close(self) -> None:
