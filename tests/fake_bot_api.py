@@ -149,6 +149,7 @@ class FakeBotApi:
         self._bot_messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._commands: dict[str, list[dict[str, Any]]] = {}
         self._failures: dict[str, list[_Failure]] = {}
+        self._canned: dict[str, list[Any]] = {}
         self._stopping = False
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -381,6 +382,12 @@ class FakeBotApi:
             failures = self._failures.setdefault(method.lower(), [])
             failures.extend([_Failure(status, retry_after, description, match)] * times)
 
+    def answer_next(self, method: str, result: Any, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with ``{"ok": true, "result": result}`` as
+        given, e.g. a getUpdates result that is not a list of updates."""
+        with self._cond:
+            self._canned.setdefault(method.lower(), []).extend([result] * times)
+
     # ------------------------------------------------------------------ request handling
 
     def _handle(self, path: str, params: dict[str, Any]) -> tuple[int, str, bytes]:
@@ -422,6 +429,11 @@ class FakeBotApi:
             failure = failures.pop(due[0]) if due else None
             if failure is not None:
                 self._record(Call(method, params, None, failed=True))
+            canned = self._canned.get(method.lower())
+            if failure is None and canned:
+                result = canned.pop(0)
+                self._record(Call(method, params, result, failed=True))
+                return result
         if failure is not None:
             raise self._failure_error(failure)
         try:

@@ -30,10 +30,12 @@ from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Up
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, Defaults
+from telegram.request import HTTPXRequest
 
 from bot.commands import Commands
 from bot.settings import ConfigError, Settings
 from bot.store import StoreError
+from bot.telegram.api import BotApi
 from bot.telegram.handlers import TelegramBot, bot_of
 
 log = logging.getLogger("incident_bot.telegram")
@@ -86,18 +88,22 @@ def build_application(settings: Settings, commands: Commands | None = None) -> A
     owns_store = commands is None
     if commands is None:
         commands = _open_commands(settings)
-    builder = (Application.builder().token(settings.token.strip())
-               .defaults(Defaults(parse_mode=ParseMode.HTML))
-               .concurrent_updates(CONCURRENT_UPDATES))  # many chats at once; one turn at a time per chat
+    urls = {}
     if settings.base_url:
-        builder = builder.base_url(settings.base_url)
+        urls["base_url"] = settings.base_url
         files = file_base_url(settings.base_url)
         if files:
-            builder = builder.base_file_url(files)
-    if settings.rate_limiter:
-        builder = builder.rate_limiter(_RateLimiter(max_retries=RATE_LIMIT_RETRIES))
+            urls["base_file_url"] = files
     try:
-        app = builder.build()
+        # Our own ExtBot subclass (bot/telegram/api.py), with the request pools PTB's builder would make.
+        api = BotApi(settings.token.strip(), defaults=Defaults(parse_mode=ParseMode.HTML),
+                     request=HTTPXRequest(connection_pool_size=256),
+                     get_updates_request=HTTPXRequest(connection_pool_size=1),
+                     rate_limiter=_RateLimiter(max_retries=RATE_LIMIT_RETRIES) if settings.rate_limiter else None,
+                     **urls)
+        app = (Application.builder().bot(api)
+               .concurrent_updates(CONCURRENT_UPDATES)  # many chats at once; one turn at a time per chat
+               .build())
     except InvalidToken:
         if owns_store:
             commands.engine.store.close()
@@ -154,7 +160,8 @@ async def running(app: Application, webhook: Webhook | None = None,
                     listen=webhook.listen, port=webhook.port, url_path=webhook.path, webhook_url=webhook.url,
                     secret_token=webhook.secret_token, allowed_updates=ALLOWED_UPDATES)
             else:
-                await app.updater.start_polling(timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES)
+                await app.updater.start_polling(timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES,
+                                                error_callback=_polling_failed)
             await app.start()
             try:
                 yield app
@@ -165,6 +172,11 @@ async def running(app: Application, webhook: Webhook | None = None,
                     await app.stop()
     finally:
         bot_of(app).close()
+
+
+def _polling_failed(error: TelegramError) -> None:
+    """One line per failed poll; PTB's polling loop waits longer after each (1 s growing to 30 s)."""
+    log.warning("polling for updates failed (%s); trying again after a pause", error)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
