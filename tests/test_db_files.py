@@ -123,5 +123,5 @@ def test_a_file_holding_an_empty_object_is_an_empty_database_and_stays_one(tmp_p
     listed = main_py("console", "--json", "--db", str(db), stdin="/incidents\nhow many died in al hari?\n")
     assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed
     assert "al-hari" not in listed.stdout  # not seeded
-    assert main_py("export", "--db", str(db)).stdout.strip() == "sources: []\nincidents: []"
+    assert main_py("export", "--db", str(db)).stdout.strip() == "sources: []\nincidents: []\nparties: []"
     assert db.read_text() == "{}"

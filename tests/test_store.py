@@ -109,6 +109,9 @@ incidents:
       - {kind: casualties, value: {killed: 23, qualifier: at_least, text: at least 23}, claimant: SOHR,
          source: reuters-2018-07-06}
       - {kind: blame, value: the Russian air force, claimant: SOHR, source: reuters-2018-07-06}
+parties:
+  - {id: russian-air-force, name: the Russian air force}
+  - {id: syrian-observatory, name: SOHR}  # known: kept as it is
 """
 
 
@@ -120,6 +123,8 @@ def test_batch_lands_as_one_change_and_one_undo_reverts_all_of_it(store: Store) 
     batch.claims.append(Claim("new", "al-hari-2018-06", "note", "a later report", source="reuters-2018-07-06"))
     summary = store.add_batch(batch, actor="alice")
     assert summary.incidents == ["mayadin-2018-07"] and summary.sources == ["reuters-2018-07-06"]
+    assert summary.parties == ["russian-air-force"]
+    assert store.party("syrian-observatory").name != "SOHR"
     assert len(summary.claims) == 3 and [c.value for c in store.claims("al-hari-2018-06")][-1] == "a later report"
     assert {c.id for c in store.claims("mayadin-2018-07")} == set(summary.claims[:2])
     assert store.source("reuters-2018-07-06").publisher == "Reuters"
@@ -129,6 +134,7 @@ def test_batch_lands_as_one_change_and_one_undo_reverts_all_of_it(store: Store) 
     entry = store.undo("alice")
     assert entry is not None and entry["undid"] == "add_batch"
     assert store.incident("mayadin-2018-07") is None and store.source("reuters-2018-07-06") is None
+    assert store.party("russian-air-force") is None
     assert all(store.claim(c) is None for c in summary.claims)
     store.undo("bob")
     assert store.dataset().to_yaml() == before

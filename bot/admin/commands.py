@@ -344,8 +344,11 @@ def _batch_line(added: dict[str, list[str]]) -> str:
     def part(ids: list[str], noun: str, named: bool) -> str:
         names = f" ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''})" if named and ids else ""
         return f"{len(ids)} {noun}{'' if len(ids) == 1 else 's'}{names}"
-    return (f"{part(added['incidents'], 'incident', True)}, {part(added['claims'], 'fact', False)} and "
-            f"{part(added['sources'], 'new source', True)}")
+    parts = [part(added["incidents"], "incident", True), part(added["claims"], "fact", False),
+             part(added["sources"], "new source", True)]
+    if added.get("parties"):
+        parts.append(part(added["parties"], "new party", True))
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _ok(body: Rich, incident: str | None = None) -> Reply:

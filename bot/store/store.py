@@ -293,8 +293,8 @@ class Store:
 
     def add_batch(self, data: Dataset, actor: str) -> BatchSummary:
         """Add an accepted article's worth of records in one audited change that one /undo of `actor` reverts:
-        new incidents, claims (on new or existing incidents), and the sources they cite that the store does
-        not know yet (a source id already known is the same source, and is kept as it is)."""
+        new incidents, claims (on new or existing incidents), and the sources and parties the store does not
+        know yet (a source or party id already known is the same one, and is kept as it is)."""
         summary = BatchSummary()
 
         def change(raw: Raw, now: str) -> list[dict[str, Any]]:
@@ -311,13 +311,19 @@ class Store:
                 if c.source and c.source not in known_sources:
                     raise StoreError(f"a fact cites source {c.source!r}, which is neither in the store nor in "
                                      "the batch; nothing of the batch was added")
-            added: dict[str, list[str]] = {"sources": [], "incidents": [], "claims": []}
+            added: dict[str, list[str]] = {"sources": [], "parties": [], "incidents": [], "claims": []}
             for s in data.sources:
                 if s.id not in self._sources and s.id not in summary.sources:
                     key = _next_key(raw, "sources")
                     raw["sources"][key] = s.to_dict()
                     added["sources"].append(key)
                     summary.sources.append(s.id)
+            for p in data.parties:
+                if p.id not in self._parties and p.id not in summary.parties:
+                    key = _next_key(raw, "parties")
+                    raw["parties"][key] = {**p.to_dict(), "created": now, "updated": now}
+                    added["parties"].append(key)
+                    summary.parties.append(p.id)
             for i in data.incidents:
                 key = _next_key(raw, "incidents")
                 raw["incidents"][key] = {**i.to_dict(), "created": now, "updated": now}
@@ -383,10 +389,11 @@ class Store:
 
 @dataclass
 class BatchSummary:
-    """What one add_batch added: incident ids, fact ids (as the store numbered them), new source ids."""
+    """What one add_batch added: incident ids, fact ids (as the store numbered them), new source and party ids."""
     incidents: list[str] = field(default_factory=list)
     claims: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    parties: list[str] = field(default_factory=list)
 
 
 def _undo_batch(raw: Raw, added: dict[str, list[str]]) -> None:
@@ -397,8 +404,8 @@ def _undo_batch(raw: Raw, added: dict[str, list[str]]) -> None:
     if later is not None:
         raise StoreError(f"incident {later['incident']!r} of that batch has facts added since (#{later['id']}); "
                          "delete them before undoing")
-    for table in ("claims", "incidents"):
-        for k in added[table]:
+    for table in ("claims", "incidents", "parties"):
+        for k in added.get(table, ()):
             raw[table].pop(k, None)
     cited = {c.get("source") for c in raw["claims"].values()}
     for k in added["sources"]:
@@ -442,7 +449,7 @@ def _shape_problem(raw: Any) -> str:
         if not isinstance(raw.get(table, {}), dict):
             return f"table {table!r} is {_json_type(raw[table])}, expected an object"
     needs = {"sources": ("id", "publisher"), "incidents": ("id",), "claims": ("incident", "kind"),
-             "audit": ("actor", "action")}
+             "parties": ("id",), "audit": ("actor", "action")}
     incident_ids = {d.get("id") for d in raw.get("incidents", {}).values() if isinstance(d, dict)}
     for table, keys in needs.items():
         for key, doc in raw.get(table, {}).items():
