@@ -78,3 +78,34 @@ def _wait_until(condition: Callable[[], bool], timeout: float = 10) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.01)
+
+
+# -- flood waits ----------------------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")  # raised inside PTB on every 429
+def test_one_chats_long_flood_wait_does_not_hold_up_other_chats(api: FakeBotApi, db: Path) -> None:
+    api.fail_next("sendMessage", status=429, retry_after=12, match=lambda p: p.get("chat_id") == 21)
+    with live_bot(api, db):
+        api.send_text(AL_HARI, user_id=21)
+        _wait_until(lambda: any(c.method == "sendMessage" and c.failed for c in api.calls))
+        waiting_since = time.monotonic()
+        api.send_text(AL_HARI, user_id=22)  # another user, while chat 21 waits out its 12 s
+        assert "<b>38</b>" in api.wait_for("sendMessage", chat_id=22, timeout=8)[0]["text"]
+        assert not api.sent("sendMessage", chat_id=21)
+        assert "<b>38</b>" in api.wait_for("sendMessage", chat_id=21, timeout=20)[0]["text"]
+        assert time.monotonic() - waiting_since >= 12  # chat 21 itself waited as told
+    assert len([c for c in api.calls if c.method == "sendMessage" and c.failed]) == 1
+
+
+@pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
+def test_a_flood_wait_for_the_whole_bot_still_pauses_every_chat(api: FakeBotApi, db: Path) -> None:
+    with live_bot(api, db):
+        api.fail_next("sendMessage", status=429, retry_after=3, times=2)  # two chats at once: the bot's limit
+        api.send_text(AL_HARI, user_id=31)
+        api.send_text(AL_HARI, user_id=32)
+        _wait_until(lambda: len([c for c in api.calls if c.method == "sendMessage" and c.failed]) == 2)
+        paused_since = time.monotonic()
+        api.send_text(AL_HARI, user_id=33)
+        assert "<b>38</b>" in api.wait_for("sendMessage", chat_id=33, timeout=15)[0]["text"]
+        assert time.monotonic() - paused_since >= 2.5  # held back with everyone, not sent into the flood
+        api.wait_for("sendMessage", chat_id=31, timeout=15)
+        api.wait_for("sendMessage", chat_id=32, timeout=15)

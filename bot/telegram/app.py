@@ -20,16 +20,15 @@ import logging
 import signal
 import sys
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, Defaults
+from telegram.ext import Application, Defaults
 from telegram.request import HTTPXRequest
 
 from bot.commands import Commands
@@ -37,24 +36,13 @@ from bot.settings import ConfigError, Settings
 from bot.store import StoreError
 from bot.telegram.api import BotApi
 from bot.telegram.handlers import TelegramBot, bot_of
+from bot.telegram.limiter import RateLimiter
 
 log = logging.getLogger("incident_bot.telegram")
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 RATE_LIMIT_RETRIES = 3
 CONCURRENT_UPDATES = 256  # updates accepted at once; most just wait for their chat's turn or a worker
-
-
-class _RateLimiter(AIORateLimiter):
-    """PTB's limiter (30 messages/s overall, 20/min per group, retries on 429 retry_after), except that
-    typing indicators go straight through: they are not messages, and queueing them behind the replies
-    they announce would only make every answer later."""
-
-    async def process_request(self, callback: Callable[..., Awaitable[Any]], args: Any, kwargs: dict[str, Any],
-                              endpoint: str, data: dict[str, Any], rate_limit_args: int | None) -> Any:
-        if endpoint == "sendChatAction":
-            return await callback(*args, **kwargs)
-        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
 
 
 @dataclass(frozen=True)
@@ -99,7 +87,7 @@ def build_application(settings: Settings, commands: Commands | None = None) -> A
         api = BotApi(settings.token.strip(), defaults=Defaults(parse_mode=ParseMode.HTML),
                      request=HTTPXRequest(connection_pool_size=256),
                      get_updates_request=HTTPXRequest(connection_pool_size=1),
-                     rate_limiter=_RateLimiter(max_retries=RATE_LIMIT_RETRIES) if settings.rate_limiter else None,
+                     rate_limiter=RateLimiter(max_retries=RATE_LIMIT_RETRIES) if settings.rate_limiter else None,
                      **urls)
         app = (Application.builder().bot(api)
                .concurrent_updates(CONCURRENT_UPDATES)  # many chats at once; one turn at a time per chat

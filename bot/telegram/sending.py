@@ -4,9 +4,7 @@ turning a "which incident?" message into its answer. Transient failures are retr
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
-import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,6 +14,7 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.replies import Reply
+from bot.telegram.limiter import retry_seconds
 from bot.telegram.render import CAPTION_LIMIT, html_chunks, keyboard, units
 
 log = logging.getLogger("incident_bot.telegram")
@@ -116,10 +115,7 @@ async def with_retry(call: Callable[[], Awaitable[Any]]) -> Any:
     try:
         return await call()
     except RetryAfter as e:
-        with warnings.catch_warnings():  # PTB 22 deprecation note about the attribute's future type
-            warnings.simplefilter("ignore")
-            after = e.retry_after
-        delay = after.total_seconds() if isinstance(after, dt.timedelta) else float(after)
+        delay = retry_seconds(e)
         if delay > 30:
             raise
         await asyncio.sleep(delay + 0.1)
