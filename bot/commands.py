@@ -1,7 +1,10 @@
 """Slash commands, shared by every transport: who may run what, and where each one goes."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
 
 from bot import answers
 from bot.admin import ADMIN_COMMANDS, Admin
@@ -18,6 +21,7 @@ USER_COMMANDS: dict[str, str] = {
     "ask": "ask a question, e.g. /ask how many died in Al-Hari",
     "whoami": "your user id and role",
 }
+COMMAND_TYPO_RATIO = 70  # "/fact" -> /facts, "/halp" -> /help; "/nonsense" suggests nothing
 
 
 @dataclass(frozen=True)
@@ -46,10 +50,13 @@ class Commands:
         """The engine and admin commands over one store, as every transport uses them."""
         return cls(Engine(store), Admin(store))
 
-    def handle(self, text: str, caller: Caller) -> Reply:
+    def handle(self, text: str, caller: Caller, transport: Mapping[str, str] | None = None) -> Reply:
+        """Run a slash command. `transport` names the transport's own commands (the console's /asuser, ...):
+        /help lists them and an unknown command may be a misspelling of one."""
         name, _, args = split_command(text)
+        extra = [(f"/{c}", d) for c, d in (transport or {}).items()]
         if name in ("start", "help"):
-            return Reply(answers.help_text(self.menu(caller.is_admin)), "help", confidence=1.0)
+            return Reply(answers.help_text(self.menu(caller.is_admin) + extra), "help", confidence=1.0)
         if name == "incidents":
             return self.engine.list_incidents()
         if name == "ask":
@@ -65,7 +72,11 @@ class Commands:
             reply = self.admin.run(name, args, actor=caller.user)
             self.engine.refresh_index()
             return reply
-        return Reply(Rich().para(f"Unknown command /{clip(name, 40)}. Type /help to see what you can do."))
+        # The closest command this caller can use, as Errbot's unknown_command does.
+        known = [c.lstrip("/") for c, _ in self.menu(caller.is_admin) + extra]
+        hit = process.extractOne(name, known, scorer=fuzz.ratio, score_cutoff=COMMAND_TYPO_RATIO) if name else None
+        hint = f" Did you mean /{hit[0]}?" if hit else ""
+        return Reply(Rich().para(f"Unknown command /{clip(name, 40)}.{hint} Type /help to see what you can do."))
 
     @staticmethod
     def menu(is_admin: bool) -> list[tuple[str, str]]:

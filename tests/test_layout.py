@@ -8,6 +8,7 @@
     bot.engine                    all of the above         (never admin or a transport)
     bot.admin                     store, facts, replies    (the write side; never the answering engine)
     bot.commands                  engine, admin
+    bot.addressing                commands                 (which group messages are for the bot)
     bot.console, bot.telegram     commands and below; only bot.telegram imports python-telegram-bot
     intents/                      data only: no code that imports bot
 """
@@ -35,7 +36,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "bot.engine": ("bot.admin", "bot.commands", "bot.telegram", "bot.console", "bot.cli"),
     "bot.admin": ("bot.engine", "bot.answers", "bot.understanding", "bot.commands", "bot.telegram",
                   "bot.console", "bot.cli"),
-    "bot.commands": ("bot.telegram", "bot.console", "bot.cli"),
+    "bot.commands": ("bot.telegram", "bot.console", "bot.cli", "bot.addressing"),
+    "bot.addressing": ("bot.telegram", "bot.console", "bot.cli"),
     "bot.console": ("bot.telegram",),
     "bot.telegram": ("bot.console", "bot.cli"),
 }

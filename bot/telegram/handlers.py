@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,7 +15,8 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot import answers
-from bot.commands import Caller, Commands, split_command
+from bot.addressing import addressed
+from bot.commands import Caller, Commands
 from bot.replies import Reply
 from bot.rich import Rich
 from bot.settings import Settings
@@ -31,7 +31,6 @@ NOT_TEXT = "I can only read text. Ask me a question, for example “How many die
 WORKERS = 16  # turns being answered at once: enough to keep 30 msg/s flowing over a ~100 ms network, and
 #               few enough that httpx's connection pool (whose bookkeeping grows with its size) stays cheap
 BOT_KEY = "incident_bot"
-KNOWN_COMMANDS = frozenset(c.lstrip("/") for c, _ in Commands.menu(is_admin=True))
 
 
 def slow_down_text(limit: int, window: float) -> str:
@@ -152,21 +151,10 @@ class TelegramBot:
     # -- deciding ---------------------------------------------------------------------------------------
     @staticmethod
     def _addressed(message: Message, username: str, bot_id: int) -> str | None:
-        """In a group: the question if the message is meant for us (command, @mention, reply), else None."""
-        text = message.text or ""
-        if text.startswith("/"):
-            name, target, _ = split_command(text)
-            if target:
-                return text if target.lower() == username.lower() else None
-            # "/roll" with no @name may be for another bot in the group: ours only if we know it
-            return text if name.lower() in KNOWN_COMMANDS else None
-        mention = re.compile(rf"(?<!\w)@{re.escape(username)}(?!\w)", re.IGNORECASE)
-        if mention.search(text):
-            return mention.sub(" ", text).strip()
+        """In a group: the question if the message is meant for us (bot/addressing.py), else None."""
         replied = message.reply_to_message
-        if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
-            return text
-        return None
+        to_us = replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+        return addressed(message.text or "", username, to_us)
 
     def _admit(self, caller: Caller) -> Verdict:
         """The flood verdict, decided on arrival (before any await, so in the order messages came)."""
