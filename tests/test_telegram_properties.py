@@ -20,7 +20,8 @@ from bot.settings import SEED_FILE
 from bot.telegram.flood import FloodGate, Verdict
 from bot.rich import Bold, Rich
 from bot.store import Store
-from bot.telegram.handlers import APOLOGY, KNOWN_COMMANDS, bot_of
+from bot.addressing import KNOWN_COMMANDS
+from bot.telegram.handlers import APOLOGY, bot_of
 from bot.telegram.render import html_chunks, units
 
 USER, ADMIN = 6001, 6002
