@@ -1,4 +1,4 @@
-"""Command line: console, ask, run (Telegram), eval, export, import."""
+"""Command line: console, ask, run (Telegram), eval, export, import, ingest."""
 from __future__ import annotations
 
 import argparse
@@ -45,6 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("file")
     i.add_argument("--db", help=db_help)
     i.add_argument("--replace", action="store_true", help="replace the database instead of adding to it")
+
+    g = sub.add_parser("ingest", help="propose facts from an article (text or HTML file, or URL) as a review "
+                       "file for `import`; writes nothing to the database")
+    g.add_argument("source", help="a .txt or .html file, or an http(s) URL")
+    g.add_argument("--db", help="database whose known incidents, facts and parties are not proposed again "
+                   "(default as for the other commands; read only)")
+    g.add_argument("--out", help="write the review file here instead of stdout")
+    g.add_argument("--date", help="the report's date, YYYY-MM-DD, when the article does not give it")
+    g.add_argument("--dateline", help='outlet and place when the article does not give them: "AFP, BEIRUT" '
+                   'or "BEIRUT (AFP)"')
+    g.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a URL (default 10)")
     return p
 
 
@@ -117,5 +128,30 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.facts.dataset import DatasetError, load_dataset
+    from bot.ingest.review import IngestError, ingest, options, read, review_yaml, summary
+    try:
+        article = read(args.source, options(args.date, args.dateline), timeout=args.timeout)
+        if Path(settings.db).exists():
+            known = open_store(settings.db, None).dataset()  # read only: ingest writes nothing
+        else:
+            try:
+                known = load_dataset(settings.seed)  # what a new database would hold, without creating it
+            except DatasetError as e:
+                raise StoreError(str(e)) from None
+        proposal = ingest(article, known)
+    except IngestError as e:
+        print(f"incident-bot: {e}", file=sys.stderr)
+        return 2
+    text = review_yaml(proposal, known, args.source)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    print(summary(proposal), file=sys.stderr)
+    return 0
+
+
 COMMANDS = {"console": cmd_console, "ask": cmd_ask, "run": cmd_run, "eval": cmd_eval,
-            "export": cmd_export, "import": cmd_import}
+            "export": cmd_export, "import": cmd_import, "ingest": cmd_ingest}

@@ -4,6 +4,7 @@
     bot.facts                     text                     (records, kinds, dates, counts, the YAML format)
     bot.store                     facts, text              (the only code that opens the database)
     bot.understanding             facts, text, store.bulk  (reading questions; never the store itself)
+    bot.ingest                    facts, text              (articles -> proposed facts; never the store or telegram)
     bot.replies, bot.answers      facts, rich              (what the bot says)
     bot.engine                    all of the above         (never admin or a transport)
     bot.admin                     store, facts, replies    (the write side; never the answering engine)
@@ -31,6 +32,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
                   "bot.telegram", "bot.cli", "bot.replies"),
     "bot.understanding": ("bot.store.store", "bot.engine", "bot.answers", "bot.admin", "bot.commands",
                           "bot.console", "bot.telegram", "bot.cli"),
+    "bot.ingest": ("bot.store", "bot.understanding", "bot.engine", "bot.answers", "bot.admin", "bot.commands",
+                   "bot.console", "bot.telegram", "bot.cli"),
     "bot.replies": ("bot.engine", "bot.admin", "bot.store", "bot.telegram", "bot.console"),
     "bot.answers": ("bot.store", "bot.engine", "bot.admin", "bot.commands", "bot.telegram", "bot.console"),
     "bot.engine": ("bot.admin", "bot.commands", "bot.telegram", "bot.console", "bot.cli"),

@@ -12,6 +12,7 @@ import fcntl
 import os
 import threading
 from dataclasses import asdict, dataclass, field
+from dataclasses import replace as replace_dataclass
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -343,7 +344,12 @@ class Store:
     def import_dataset(self, data: Dataset, actor: str, replace: bool = False) -> tuple[int, int]:
         """Add (or with replace, swap in) a whole dataset in one write. Returns (incidents, claims)."""
         def change(raw: Raw, now: str) -> list[dict[str, Any]]:
+            nonlocal data
             if not replace:
+                # An entry that repeats a stored incident exactly (an `ingest` review file lists the known
+                # incident it adds facts to) is that incident: its claims are added, the record kept.
+                same = {i.id for i in data.incidents if i.id in self._incidents and _same_record(i, self._incidents[i.id])}
+                data = replace_dataclass(data, incidents=[i for i in data.incidents if i.id not in same])
                 for what, new, known in (("incident", data.incidents, self._incidents),
                                           ("party", data.parties, self._parties)):
                     clash = sorted({x.id for x in new} & set(known))
@@ -394,6 +400,11 @@ class BatchSummary:
     claims: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     parties: list[str] = field(default_factory=list)
+
+
+def _same_record(new: Incident, old: Incident) -> bool:
+    keep = ("created", "updated")
+    return {k: v for k, v in new.to_dict().items() if k not in keep} == {k: v for k, v in old.to_dict().items() if k not in keep}
 
 
 def _undo_batch(raw: Raw, added: dict[str, list[str]]) -> None:
