@@ -146,7 +146,9 @@ class Extractor:
             for m in re.finditer(r"((?:the )?(?:[A-Z][\w'’-]*|of|for|the|and)(?: (?:[A-Z][\w'’-]*|of|for|the|and))*)"
                                  r" \(([A-Z]{2,6})\)", s.text):
                 self._entity(_acronym_name(m.group(1), m.group(2)), acronym=m.group(2))
-            for m in re.finditer(r"\b(?:the |The )?[A-Z][\w-]*-led coalition\b|\b(?:the )?(?:[A-Z][\w-]+ )+(?:for|of) "
+            for m in re.finditer(r"\b(?:the |The )?[A-Z][\w-]*-led coalition\b|"
+                                 r"\b(?:[Tt]he )?(?:[A-Z][\w-]*s?['’]s? )?[A-Z][\w-]+ (?:television|TV|radio)\b|"
+                                 r"\b(?:the )?(?:[A-Z][\w-]+ )+(?:for|of) "
                                  r"(?:the )?[A-Z][\w-]+(?: [A-Z][\w-]+)*|\b(?:[A-Z][\w-]+ )?state (?:media|television)\b",
                                  s.text):
                 if self.canonical(m.group(0)) == _tidy_party(m.group(0)):
@@ -294,7 +296,7 @@ class Extractor:
         stop = set(self.rules.raw["not_places"]) | {c for names in self.rules.raw["countries"].values() for c in names}
         for rx in self.rules.places:
             for m in rx.finditer(text):
-                place = re.sub(r"[’']s$", "", m.group("place")).strip()
+                place = re.sub(r"[’']s$", "", m.group("place")).strip().rstrip(".")
                 place = re.sub(r" (?:Province|province)$", "", place)
                 if place in stop or place.split()[0] in stop or self._is_party(place):
                     continue
@@ -311,6 +313,8 @@ class Extractor:
         for rx in self.rules.regions:
             if m := rx.search(text):
                 region = m.group("region")
+                if region.endswith("provinces"):
+                    return region
                 return f"{region} Province" if re.search(re.escape(region) + r" [Pp]rovince", text) else region
         return None
 
@@ -370,9 +374,15 @@ class Extractor:
                     text = rest
         event = self._event(text)
         if event is None:
+            if (named := self.find_place(text)) and named != self.last_place and not re.search(
+                    self.rules.raw["place_pronoun"], text):
+                self.last_place = named  # for a later "there"
             return self.current
         when = self.resolve_date(text)
         place = self.find_place(text)
+        if when and (same_day := next((i for i in self.incidents if i.incident.type == event
+                                       and i.incident.date.value == when.value), None)):
+            return same_day
         cur = self.current
         new = cur is None
         if cur is not None:
@@ -398,8 +408,9 @@ class Extractor:
         if place and (same := self._by_place(place)) and not when:
             self.current = same
             return same
-        if event == "war toll" and not place:
-            place = self.find_country(text) or self.country
+        if event == "war toll":
+            battle = re.search(r"\bbattle for ([A-Z][\w-]+)", text)
+            place = battle.group(1) if battle else self.find_country(text) or self.country
         inc = self._new_incident(text, event, place, when)
         self.incidents.append(inc)
         self.current = inc
@@ -414,6 +425,22 @@ class Extractor:
             if any(_bare(n).lower() == key for n in names if n):
                 return inc
         return None
+
+    def _to_battles(self) -> None:
+        """Move eventless statements about fighting in a battle's city to that battle (see `in_battle`)."""
+        countries = set(self.rules.raw["countries"])
+        battles = [i for i in self.incidents if i.incident.type == "war toll" and i.incident.place.name
+                   and i.incident.place.name not in countries]
+        for battle in battles:
+            where = re.compile(self.rules.raw["in_battle"].replace("{PLACE}", re.escape(battle.incident.place.name)))
+            for inc in self.incidents:
+                own = [n for n in (inc.incident.place.name, *inc.incident.place.aliases) if n]
+                for c in list(inc.claims):
+                    q = c.quote or ""
+                    if inc is not battle and where.search(q) and not self._event(q) and \
+                            not any(re.search(rf"\b{re.escape(n)}\b", q) for n in own):
+                        inc.claims.remove(c)
+                        battle.claims.append(c)
 
     def _name_incidents(self, incidents: list[_Incident]) -> None:
         """Ids and titles from what the whole article said: the place may only be named after the lede."""
@@ -498,7 +525,9 @@ class Extractor:
             return
         self.quote = quote
         self.aside = self._aside(s.text)
+        before = len(self.incidents)
         inc = self._incident_for(s)
+        started = len(self.incidents) > before and inc is self.incidents[-1]
         subject = re.match(r"^(?:[Tt]he )?([A-Z][\w'’-]*(?: [\w'’-]+){0,5}?) (?:also )?(?:denied|rejected|said|accused|"
                            r"blamed|reported|announced)\b", s.text)
         if subject and (sp := self.resolve_speaker(subject.group(0).rsplit(" ", 1)[0].replace(" also", ""))):
@@ -515,7 +544,7 @@ class Extractor:
             if value:
                 self._add(inc, "note", value, claimant, base_via, s)
         elif not found and speaker is None:
-            if s.index == 0 or any(rx.search(s.text) for rx in self.rules.outlet_note_cues):
+            if started or any(rx.search(s.text) for rx in self.rules.outlet_note_cues):
                 if not re.match(r"^(?:He|She|They)\b", s.text):
                     self._add(inc, "note", _statement(s.text), self.outlet, None, s)
         if speaker:
@@ -531,7 +560,7 @@ class Extractor:
             for m in rx.finditer(text):
                 if any(a < m.end("count") and m.start("count") < b for a, b in taken):
                     continue
-                who = (m.groupdict().get("who") or "").strip() or None
+                who = re.sub(r"^of ", "", (m.groupdict().get("who") or "").strip()) or None
                 if measure == "of_killed" and (last_measure != "killed" or not taken):
                     continue
                 meas = "killed" if measure == "of_killed" else measure
@@ -557,6 +586,8 @@ class Extractor:
                     continue
                 target = self.aside if opts.get("aside") else inc
                 if target is None:
+                    continue
+                if opts.get("kin") and not _related(m.group("party"), claimant):
                     continue
                 g = m.groupdict()
                 who_claims, who_via = claimant, via
@@ -640,6 +671,7 @@ class Extractor:
         source = Source(id=self.source_id, publisher=self.dateline.publisher or "unknown",
                         dateline=self.dateline.place, published=self.dateline.published, url=self.article.url,
                         article=self.article.path)
+        self._to_battles()
         incidents = [i for i in self.incidents if i.claims]
         self._name_incidents(incidents)
         ds = Dataset(sources=[source], incidents=[i.incident for i in incidents],
@@ -695,8 +727,9 @@ def _tidy(text: str) -> str:
 
 def _related(accused: str, claimant: str) -> bool:
     """'the US-led coalition' and 'the coalition's press office', 'Russia' and 'Russia's defence ministry'."""
-    a = {w for w in re.findall(r"[a-z]+", _bare(accused).lower()) if len(w) > 2 and w not in ("led", "the")}
-    c = set(re.findall(r"[a-z]+", _bare(claimant).lower()))
+    # five-letter stems, so that "Houthi forces" and "the Houthis' Al-Masirah" are kin
+    a = {w[:5] for w in re.findall(r"[a-z]+", _bare(accused).lower()) if len(w) > 2 and w not in ("led", "the")}
+    c = {w[:5] for w in re.findall(r"[a-z]+", _bare(claimant).lower())}
     return bool(a & c)
 
 
