@@ -26,6 +26,17 @@ SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b\u2032"
 _QUOTES = str.maketrans({**dict.fromkeys(DOUBLE_QUOTES[1:], '"'), **dict.fromkeys(SINGLE_QUOTES[1:], "'")})
 
 
+# Bidirectional-control characters (embeddings, overrides, isolates, marks): in a stored value they can
+# reorder the text around it, e.g. turn "according to X" around. clean_input drops them with every other
+# format character; admin values keep their other characters, so they lose just these.
+BIDI_CONTROLS = str.maketrans(dict.fromkeys(
+    [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C]))
+
+
+def strip_bidi(text: str) -> str:
+    return text.translate(BIDI_CONTROLS)
+
+
 def clean_input(raw: str) -> str:
     """User text as the engine sees it: printable, one line, NFKC, bounded length."""
     text = unicodedata.normalize("NFKC", raw).translate(_QUOTES)

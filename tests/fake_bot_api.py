@@ -150,6 +150,9 @@ class FakeBotApi:
         self._commands: dict[str, list[dict[str, Any]]] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._canned: dict[str, list[Any]] = {}
+        self._late: dict[str, list[float]] = {}
+        self._hung: set[str] | None = None  # methods held unanswered while _hanging (None: all)
+        self._hanging = False
         self._stopping = False
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -388,14 +391,44 @@ class FakeBotApi:
         with self._cond:
             self._canned.setdefault(method.lower(), []).extend([result] * times)
 
+    def answer_late(self, method: str, seconds: float, times: int = 1) -> None:
+        """Carry out the next ``times`` calls of ``method`` (they are recorded as delivered), but answer
+        only after ``seconds``: a client with a shorter read timeout sees a timeout for a call that worked."""
+        with self._cond:
+            self._late.setdefault(method.lower(), []).extend([seconds] * times)
+
+    def hang(self, *methods: str) -> None:
+        """From now on, hold calls of ``methods`` (every method if none is given) without ever answering,
+        as an unreachable server does, until ``release()`` or ``stop()``."""
+        with self._cond:
+            self._hung = {m.lower() for m in methods} or None
+            self._hanging = True
+
+    def release(self) -> None:
+        with self._cond:
+            self._hanging = False
+            self._cond.notify_all()
+
     # ------------------------------------------------------------------ request handling
 
     def _handle(self, path: str, params: dict[str, Any]) -> tuple[int, str, bytes]:
         """Answer one request: returns (HTTP status, content type, body)."""
         if self.latency:
             time.sleep(self.latency)
+        method = path.rsplit("/", 1)[-1].lower()
+        with self._cond:
+            self._cond.wait_for(
+                lambda: not self._hanging
+                or (self._hung is not None and method not in self._hung)
+                or self._stopping
+            )
+            late = self._late.get(method)
+            delay = late.pop(0) if late else 0.0
         try:
             result = self._dispatch(path, params)
+            if delay:
+                with self._cond:
+                    self._cond.wait_for(lambda: self._stopping, delay)
         except _ApiError as error:
             if error.status == HTTPStatus.BAD_GATEWAY:
                 return error.status, "text/html", _BAD_GATEWAY_BODY

@@ -6,6 +6,10 @@ the fake Bot API server (tests/fake_bot_api.py), as in tests/test_telegram.py.
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,12 +18,21 @@ import pytest
 from fake_bot_api import FakeBotApi
 from telegram_harness import live_bot
 
+from bot.settings import SEED_FILE
+from bot.store import Store
+from bot.telegram.handlers import APOLOGY
+
+ROOT = Path(__file__).resolve().parent.parent
 AL_HARI = "How many died in the Al-Hari airstrike?"
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "facts.json"
+
+
+def texts(api: FakeBotApi, chat_id: int) -> list[str]:
+    return [m["text"] for m in api.sent("sendMessage", chat_id=chat_id)]
 
 
 def _message(chat_id: int, **fields: object) -> dict:
@@ -109,3 +122,79 @@ def test_a_flood_wait_for_the_whole_bot_still_pauses_every_chat(api: FakeBotApi,
         assert time.monotonic() - paused_since >= 2.5  # held back with everyone, not sent into the flood
         api.wait_for("sendMessage", chat_id=31, timeout=15)
         api.wait_for("sendMessage", chat_id=32, timeout=15)
+
+
+# -- failed and doubtful sends --------------------------------------------------------------------------
+def test_the_apology_is_retried_once_when_it_fails_too(api: FakeBotApi, db: Path) -> None:
+    with live_bot(api, db):
+        api.fail_next("sendMessage", status=502, times=3)  # the answer, its retry, the first apology
+        api.send_text(AL_HARI, user_id=41)
+        assert api.wait_for("sendMessage", chat_id=41)[0]["text"] == APOLOGY
+
+
+def test_a_send_that_times_out_but_arrives_gets_no_apology(api: FakeBotApi, db: Path) -> None:
+    with live_bot(api, db) as bot:
+        api.answer_late("sendMessage", 6.5)  # past the client's 5 s read timeout, but delivered
+        api.send_text(AL_HARI, user_id=42)
+        assert "<b>38</b>" in api.wait_for("sendMessage", chat_id=42)[0]["text"]
+        _wait_until(lambda: bool(bot.errors.records), timeout=15)  # the client gave up on it
+        api.send_text("who was blamed?", user_id=42)  # the chat carries on
+        api.wait_for("sendMessage", 2, chat_id=42, timeout=15)
+    assert APOLOGY not in texts(api, 42)
+    assert len(texts(api, 42)) == 2
+
+
+def test_an_update_delivered_twice_is_handled_once(api: FakeBotApi, db: Path) -> None:
+    admin = 43
+    command = '/addfact al-hari-2018-06 wounded 12 by="Syrian Observatory for Human Rights"'
+    message = _message(admin, text=command, entities=[{"type": "bot_command", "offset": 0, "length": 8}])
+    store = Store(db, SEED_FILE)
+    before = len(store.claims("al-hari-2018-06"))
+    store.close()
+    with live_bot(api, db, admins=frozenset({str(admin)})):
+        api.push_update({"update_id": 900, "message": message})
+        api.push_update({"update_id": 900, "message": message})
+        assert "Added fact" in api.wait_for("sendMessage", chat_id=admin)[0]["text"]
+        api.send_text("/whoami", user_id=admin)  # a later update: by then the repeat was dealt with
+        api.wait_for("sendMessage", 2, chat_id=admin)
+    assert len(texts(api, admin)) == 2
+    store = Store(db, SEED_FILE)
+    try:
+        assert len(store.claims("al-hari-2018-06")) == before + 1
+    finally:
+        store.close()
+
+
+def test_bidirectional_controls_in_admin_values_are_dropped(api: FakeBotApi, db: Path) -> None:
+    admin = 44
+    controls = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+    command = f'/addfact al-hari-2018-06 blamed "\u202ethe air force\u202c" by="Local{controls} council"'
+    with live_bot(api, db, admins=frozenset({str(admin)})):
+        api.send_text(command, user_id=admin)
+        assert "Added fact" in api.wait_for("sendMessage", chat_id=admin)[0]["text"]
+        api.send_text("who was blamed for al-hari?", user_id=admin)
+        answer = api.wait_for("sendMessage", 2, chat_id=admin)[1]["text"]
+    assert "Local council" in answer and "the air force" in answer
+    assert not set(controls) & set(answer)
+
+
+# -- stopping --------------------------------------------------------------------------------------------
+def test_sigterm_with_the_api_unreachable_stops_within_seconds(api: FakeBotApi, db: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("BOT_ADMINS", "INCIDENT_BOT_DB")}
+    env.update(TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_BASE_URL=api.base_url)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "run", "--db", str(db)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        api.wait_for("deleteWebhook", timeout=20)
+        api.hang("sendMessage")  # the answer's send never comes back ...
+        api.send_text(AL_HARI, user_id=45)
+        api.wait_for("sendChatAction", chat_id=45)
+        api.hang()  # ... and then nothing does, as with a server that went away
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=5)  # python-telegram-bot's own stop took 15 s here, 40 s in use
+    finally:
+        proc.kill()
+        api.release()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.text import DOUBLE_QUOTES, SINGLE_QUOTES
+from bot.text import DOUBLE_QUOTES, SINGLE_QUOTES, strip_bidi
 
 KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
 
@@ -25,9 +25,10 @@ class Args:
 
 
 def parse_args(text: str) -> Args:
-    """Split command arguments into positional words and key=value options. Raises AdminError."""
+    """Split command arguments into positional words and key=value options. Raises AdminError.
+    Bidirectional-control characters are dropped first: no stored value may reorder an answer's text."""
     args = Args()
-    for raw, quoted in _tokens(text):
+    for raw, quoted in _tokens(strip_bidi(text)):
         m = None if quoted == "whole" else KEY_RE.match(raw)
         if m:
             key, value = m.group(1).lower(), m.group(2)

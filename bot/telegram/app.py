@@ -36,12 +36,14 @@ from bot.settings import ConfigError, Settings
 from bot.store import StoreError
 from bot.telegram.api import BotApi
 from bot.telegram.handlers import TelegramBot, bot_of
+from bot.telegram.inflight import within
 from bot.telegram.limiter import RateLimiter
 
 log = logging.getLogger("incident_bot.telegram")
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 RATE_LIMIT_RETRIES = 3
+STOP_GRACE = 2.0  # seconds a stop waits for polling to wind down, and then for answers in progress
 CONCURRENT_UPDATES = 256  # updates accepted at once; most just wait for their chat's turn or a worker
 
 
@@ -154,8 +156,12 @@ async def running(app: Application, webhook: Webhook | None = None,
             try:
                 yield app
             finally:
-                if app.updater.running:
-                    await app.updater.stop()
+                # Each step is bounded: with the API unreachable, PTB's Updater.stop waits out its polling
+                # pause (up to 30 s) and then a last getUpdates, and answers in progress wait on their sends.
+                await asyncio.gather(
+                    within(STOP_GRACE, app.updater.stop(), "confirming the last updates to Telegram")
+                    if app.updater.running else asyncio.sleep(0),
+                    bot_of(app).in_flight.settle(STOP_GRACE))
                 if app.running:
                     await app.stop()
     finally:

@@ -11,8 +11,9 @@ from typing import Any
 
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.error import TelegramError, TimedOut
+from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes, MessageHandler,
+                          TypeHandler, filters)
 
 from bot import answers
 from bot.addressing import addressed
@@ -22,7 +23,8 @@ from bot.rich import Rich
 from bot.settings import Settings
 from bot.store import StoreError
 from bot.telegram.flood import FloodGate, Verdict
-from bot.telegram.sending import Sender, quietly
+from bot.telegram.inflight import InFlight, SeenUpdates
+from bot.telegram.sending import Sender, quietly, with_retry
 
 log = logging.getLogger("incident_bot.telegram")
 
@@ -51,6 +53,8 @@ class TelegramBot:
         self._turns: dict[int, list[Any]] = {}  # chat id -> [asyncio.Lock, users]
         self._workers = asyncio.Semaphore(WORKERS)
         self.sender = Sender()
+        self.seen = SeenUpdates()
+        self.in_flight = InFlight()
 
     @property
     def replies(self) -> int:
@@ -58,6 +62,7 @@ class TelegramBot:
 
     def register(self, app: Application) -> None:
         app.bot_data[BOT_KEY] = self
+        app.add_handler(TypeHandler(Update, self.once), group=-1)
         app.add_handler(CallbackQueryHandler(self.on_button))
         app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self.on_message))
         app.add_error_handler(self.on_error)
@@ -67,12 +72,20 @@ class TelegramBot:
             self.commands.engine.store.close()
 
     # -- handlers ---------------------------------------------------------------------------------------
+    async def once(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Runs before every other handler: an update id seen before is not handled again."""
+        if not self.seen.first(update.update_id):
+            log.info("update %s arrived again; it was handled already", update.update_id)
+            raise ApplicationHandlerStop
+
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._handle_message(update, context)
+        with self.in_flight.track():
+            await self._handle_message(update, context)
         self.sender.answered.discard(update.update_id)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._handle_button(update, context)
+        with self.in_flight.track():
+            await self._handle_button(update, context)
         self.sender.answered.discard(update.update_id)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -82,12 +95,14 @@ class TelegramBot:
             return
         log.error("error while handling update %s: %s", update.update_id, error, exc_info=error)
         try:
-            if update.callback_query is not None:
-                await quietly(update.callback_query.answer())
-            chat = update.effective_chat
-            if chat is not None and update.update_id not in self.sender.answered:
-                self.sender.replies += 1
-                await context.bot.send_message(chat.id, APOLOGY, parse_mode=None)
+            with self.in_flight.track():
+                if update.callback_query is not None:
+                    await quietly(update.callback_query.answer())
+                chat = update.effective_chat
+                # A send that timed out may well have arrived: an apology after the answer would be wrong.
+                if chat is not None and update.update_id not in self.sender.answered and not isinstance(error, TimedOut):
+                    self.sender.replies += 1
+                    await with_retry(lambda: context.bot.send_message(chat.id, APOLOGY, parse_mode=None))
         except TelegramError as e:
             log.warning("could not tell chat about the error either: %s", e)
         finally:
