@@ -8,6 +8,8 @@ from rapidfuzz import fuzz, process
 
 from bot import answers
 from bot.admin import ADMIN_COMMANDS, Admin
+from bot.admin.ingest import PREFIX as INGEST_ACTION
+from bot.admin.ingest import Ingest
 from bot.engine import Engine
 from bot.replies import Reply
 from bot.rich import Rich
@@ -44,6 +46,7 @@ class Commands:
     def __init__(self, engine: Engine, admin: Admin) -> None:
         self.engine = engine
         self.admin = admin
+        self.ingest = Ingest(admin.store)
 
     @classmethod
     def for_store(cls, store: Store) -> Commands:
@@ -69,7 +72,10 @@ class Commands:
         if name in ADMIN_COMMANDS:
             if not caller.is_admin:
                 return Reply(Rich().para(f"/{name} needs admin rights; nothing was changed. {caller.become_admin}"))
-            reply = self.admin.run(name, args, actor=caller.user)
+            if name == "ingest":
+                reply = self.ingest.start(args, caller.user, caller.chat)
+            else:
+                reply = self.admin.run(name, args, actor=caller.user)
             self.engine.refresh_index()
             return reply
         # The closest command this caller can use, as Errbot's unknown_command does.
@@ -77,6 +83,24 @@ class Commands:
         hit = process.extractOne(name, known, scorer=fuzz.ratio, score_cutoff=COMMAND_TYPO_RATIO) if name else None
         hint = f" Did you mean /{hit[0]}?" if hit else ""
         return Reply(Rich().para(f"Unknown command /{clip(name, 40)}.{hint} Type /help to see what you can do."))
+
+    def act(self, action: str, caller: Caller) -> Reply:
+        """A button press: an article review's buttons are admin actions, every other one the engine's."""
+        if action.startswith(INGEST_ACTION):
+            if not caller.is_admin:
+                return Reply(Rich().para(f"Reviewing articles needs admin rights; nothing was changed. "
+                                         f"{caller.become_admin}"))
+            reply = self.ingest.act(action, caller.user, caller.chat)
+            self.engine.refresh_index()
+            return reply
+        return self.engine.act(action, caller.chat)
+
+    def document(self, data: bytes, name: str, caller: Caller, caption: str = "") -> Reply:
+        """A file sent to the bot: an article for an admin to review."""
+        if not caller.is_admin:
+            return Reply(Rich().para(f"Sending articles to ingest needs admin rights; nothing was changed. "
+                                     f"{caller.become_admin}"))
+        return self.ingest.start_file(data, name, caller.user, caller.chat, caption)
 
     @staticmethod
     def menu(is_admin: bool) -> list[tuple[str, str]]:

@@ -78,7 +78,7 @@ class Console:
                 return self._play(command, args)
         pressed = self._button(text)
         if pressed is not None:
-            reply = self.commands.engine.act(pressed.action, self.seat.chat)
+            reply = self.commands.act(pressed.action, self.seat.caller())
         else:
             question = addressed(text, BOT_NAME) if self.seat.room else text
             if question is None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 DEFAULT_USER_ID = 1001
 DEFAULT_GROUP_CHAT_ID = -1001234567890
@@ -89,6 +89,14 @@ class _ApiError(Exception):
         self.status, self.description, self.parameters = status, description, parameters
 
 
+class _RawFile(Exception):
+    """A file download: answered with the bytes themselves, not a JSON envelope."""
+
+    def __init__(self, content: bytes) -> None:
+        super().__init__("file")
+        self.content = content
+
+
 def _utf16_len(text: str) -> int:
     # Telegram entity offsets/lengths count UTF-16 code units.
     return len(text.encode("utf-16-le")) // 2
@@ -145,6 +153,7 @@ class FakeBotApi:
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._file_numbers = itertools.count(1)
+        self._files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content) users sent
         self._chats: dict[int, dict[str, Any]] = {}
         self._bot_messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._commands: dict[str, list[dict[str, Any]]] = {}
@@ -162,7 +171,7 @@ class FakeBotApi:
                 "getMe", "getUpdates", "sendMessage", "editMessageText", "answerCallbackQuery",
                 "setMyCommands", "deleteMyCommands", "getMyCommands", "deleteWebhook",
                 "setWebhook", "sendChatAction", "sendLocation", "sendDocument", "close",
-                "logOut",
+                "logOut", "getFile",
             )
         }  # fmt: skip
 
@@ -264,6 +273,40 @@ class FakeBotApi:
         entities = self._auto_entities(text) if entities is None else entities
         if entities:
             message["entities"] = entities
+        return self.push_update({"message": message})
+
+    def send_document(
+        self,
+        content: bytes,
+        file_name: str,
+        mime_type: str = "text/plain",
+        user_id: int = DEFAULT_USER_ID,
+        caption: str | None = None,
+        file_size: int | None = None,
+    ) -> int:
+        """Queue a document a user sends in a private chat; the bot can fetch it with getFile and
+        download it from ``base_file_url``. ``file_size`` overrides the announced size. Returns the update_id."""
+        user = _user(user_id)
+        chat = {"id": user_id, "type": "private", "first_name": user["first_name"], "username": user["username"]}
+        with self._cond:
+            number = next(self._file_numbers)
+            file_id = f"USERFILE{number}"
+            self._files[file_id] = (f"documents/file_{number}_{file_name}", content)
+            self._chats[user_id] = chat
+            message: dict[str, Any] = {
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": chat,
+                "from": user,
+                "document": {"file_id": file_id, "file_unique_id": f"UU{number}", "file_name": file_name,
+                             "mime_type": mime_type,
+                             "file_size": len(content) if file_size is None else file_size},
+            }
+        if caption is not None:
+            message["caption"] = caption
+            if caption.startswith("/"):
+                command = caption.split(maxsplit=1)[0]
+                message["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": _utf16_len(command)}]
         return self.push_update({"message": message})
 
     def press_button(
@@ -429,6 +472,8 @@ class FakeBotApi:
             if delay:
                 with self._cond:
                     self._cond.wait_for(lambda: self._stopping, delay)
+        except _RawFile as raw:
+            return HTTPStatus.OK, "application/octet-stream", raw.content
         except _ApiError as error:
             if error.status == HTTPStatus.BAD_GATEWAY:
                 return error.status, "text/html", _BAD_GATEWAY_BODY
@@ -448,10 +493,17 @@ class FakeBotApi:
         if match is None:
             raise _ApiError(404, "Not Found")
         is_file, token, method = match.groups()
+        if is_file:  # PTB quotes the download URL ("123%3ATEST/documents/...")
+            token, method = unquote(token), unquote(method)
         if token != self.token:
             raise _ApiError(401, "Unauthorized")
-        if is_file:  # base_file_url downloads: no files are served
-            raise _ApiError(404, "Not Found: file not found")
+        if is_file:  # base_file_url downloads: the documents users sent (send_document)
+            with self._cond:
+                found = next((c for p, c in self._files.values() if p == method), None)
+                self._record(Call("downloadFile", {"file_path": method}, None, failed=found is None))
+            if found is None:
+                raise _ApiError(404, "Not Found: file not found")
+            raise _RawFile(found)
         handler = self._handlers.get(method.lower())
         if handler is None:
             raise _ApiError(404, "Not Found: method not found")
@@ -497,6 +549,15 @@ class FakeBotApi:
 
     # ------------------------------------------------------------------ API methods
     # Each takes the decoded params and returns the "result" value or raises _ApiError.
+
+    def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = params.get("file_id")
+        with self._cond:
+            found = self._files.get(file_id)
+        if found is None:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        path, content = found
+        return {"file_id": file_id, "file_unique_id": f"U{file_id}", "file_size": len(content), "file_path": path}
 
     def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -268,3 +268,38 @@ def test_the_outlets_own_words_are_its_claims() -> None:
     [claim] = ds.claims
     assert (claim.kind, claim.value["text"], claim.claimant) == ("casualties", "nearly 40", "AFP")
     assert ds.incidents[0].place.name == "Al-Hari" and ds.incidents[0].date.value == "2018-06-18"
+
+
+# ---- the review flow on the console: buttons are numbered options ---------------------------------------
+
+ONE_LINE = ("/ingest date 2019-07-03 Reuters, TRIPOLI An air strike hit a detention centre for migrants in the "
+            "Tripoli suburb of Tajoura late on Tuesday, killing at least 44 people and wounding more than 130, the "
+            "United Nations said on Wednesday. Malek Merset, a spokesman for the emergency services, said 40 "
+            "people had been killed and 80 wounded.")
+
+
+def console(db: Path, lines: list[str], admin: bool = True) -> list[str]:
+    run = subprocess.run([sys.executable, "main.py", "console", "--json", "--db", str(db)]
+                         + (["--admin"] if admin else []), cwd=ROOT, input="\n".join(lines) + "\n",
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    import json
+    return [json.loads(line)["text"] for line in run.stdout.splitlines()]
+
+
+def test_console_review_accept_skip_and_undo(tmp_path: Path) -> None:
+    db = tmp_path / "facts.json"
+    out = console(db, [ONE_LINE, "2", "1", "2", "3", "/facts tajoura-2019-07", "/undo", "/facts tajoura-2019-07"])
+    overview, first, second, third, done, facts, undone, gone = out
+    assert "4 proposed facts from Reuters, 3 July 2019" in overview and "1. casualties: killed: at least 44" in overview
+    assert first.startswith("Proposal 1 of 4") and second.startswith("Proposal 2 of 4")
+    assert "Added 3 facts" in done and "Skipped 1" in done and "One /undo removes all of it" in done
+    assert "3 facts" in facts and "more than 130" not in facts and "source reuters-2019-07-03" in facts
+    assert "Undone: your batch of 1 incident (tajoura-2019-07), 3 facts" in undone
+    assert "no incident 'tajoura-2019-07'" in gone
+
+
+def test_console_non_admin_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "facts.json"
+    [reply] = console(db, [ONE_LINE], admin=False)
+    assert "/ingest needs admin rights; nothing was changed" in reply

@@ -4,7 +4,7 @@
     bot.facts                     text                     (records, kinds, dates, counts, the YAML format)
     bot.store                     facts, text              (the only code that opens the database)
     bot.understanding             facts, text, store.bulk  (reading questions; never the store itself)
-    bot.ingest                    facts, text              (articles -> proposed facts; never the store or telegram)
+    bot.ingest                    facts, text, rich        (articles -> proposed facts; never the store or telegram)
     bot.replies, bot.answers      facts, rich              (what the bot says)
     bot.engine                    all of the above         (never admin or a transport)
     bot.admin                     store, facts, replies    (the write side; never the answering engine)

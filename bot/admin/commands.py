@@ -42,6 +42,7 @@ ADMIN_COMMANDS: dict[str, str] = {
     "delfact": "delete a fact",
     "undo": "undo your last change",
     "export": "the whole database as YAML",
+    "ingest": "propose facts from an article (its text or URL, or a file) for review",
 }
 
 USAGE: dict[str, str] = {
@@ -55,6 +56,7 @@ USAGE: dict[str, str] = {
     "delfact": "/delfact <fact-id>",
     "undo": "/undo",
     "export": "/export",
+    "ingest": "/ingest <article text or URL>",
 }
 
 
@@ -343,7 +345,8 @@ def _batch_line(added: dict[str, list[str]]) -> str:
     """'2 incidents (a, b), 14 facts and 1 new source (x)': what a batch added, as its audit entry says."""
     def part(ids: list[str], noun: str, named: bool) -> str:
         names = f" ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''})" if named and ids else ""
-        return f"{len(ids)} {noun}{'' if len(ids) == 1 else 's'}{names}"
+        plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+        return f"{len(ids)} {noun if len(ids) == 1 else plural}{names}"
     parts = [part(added["incidents"], "incident", True), part(added["claims"], "fact", False),
              part(added["sources"], "new source", True)]
     if added.get("parties"):

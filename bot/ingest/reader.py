@@ -137,8 +137,11 @@ def read_text(text: str, name: str = "the article", html: bool | None = None,
 
 def _from_html(markup: str, name: str) -> tuple[str, str | None, Dateline]:
     import trafilatura  # late: only HTML needs it, and it takes a moment to import
+    # Only the page's own date metadata: trafilatura's extensive search would take any date in the text
+    # ("since 2014") for the report's.
     doc = trafilatura.bare_extraction(markup, with_metadata=True, include_comments=False, include_tables=False,
-                                      favor_recall=True)
+                                      favor_recall=True,
+                                      date_extraction_params={"extensive_search": False, "original_date": True})
     if doc is None or not (doc.text or "").strip():
         raise ReadError(f"{name}: no article text found in the HTML")
     text = doc.text
@@ -153,8 +156,12 @@ def _dateline_from_text(text: str) -> tuple[str, Dateline]:
     lines = text.lstrip().split("\n")
     found = Dateline()
     if lines and (m := _DATE_LINE.match(lines[0])):
-        found = Dateline(m.group(1), m.group(2).strip(), m.group(3).strip().title())
-        lines = lines[1:]
+        place, rest = m.group(3).strip(), ""
+        if len(place.split()) > 4:  # the article goes on on the same line (a one-line chat message)
+            caps = re.match(r"^([A-Z][A-Z'.-]+(?: [A-Z][A-Z'.-]+)*|\S+)\s+(.*)$", place)
+            place, rest = (caps.group(1), caps.group(2)) if caps else (place, "")
+        found = Dateline(m.group(1), m.group(2).strip(), place.title())
+        lines = ([rest] if rest else []) + lines[1:]
     elif lines and (day := parse_date_line(lines[0])):
         found.published = day
         lines = lines[1:]
@@ -163,6 +170,11 @@ def _dateline_from_text(text: str) -> tuple[str, Dateline]:
         found = found.merged(Dateline(None, m.group(3).strip(), m.group(1).strip().title()))
         body = body[m.end():]
     return body, found
+
+
+def dateline_of(text: str) -> Dateline:
+    """The dateline a short text gives ('date 2019-07-03 Reuters, TRIPOLI', a caption), else an empty one."""
+    return _dateline_from_text(text)[1]
 
 
 def parse_date_line(line: str) -> str | None:

@@ -6,15 +6,17 @@ the accepted proposals with Store.add_batch.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from bot.facts.counts import describe
 from bot.facts.dataset import Dataset
-from bot.facts.dates import DateError, parse_date
+from bot.facts.dates import DateError, format_date, parse_date
 from bot.facts.models import Claim
 from bot.ingest.extract import Proposal, propose
 from bot.ingest.match import match_known
-from bot.ingest.reader import TIMEOUT_S, Article, Dateline, ReadError, parse_dateline_option, read_source, read_text
+from bot.rich import Bold, Rich
+from bot.ingest.reader import (TIMEOUT_S, Article, Dateline, ReadError, dateline_of, parse_dateline_option,
+                               read_bytes, read_source, read_text)
 
 
 class IngestError(ValueError):
@@ -44,11 +46,22 @@ def read(source: str, given: Dateline | None = None, is_text: bool = False, time
         raise IngestError(str(e)) from None
 
 
+def read_bytes_article(data: bytes, name: str, caption: str = "") -> Article:
+    """A document's bytes (a .txt or .html file sent in chat); a caption such as
+    'date 2019-07-03 Reuters, TRIPOLI' gives the dateline the file lacks."""
+    html = True if name.lower().endswith((".html", ".htm")) else None
+    given = dateline_of(caption) if caption.strip() else None
+    try:
+        return read_bytes(data, name, html, given)
+    except ReadError as e:
+        raise IngestError(str(e)) from None
+
+
 def ingest(article: Article, known: Dataset) -> Proposal:
     """Proposals for an article, less what `known` already holds."""
     if not article.dateline.published:
-        raise IngestError("the article gives no date; say it with --date YYYY-MM-DD (or a first line "
-                          "'date 2018-06-19 AFP, BEIRUT')")
+        raise IngestError("the article gives no date: start it with a line such as 'date 2018-06-19 AFP, BEIRUT' "
+                          "(on the command line, --date YYYY-MM-DD works too)")
     return match_known(propose(article, known.parties), known)
 
 
@@ -83,3 +96,69 @@ def claim_line(claim: Claim) -> str:
     value = describe(claim.value) if claim.kind == "casualties" and isinstance(claim.value, dict) else str(claim.value)
     via = f" ({claim.via})" if claim.via else ""
     return f"{claim.kind}: {value} — {claim.claimant}{via}"
+
+
+# ---- the chat review: proposals numbered and grouped by incident, accepted or skipped one by one ----------
+
+@dataclass
+class Review:
+    """One admin's review of one article's proposals. Numbers are 1-based, in the order of `claims`."""
+    proposal: Proposal
+    origin: str  # "AFP, 19 June 2018"
+    known_titles: dict[str, str] = field(default_factory=dict)  # known incident id -> title
+    decisions: dict[int, bool] = field(default_factory=dict)  # number -> accepted
+
+    @property
+    def claims(self) -> list[Claim]:
+        return self.proposal.dataset.claims
+
+    def pending(self) -> list[int]:
+        return [n for n in range(1, len(self.claims) + 1) if n not in self.decisions]
+
+    def decide(self, number: int, accept: bool) -> None:
+        if 1 <= number <= len(self.claims):
+            self.decisions[number] = accept
+
+    def accept_rest(self) -> None:
+        for n in self.pending():
+            self.decisions[n] = True
+
+    def accepted(self) -> Dataset:
+        """What lands: the accepted claims, the new incidents they need, the article as their source, and
+        the proposed parties they name."""
+        ds = self.proposal.dataset
+        claims = [c for n, c in enumerate(ds.claims, 1) if self.decisions.get(n)]
+        used = {c.incident for c in claims}
+        names = {str(x).lower() for c in claims for x in (c.claimant, c.value, c.via) if isinstance(x, str)}
+        parties = [p for p in ds.parties if any(n.lower() in " ".join(names) for n in p.names())]
+        return Dataset(sources=ds.sources if claims else [], incidents=[i for i in ds.incidents if i.id in used],
+                       claims=claims, parties=parties)
+
+    def incident_label(self, incident_id: str) -> str:
+        new = next((i for i in self.proposal.dataset.incidents if i.id == incident_id), None)
+        if new is None:
+            return f"{self.known_titles.get(incident_id, incident_id)} (known: {incident_id})"
+        where = ", ".join(x for x in (new.place.name, new.place.region, new.place.country) if x)
+        when = format_date(new.date.value, new.date.precision)
+        return f"{new.title} (new: {new.id}; {when}; {where or 'place not given'})"
+
+    def overview(self) -> Rich:
+        ds = self.proposal.dataset
+        out = Rich().para(Bold(f"{len(ds.claims)} proposed fact{'s' * (len(ds.claims) != 1)}"),
+                          f" from {self.origin}; nothing is written until you accept.")
+        order = list(dict.fromkeys(c.incident for c in ds.claims))
+        for incident_id in order:
+            out.para(Bold(self.incident_label(incident_id)))
+            for n, c in enumerate(ds.claims, 1):
+                if c.incident == incident_id:
+                    out.para(f"{n}. {claim_line(c)}")
+        if ds.parties:
+            out.para("New parties: " + "; ".join(p.name for p in ds.parties) + ".")
+        return out
+
+    def item(self, number: int) -> Rich:
+        c = self.claims[number - 1]
+        left = len(self.pending())
+        return (Rich().para(Bold(f"Proposal {number} of {len(self.claims)}"), f" ({left} left) — ",
+                            self.incident_label(c.incident))
+                .para(claim_line(c)).para(f"“{c.quote}”" if c.quote else None))

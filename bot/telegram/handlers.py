@@ -22,6 +22,7 @@ from bot.replies import Reply
 from bot.rich import Rich
 from bot.settings import Settings
 from bot.store import StoreError
+from bot.telegram.documents import article_reply
 from bot.telegram.flood import FloodGate, Verdict
 from bot.telegram.inflight import InFlight, SeenUpdates
 from bot.telegram.sending import Sender, quietly, with_retry
@@ -114,8 +115,11 @@ class TelegramBot:
             return  # other bots (anonymous group admins post as a bot with sender_chat set: they count)
         chat = message.chat
         private = chat.type == ChatType.PRIVATE
+        # a document is an article to ingest: sent in a private chat, or captioned /ingest in a group
+        document = message.document if message.text is None and (
+            private or (message.caption or "").startswith("/ingest")) else None
         if message.text is None:
-            if not private or not _user_content(message):
+            if document is None and (not private or not _user_content(message)):
                 return  # service messages and non-text in groups are none of our business
             question: str | None = None
         else:
@@ -130,8 +134,14 @@ class TelegramBot:
         async with self._turn(chat.id):
             if verdict is Verdict.WARN:
                 reply = Reply(Rich().para(self.slow_down))
+            elif document is not None:
+                await self.sender.typing(context.bot, chat.id)
+                reply = await article_reply(document, message.caption or "", caller, context.bot, self.commands)
             elif question is None:
                 reply = Reply(Rich().para(NOT_TEXT))
+            elif question.startswith("/ingest"):  # fetching a URL and reading an article: off the event loop
+                await self.sender.typing(context.bot, chat.id)
+                reply = await asyncio.to_thread(self._answer, question, caller)
             else:
                 await self.sender.typing(context.bot, chat.id)
                 reply = self._answer(question, caller)
@@ -190,7 +200,7 @@ class TelegramBot:
 
     def _act(self, action: str, caller: Caller) -> Reply:
         try:
-            return self.commands.engine.act(action, caller.chat)
+            return self.commands.act(action, caller)
         except StoreError as e:
             return Reply(Rich().para(str(e)))
 
