@@ -25,10 +25,11 @@ from rapidfuzz import fuzz, process
 from bot.admin.fields import (FACT_KEYS, INCIDENT_KEYS, apply_fields, check_length, echo, incident_diff,
                               incident_line, slug)
 from bot.admin.lexer import AdminError, Args, parse_args
+from bot.admin.parties import PARTY_KEYS, apply_party_fields, party_diff, party_line
 from bot.facts.counts import CountError, describe, parse_count
 from bot.facts.dataset import ID_RE
 from bot.facts.kinds import ADMIN_ALIASES, ADMIN_KINDS, admin_name
-from bot.facts.models import Claim, Incident, Source
+from bot.facts.models import Claim, Incident, Party, Source
 from bot.replies import Reply
 from bot.rich import Rich
 from bot.store import Store, StoreError
@@ -40,6 +41,9 @@ ADMIN_COMMANDS: dict[str, str] = {
     "setincident": "edit an incident's fields",
     "facts": "list an incident's facts with their ids",
     "delfact": "delete a fact",
+    "newparty": "add a person or organisation",
+    "setparty": "edit a person or organisation, or add what a source says they are",
+    "party": "show a person or organisation with its sources (no id: list them)",
     "undo": "undo your last change",
     "export": "the whole database as YAML",
     "ingest": "propose facts from an article (its text or URL, or a file) for review",
@@ -54,6 +58,11 @@ USAGE: dict[str, str] = {
                    "summary, type, lat, lon, date_text, note)",
     "facts": "/facts <incident-id>",
     "delfact": "/delfact <fact-id>",
+    "newparty": '/newparty <id> name="..." type=person|organisation [aliases="a; b"] [about="..." source=...] '
+                '[member_of=<party-id>] [role="..."] [based_in="..."]',
+    "setparty": "/setparty <id> key=value ... (keys: name, type, aliases, member_of, role, based_in; "
+                'about="..." with source=... adds a description)',
+    "party": "/party <party-id>",
     "undo": "/undo",
     "export": "/export",
     "ingest": "/ingest <article text or URL>",
@@ -190,6 +199,64 @@ class Admin:
         return _ok(Rich().para(f"Deleted fact #{fact_id} from {claim.incident}: {line}.")
                    .para("/undo brings it back."), claim.incident)
 
+    # /newparty <id> name="..." type=person|organisation [key=value ...]
+    def _newparty(self, args: Args, actor: str) -> Reply:
+        if not args.positional:
+            raise AdminError(f"missing the new party's id; expected {USAGE['newparty']}")
+        party_id = args.positional[0]
+        self._no_extra(args, 1, "newparty")
+        if not ID_RE.match(party_id):
+            raise AdminError(f"bad id {echo(party_id)}; expected lower-case letters, digits, '-', '.' or '_' "
+                             f"(up to 80), e.g. {slug(party_id)}")
+        existing = self.store.party(party_id)
+        if existing:
+            raise AdminError(f"duplicate id: {echo(party_id)} is already {existing.name}; pick another id, "
+                             f"or change it with /setparty {party_id} key=value")
+        self._known_keys(args, PARTY_KEYS)
+        for key in ("name", "type"):
+            if not args.options.get(key, "").strip():
+                raise AdminError(f'missing {key}=; expected {USAGE["newparty"]}')
+        party = Party(id=party_id, name="")
+        new_source = self._party_fields(party, args.options)
+        added = self.store.add_party(party, actor, new_source=new_source)
+        return _ok(Rich().para(f"Added party {added.id}: {party_line(added)}.")
+                   .para(self._descriptions(added)).para("/undo removes it."))
+
+    # /setparty <id> key=value ...
+    def _setparty(self, args: Args, actor: str) -> Reply:
+        if not args.positional:
+            raise AdminError(f"missing the party id; expected {USAGE['setparty']}")
+        party = self._party_record(args.positional[0])
+        self._no_extra(args, 1, "setparty")
+        if not args.options:
+            raise AdminError(f"nothing to change; expected {USAGE['setparty']}")
+        self._known_keys(args, PARTY_KEYS)
+        trial = copy.deepcopy(party)
+        new_source = self._party_fields(trial, args.options)
+        changes = party_diff(party, trial)
+        if not changes:
+            return _ok(Rich().para(f"{party.id} already has those values; nothing was changed."))
+        updated = self.store.update_party(party.id, lambda p: _copy_fields(trial, p), actor, new_source=new_source)
+        return _ok(Rich().para(f"Updated party {updated.id}: " + "; ".join(changes) + "."))
+
+    # /party [<party-id>]
+    def _party(self, args: Args, actor: str) -> Reply:
+        if args.options:
+            raise AdminError(f"unexpected {next(iter(args.options))}=...; expected {USAGE['party']}")
+        if not args.positional:
+            parties = sorted(self.store.parties(), key=lambda p: p.id)
+            if not parties:
+                return _ok(Rich().para("No parties yet.").para(f"Add one with {USAGE['newparty']}"))
+            return _ok(Rich().para(f"{len(parties)} parties (/party <id> shows one):")
+                       .para("\n".join(f"{p.id} — {p.name} ({p.type})" for p in parties)))
+        party = self._party_record(args.positional[0])
+        self._no_extra(args, 1, "party")
+        members = sorted(p.id for p in self.store.parties() if p.member_of == party.id)
+        out = Rich().para(f"{party.id}: {party_line(party)}.").para(self._descriptions(party))
+        if members:
+            out.para(f"Members: {', '.join(members)}.")
+        return _ok(out)
+
     # /undo
     def _undo(self, args: Args, actor: str) -> Reply:
         if args.positional or args.options:
@@ -216,6 +283,12 @@ class Admin:
             claim = Claim.from_dict({**after, "id": key})
             return _ok(Rich().para(f"Undone: your /delfact; fact #{key} is back on {claim.incident}: "
                                    f"{self._fact_line(claim, short=True)}."), claim.incident)
+        if entry["table"] == "parties":
+            if after is None:
+                return _ok(Rich().para(f"Undone: your /newparty {before['id']} ({before['name']}); the party is removed."))
+            changes = party_diff(Party.from_dict(before), Party.from_dict(after))
+            return _ok(Rich().para(f"Undone: your /setparty {after['id']}; back to "
+                                   + ("; ".join(changes) or "its previous fields") + "."))
         return _ok(Rich().para(f"Undone: your last change ({entry['table']} #{key})."))
 
     # /export
@@ -253,6 +326,39 @@ class Admin:
             return None
         hit = process.extractOne(text.lower(), list(names), scorer=fuzz.WRatio, score_cutoff=75)
         return self.store.incident(names[hit[0]]) if hit else None
+
+    def _party_record(self, party_id: str) -> Party:
+        party = self.store.party(party_id) or self.store.party(party_id.lower())
+        if party is not None and party.id == party_id:
+            return party
+        if party is not None:
+            raise AdminError(f"no party {echo(party_id)}; ids are lower-case: did you mean {party.id}?")
+        close = self._closest_party(party_id)
+        hint = f" (did you mean {close.id}, {close.name}?)" if close else ""
+        raise AdminError(f"no party {echo(party_id)}{hint}; expected a party id, e.g. one listed by /party")
+
+    def _closest_party(self, text: str) -> Party | None:
+        names = {name.lower(): p.id for p in self.store.parties() for name in (p.id, *p.names())}
+        hit = process.extractOne(text.lower(), sorted(names), scorer=fuzz.WRatio, score_cutoff=75) if names else None
+        return self.store.party(names[hit[0]]) if hit else None
+
+    def _party_fields(self, party: Party, options: dict[str, str]) -> Source | None:
+        """Apply validated options to `party`; returns a new source its description cites, if any."""
+        source_id, new_source = self._source(options["source"].strip()) if options.get("source", "").strip() \
+            else (None, None)
+        apply_party_fields(party, options, source_id or (new_source.id if new_source else None),
+                           lambda pid: self._party_record(pid).id)
+        return new_source
+
+    def _descriptions(self, party: Party) -> str:
+        if not party.descriptions:
+            return 'No description yet; add one with about="..." source=...'
+        lines = []
+        for d in party.descriptions:
+            src = self.store.source(d.source)
+            lines.append(f"• {d.text} — {'source ' + d.source if d.source else 'no source'}"
+                         f"{f' ({src.publisher})' if src and src.publisher != d.source else ''}")
+        return "Described as:\n" + "\n".join(lines)
 
     def _kind(self, word: str) -> str:
         w = word.lower().strip()
@@ -352,6 +458,12 @@ def _batch_line(added: dict[str, list[str]]) -> str:
     if added.get("parties"):
         parts.append(part(added["parties"], "new party", True))
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _copy_fields(source: Party, target: Party) -> None:
+    """Copy a validated trial's fields onto the stored record (the store keeps id and dates its own)."""
+    for key in ("name", "type", "aliases", "descriptions", "member_of", "role", "based_in"):
+        setattr(target, key, copy.deepcopy(getattr(source, key)))
 
 
 def _ok(body: Rich, incident: str | None = None) -> Reply:

@@ -118,6 +118,7 @@ class Store:
         self._parties = {d["id"]: Party.from_dict(d) for d in raw["parties"].values()}
         self._incidents, self._claims, self._claims_by_incident = incidents, claims, by_incident
         self._incident_docs = {d["id"]: k for k, d in raw["incidents"].items()}
+        self._party_docs = {d["id"]: k for k, d in raw["parties"].items()}
         self.version += 1
 
     def _raw(self) -> Raw:
@@ -233,13 +234,9 @@ class Store:
         claim removes it again unless another claim cites it by then."""
         def change(raw: Raw, now: str) -> list[dict[str, Any]]:
             self._incident_key(claim.incident)
-            extra: dict[str, Any] = {}
             if new_source is not None:
                 claim.source = new_source.id
-                if new_source.id not in self._sources:  # else another admin recorded it a moment ago
-                    skey = _next_key(raw, "sources")
-                    raw["sources"][skey] = new_source.to_dict()
-                    extra["source_added"] = {"key": skey, "doc": new_source.to_dict()}
+            extra = self._record_source(raw, new_source)
             key = _next_key(raw, "claims")
             claim.id, claim.created_by, claim.created_at = key, actor, now
             doc = claim.to_dict()
@@ -258,6 +255,43 @@ class Store:
             return [_entry(actor, now, "delete_claim", "claims", claim_id, before, None)]
         self._commit(change)
         return gone
+
+    def add_party(self, party: Party, actor: str, new_source: Source | None = None) -> Party:
+        """Add a person or organisation; `new_source` (cited by its description) is recorded in the same write."""
+        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
+            if party.id in self._parties:
+                raise StoreError(f"a party with id {party.id!r} already exists")
+            party.created = party.updated = now
+            extra = self._record_source(raw, new_source)
+            key = _next_key(raw, "parties")
+            raw["parties"][key] = party.to_dict()
+            return [_entry(actor, now, "add_party", "parties", key, None, party.to_dict(), **extra)]
+        self._commit(change)
+        return self._parties[party.id]
+
+    def update_party(self, party_id: str, changes: Callable[[Party], None], actor: str,
+                     new_source: Source | None = None) -> Party:
+        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
+            key = self._party_docs.get(party_id)
+            if key is None:
+                raise StoreError(f"no party with id {party_id!r}")
+            before = raw["parties"][key]
+            updated = Party.from_dict(copy.deepcopy(before))
+            changes(updated)
+            updated.updated = now
+            extra = self._record_source(raw, new_source)
+            raw["parties"][key] = updated.to_dict()
+            return [_entry(actor, now, "set_party", "parties", key, before, updated.to_dict(), **extra)]
+        self._commit(change)
+        return self._parties[party_id]
+
+    def _record_source(self, raw: Raw, new_source: Source | None) -> dict[str, Any]:
+        """Store a source a change cites for the first time; the audit entry's extra, so /undo can take it back."""
+        if new_source is None or new_source.id in self._sources:  # else another admin recorded it a moment ago
+            return {}
+        skey = _next_key(raw, "sources")
+        raw["sources"][skey] = new_source.to_dict()
+        return {"source_added": {"key": skey, "doc": new_source.to_dict()}}
 
     def undo(self, actor: str) -> dict[str, Any] | None:
         """Revert this actor's last change that is not undone yet; returns its audit entry, or None."""
@@ -284,7 +318,7 @@ class Store:
             else:
                 table[last["key"]] = last["before"]
             added = last.get("source_added")
-            if added and not any(c.get("source") == added["doc"]["id"] for c in raw["claims"].values()):
+            if added and not _cites(raw, added["doc"]["id"]):
                 raw["sources"].pop(added["key"], None)
             raw["audit"][key] = {**last, "undone": True}
             return [_entry(actor, now, "undo", last["table"], last["key"], last["after"], last["before"],
@@ -422,6 +456,12 @@ def _undo_batch(raw: Raw, added: dict[str, list[str]]) -> None:
     for k in added["sources"]:
         if k in raw["sources"] and raw["sources"][k]["id"] not in cited:
             raw["sources"].pop(k)
+
+
+def _cites(raw: Raw, source_id: str) -> bool:
+    """Whether any fact or party description still cites this source."""
+    return (any(c.get("source") == source_id for c in raw["claims"].values())
+            or any(d.get("source") == source_id for p in raw["parties"].values() for d in p.get("descriptions") or []))
 
 
 def open_store(path: str | Path, seed: str | Path | None) -> Store:
