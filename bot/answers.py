@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.facts.dates import format_date
 from bot.facts.kinds import BY_NAME
-from bot.facts.models import Claim, Count, Incident, Source
+from bot.facts.models import Claim, Count, Description, Incident, Party, Source
 from bot.rich import Bold, Rich
 
 VERBS = {"killed": "killed", "wounded": "wounded", "killed_and_wounded": "killed and wounded"}
@@ -214,6 +214,12 @@ def statements(facts: Facts, claimant: str) -> Rich:
     """Everything one source said about the incident ("What did Syrian state media say about Al-Hari?")."""
     own = Facts(facts.incident, [c for c in facts.claims if c.claimant == claimant], facts.source, facts.wounded)
     out = Rich().para(f"What {claimant} said about the {facts.incident.title}:")
+    return out.extend(_said(own)).para(sources_line(own))
+
+
+def _said(own: Facts) -> Rich:
+    """Each of these claims as said: figures, blame, then denials, admissions, victims and notes, with quotes."""
+    out = Rich()
     if own.of("casualties"):
         out.extend(casualties(own))
     out.extend(_blamed(own, own.of("blame")))
@@ -222,7 +228,188 @@ def statements(facts: Facts, claimant: str) -> Rich:
         out.para(f"{said}.", f" “{c.quote.strip()}”" if c.quote else "")
         if c.note and c.kind != "note":
             out.para(cap(c.note) + ".")
-    return out.para(sources_line(own))
+    return out
+
+
+# -- people and organisations ------------------------------------------------------------------------------
+DETERMINERS = frozenset({"a", "an", "the", "its", "his", "her", "their", "one", "this", "that"})
+
+
+@dataclass(frozen=True)
+class PartyFacts:
+    """What an answer about one person or organisation may draw on (records only; the store stays out)."""
+    party: Party
+    source: Callable[[str | None], Source | None]
+    member_of: Party | None = None  # the organisation they head or speak for
+    members: Sequence[Party] = ()  # who heads or speaks for it
+
+
+def _according(facts: PartyFacts, description: Description) -> str:
+    src = facts.source(description.source)
+    if src is None:
+        return " (no source is recorded for this)"
+    when = format_date(src.published, "day") if src.published else None
+    return f", according to {src.publisher}{f' ({when})' if when else ''}"
+
+
+def _predicate(text: str) -> str:
+    """A description as it follows "is": "head of the Observatory" -> "the head of the Observatory"."""
+    first = text.split(maxsplit=1)[0] if text.strip() else ""
+    if first.lower() in DETERMINERS or first.endswith(("'s", "’s")):
+        return text
+    return "the " + text
+
+
+def _is_line(facts: PartyFacts, description: Description, name: str | None = None) -> str:
+    return f"{cap(name or facts.party.name)} is {_predicate(description.text)}{_according(facts, description)}."
+
+
+def party_profile(facts: PartyFacts) -> Rich:
+    """Who or what a party is, in the sources' words, each with its source."""
+    p, out = facts.party, Rich()
+    for d in p.descriptions:
+        out.para(_is_line(facts, d))
+    if not p.descriptions:
+        out.para(f"The reports I have do not say who or what {p.name} is.")
+    if facts.member_of and not any(facts.member_of.name.lower() in d.text.lower() or
+                                   any(a.lower() in d.text.lower() for a in facts.member_of.aliases)
+                                   for d in p.descriptions):
+        out.para(f"{cap(p.name)} is the {p.role or 'a member'} of {facts.member_of.name}.")
+    for m in facts.members:
+        out.extend(_member_line(facts, m))
+    if p.based_in and not any(p.based_in.lower() in d.text.lower() for d in p.descriptions):
+        out.para(f"{cap(p.name)} is based in {p.based_in}.")
+    return out.para(f"Ask “what did {p.name} say?” for their statements." if p.type == "person"
+                    else f"Ask “what did {p.name} say?” for its statements.")
+
+
+def party_role(facts: PartyFacts) -> Rich:
+    """A party's job or role: the descriptions that say it, else the recorded role."""
+    p = facts.party
+    out = Rich()
+    for d in p.descriptions:
+        out.para(_is_line(facts, d))
+    if p.role and not p.descriptions:  # a description says it in a source's words; the role field has none
+        where = f" of {facts.member_of.name}" if facts.member_of else ""
+        out.para(f"{cap(p.name)}'s role: {p.role}{where}.")
+    if not out.paragraphs:
+        out.para(f"The reports I have do not say what {p.name} does.")
+    for m in facts.members:
+        out.extend(_member_line(facts, m))
+    return out
+
+
+def party_base(facts: PartyFacts) -> Rich:
+    """Where a party is based, with the description that says so."""
+    p = facts.party
+    if not p.based_in:
+        out = Rich().para(f"The reports I have do not say where {p.name} is based.")
+        for d in p.descriptions:
+            out.para(_is_line(facts, d))
+        return out
+    said = next((d for d in p.descriptions if p.based_in.lower() in d.text.lower()), None)
+    if said is None:
+        return Rich().para(f"{cap(p.name)} is based in ", Bold(p.based_in), " (no source is recorded for this).")
+    src = _according(facts, said)
+    return Rich().para(f"{cap(p.name)} is based in ", Bold(p.based_in), f"{src}, which calls it “{said.text}”.")
+
+
+def party_heads(facts: PartyFacts) -> Rich:
+    """Who heads or speaks for an organisation."""
+    if not facts.members:
+        return Rich().para(f"The reports I have do not say who heads or speaks for {facts.party.name}.")
+    out = Rich()
+    for m in facts.members:
+        out.extend(_member_line(facts, m))
+    return out
+
+
+def _member_line(facts: PartyFacts, member: Party) -> Rich:
+    role = member.role or "a member"
+    line = Rich()
+    said = next(iter(member.descriptions), None)
+    source = _according(PartyFacts(member, facts.source), said) if said else ""
+    return line.para(Bold(cap(member.name)), f" is the {role} of {facts.party.name}{source}." if role != "a member"
+                     else f" is a member of {facts.party.name}{source}.")
+
+
+def party_said(party: Party, groups: Sequence[Facts]) -> Rich:
+    """What a party (or its members) said, one incident after another."""
+    if not groups:
+        return Rich().para(f"I have no statements from {party.name} on record.")
+    n = len(groups)
+    out = Rich().para(f"What {party.name} said{f' about {n} incidents' if n > 1 else ''}:")
+    for own in groups:
+        i = own.incident
+        out.para(Bold(i.title), f" ({format_date(i.date.value, i.date.precision)}):")
+        out.extend(_said(own))
+    return out.para(_sources_of(groups))
+
+
+# "Incidents Syrian state media blamed on the US-led coalition": how each kind of list is headed.
+LIST_VERBS = {"blame": "blamed", "denial": "denied", "claim_responsibility": "claimed responsibility for",
+              "perpetrator": "carried out", None: "reported on"}
+
+
+def party_incidents(subject: Party | None, accused: Party | None, kinds: tuple[str, ...] | None,
+                    groups: Sequence[Facts], others: Sequence[Facts] = ()) -> Rich:
+    """Incidents a party reported on, denied, or blamed (on another): one line per incident, latest first.
+    `others`: for a denial, incidents blamed on the subject that someone else denied."""
+    verb = LIST_VERBS.get(kinds[0] if kinds else None, "reported on")
+    who = subject.name if subject else ""
+    on = f" on {accused.name}" if accused else ""
+    head = f"Incidents {who + ' ' if who else ''}{verb}{on}".strip() if subject else f"Incidents {verb}{on}"
+    if not groups:
+        out = Rich().para(f"I have no record of incidents {who + ' ' if who else ''}{verb}{on}.")
+    else:
+        out = Rich().para(f"{head}:")
+        for own in groups:
+            out.extend(_incident_line(own))
+    if others:
+        out.para(f"Blamed on {subject.name if subject else 'them'} and denied by others:")
+        for own in others:
+            out.extend(_incident_line(own))
+    return out.para(_sources_of([*groups, *others]))
+
+
+def _incident_line(own: Facts) -> Rich:
+    i = own.incident
+    # Notes and victims only when nothing else is said: a line of a list stays a line.
+    main = [c for c in own.claims if c.kind not in ("note", "victims")] or list(own.claims)
+    gists = [_gist(own, c) for c in main]
+    return Rich().para(Bold(i.title), f" ({format_date(i.date.value, i.date.precision)}): " + "; ".join(gists) + ".")
+
+
+def _gist(facts: Facts, c: Claim) -> str:
+    """One claim in a line of a list: who said what, briefly."""
+    by = attribution(facts, c)
+    if c.kind == "casualties" and c.count:
+        return f"{by} said {figure(c.count)} {VERBS.get(c.count.measure, 'killed')}"
+    if c.kind == "blame":
+        return f"{by} blamed {c.value}"
+    if c.kind == "denial":
+        return f"{c.value} denied responsibility" + ("" if c.claimant == c.value else f", according to {by}")
+    template = BY_NAME[c.kind].said or "{value}"
+    said = template.format(value=c.value)
+    return f"{by}: {said[:1].lower() + said[1:] if said.startswith('The ') else said}"
+
+
+def outlets(facts: Facts) -> Rich:
+    """Who published the reports behind an incident's facts."""
+    ids = list(dict.fromkeys([c.source for c in facts.claims if c.source] + list(facts.incident.sources)))
+    found = [s for sid in ids if (s := facts.source(sid))]
+    if not found:
+        return Rich().para(f"No source is recorded for the {facts.incident.title}.")
+    names = [", ".join(x for x in (s.publisher, s.dateline, format_date(s.published, "day") if s.published else None)
+                       if x) for s in found]
+    out = Rich().para(f"The report on the {facts.incident.title} was published by ", Bold(_join(names)), ".")
+    return out.extend(sources(facts))
+
+
+def _sources_of(groups: Sequence[Facts]) -> str:
+    """One sources line for facts drawn from several incidents."""
+    claims = [c for own in groups for c in own.claims]
+    return sources_line(Facts(groups[0].incident, claims, groups[0].source)) if claims else ""
 
 
 INCIDENT_ANSWERS: dict[str, Callable[[Facts], Rich]] = {

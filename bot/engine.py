@@ -14,6 +14,7 @@ from bot import answers
 from bot.understanding.context import ChatContext, Contexts, Pending
 from bot.facts.kinds import kinds_for
 from bot.facts.models import Claim
+from bot.parties import PartyQuestions
 from bot.understanding.resolver import MAX_LISTED, IncidentIndex, Resolution
 from bot.replies import Button, Choice, Reply
 from bot.rich import Rich
@@ -39,6 +40,7 @@ class Engine:
         self._index: IncidentIndex | None = None
         self._index_version = -1
         self._latest: tuple[int, int, list[Any]] = (-1, 0, [])  # (store version, incidents, latest 20)
+        self.parties = PartyQuestions(store, self.refresh_index, self.matcher.vocabulary)
 
     @property
     def index(self) -> IncidentIndex:
@@ -77,6 +79,10 @@ class Engine:
         corrected = {w: self.matcher.correct(w) for w in words}
         misspelt = {w for w, c in corrected.items() if c != w and not index.has_word(w)}
         wounded = bool(WOUNDED_WORDS & set(corrected.values()))
+        # Questions about a person or organisation ("who is Rami Abdel Rahman?", "what did the coalition say?").
+        about_party = self.parties.answer(question, words, ctx)
+        if about_party is not None:
+            return about_party
         # "What did Syrian state media say about Al-Hari?": the words that may name who said it.
         speaker = frozenset(words) if SAY_WORDS & set(corrected.values()) else frozenset()
         res = index.resolve(question, self.matcher.vocabulary | misspelt)
