@@ -55,12 +55,13 @@ class PartyQuestions:
         asked = read_party_question(words, mentions, self.words, typed)
         if asked is None:
             return None
-        named_incident = self._names_incident(question, words, asked)
-        if asked.bare and (named_incident or ctx.incident):
+        if self._names_incident(question, words, asked):
+            return None  # "what did the observatory say about Al-Hari", "the SDF operation in Hasakeh"
+        if asked.bare and ctx.incident:
             return None  # "and state media?" after a question about Al-Hari: that incident, their figure
-        if asked.shape not in PROFILE_SHAPES and (named_incident or (
-                ctx.incident and any(w in self.words.incident_pronouns for w in words))):
-            return None  # "what did the observatory say about Al-Hari / about it": one incident's claims
+        if asked.shape not in PROFILE_SHAPES and ctx.incident and any(w in self.words.incident_pronouns
+                                                                      for w in words):
+            return None  # "what did the observatory say about it": the chat's incident
         confidence = 0.9 if all(m.exact for m in asked.mentions) else 0.75
         if asked.shape in PROFILE_SHAPES:
             return self._profile(asked, confidence)

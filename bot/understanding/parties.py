@@ -117,6 +117,7 @@ class PartyWords:
     accused_markers: frozenset[str]
     claimant_markers: frozenset[str]
     incident_pronouns: frozenset[str]
+    incident_openers: tuple[str, ...]
     outlet_nouns: tuple[str, ...]
     outlet_verbs: tuple[str, ...]
 
@@ -147,6 +148,7 @@ class PartyWords:
             accused_markers=frozenset(phrases(d["accused_markers"])),
             claimant_markers=frozenset(phrases(d["claimant_markers"])),
             incident_pronouns=frozenset(phrases(d["incident_pronouns"])),
+            incident_openers=phrases(d["incident_openers"]),
             outlet_nouns=phrases(d["outlet"]["nouns"]),
             outlet_verbs=phrases(d["outlet"]["verbs"]),
         )
@@ -173,6 +175,9 @@ def read_party_question(words: list[str], mentions: list[Mention], vocab: PartyW
 
     `words`: the question's folded tokens; `typed`: party id -> person | organisation."""
     if not mentions:
+        return None
+    opening = " ".join(w for w in words if w not in vocab.bare_fillers or w in ("what", "who")) + " "
+    if any(opening.startswith(o + " ") for o in vocab.incident_openers):
         return None
     named = {i for m in mentions for i in range(m.start, m.end)}
     rest = [w for i, w in enumerate(words) if i not in named]
