@@ -6,6 +6,7 @@
     bot.understanding             facts, text, store.bulk  (reading questions; never the store itself)
     bot.ingest                    facts, text, rich        (articles -> proposed facts; never the store or telegram)
     bot.replies, bot.answers      facts, rich              (what the bot says)
+    bot.parties                   all of the above         (questions about parties; never the engine)
     bot.engine                    all of the above         (never admin or a transport)
     bot.admin                     store, facts, replies    (the write side; never the answering engine)
     bot.commands                  engine, admin
@@ -36,6 +37,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
                    "bot.console", "bot.telegram", "bot.cli"),
     "bot.replies": ("bot.engine", "bot.admin", "bot.store", "bot.telegram", "bot.console"),
     "bot.answers": ("bot.store", "bot.engine", "bot.admin", "bot.commands", "bot.telegram", "bot.console"),
+    "bot.parties": ("bot.engine", "bot.admin", "bot.commands", "bot.telegram", "bot.console", "bot.cli"),
     "bot.engine": ("bot.admin", "bot.commands", "bot.telegram", "bot.console", "bot.cli"),
     "bot.admin": ("bot.engine", "bot.answers", "bot.understanding", "bot.commands", "bot.telegram",
                   "bot.console", "bot.cli"),
