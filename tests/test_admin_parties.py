@@ -1,37 +1,16 @@
 """Party admin commands in-process, on a real TinyDB file: /newparty, /setparty, /party, their refusals and /undo."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.admin import Admin
 from bot.commands import Caller, Commands
 from bot.store import Store
-
-ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "data" / "incidents.yaml"
+from test_admin import admin, run, store  # noqa: F401 (the same real-file fixtures as the other admin tests)
 
 # Not in the article: a party an admin adds from another source.
 HELMETS = ('white-helmets name="the White Helmets" type=organisation aliases="White Helmets; Syria Civil Defence" '
            'about="a rescue group working in rebel-held areas" source=Reuters based_in="Syria"')
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "facts.json", SEED)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def admin(store: Store) -> Admin:
-    return Admin(store)
-
-
-def run(admin: Admin, line: str, actor: str = "alice") -> str:
-    command, _, args = line.lstrip("/").partition(" ")
-    return admin.run(command, args, actor).text
 
 
 def test_newparty_is_stored_with_its_attributed_description(admin: Admin, store: Store) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from rapidfuzz import fuzz, process
@@ -34,6 +34,8 @@ from bot.replies import Reply
 from bot.rich import Rich
 from bot.store import Store, StoreError
 from bot.text import clip
+
+T = TypeVar("T")
 
 ADMIN_COMMANDS: dict[str, str] = {
     "newincident": "add an incident",
@@ -88,14 +90,7 @@ class Admin:
 
     # /newincident <id> title="..." [key=value ...]
     def _newincident(self, args: Args, actor: str) -> Reply:
-        if not args.positional:
-            raise AdminError(f"missing the new incident's id; expected {USAGE['newincident']}")
-        incident_id = args.positional[0]
-        self._no_extra(args, 1, "newincident")
-        if not ID_RE.match(incident_id):
-            suggestion = slug(incident_id)
-            raise AdminError(f"bad id {echo(incident_id)}; expected lower-case letters, digits, '-', '.' or '_' "
-                             f"(up to 80), e.g. {suggestion}")
+        incident_id = self._new_id(args, "newincident", "incident")
         existing = self.store.incident(incident_id)
         if existing:
             raise AdminError(f"duplicate id: {echo(incident_id)} is already the {existing.title}; pick another id, "
@@ -111,13 +106,7 @@ class Admin:
 
     # /setincident <id> key=value ...
     def _setincident(self, args: Args, actor: str) -> Reply:
-        if not args.positional:
-            raise AdminError(f"missing the incident id; expected {USAGE['setincident']}")
-        incident = self._incident(args.positional[0])
-        self._no_extra(args, 1, "setincident")
-        if not args.options:
-            raise AdminError(f"nothing to change; expected {USAGE['setincident']}")
-        self._known_keys(args, INCIDENT_KEYS)
+        incident = self._edited(args, "setincident", "incident", INCIDENT_KEYS, self._incident)
         trial = copy.deepcopy(incident)
         apply_fields(trial, args.options)
         changes = incident_diff(incident, trial)
@@ -201,13 +190,7 @@ class Admin:
 
     # /newparty <id> name="..." type=person|organisation [key=value ...]
     def _newparty(self, args: Args, actor: str) -> Reply:
-        if not args.positional:
-            raise AdminError(f"missing the new party's id; expected {USAGE['newparty']}")
-        party_id = args.positional[0]
-        self._no_extra(args, 1, "newparty")
-        if not ID_RE.match(party_id):
-            raise AdminError(f"bad id {echo(party_id)}; expected lower-case letters, digits, '-', '.' or '_' "
-                             f"(up to 80), e.g. {slug(party_id)}")
+        party_id = self._new_id(args, "newparty", "party")
         existing = self.store.party(party_id)
         if existing:
             raise AdminError(f"duplicate id: {echo(party_id)} is already {existing.name}; pick another id, "
@@ -224,13 +207,7 @@ class Admin:
 
     # /setparty <id> key=value ...
     def _setparty(self, args: Args, actor: str) -> Reply:
-        if not args.positional:
-            raise AdminError(f"missing the party id; expected {USAGE['setparty']}")
-        party = self._party_record(args.positional[0])
-        self._no_extra(args, 1, "setparty")
-        if not args.options:
-            raise AdminError(f"nothing to change; expected {USAGE['setparty']}")
-        self._known_keys(args, PARTY_KEYS)
+        party = self._edited(args, "setparty", "party", PARTY_KEYS, self._party_record)
         trial = copy.deepcopy(party)
         new_source = self._party_fields(trial, args.options)
         changes = party_diff(party, trial)
@@ -368,6 +345,28 @@ class Admin:
         hit = process.extractOne(w, list(ADMIN_KINDS) + list(ADMIN_ALIASES), scorer=fuzz.ratio, score_cutoff=60)
         hint = f" (did you mean {ADMIN_ALIASES.get(hit[0], hit[0])}?)" if hit else ""
         raise AdminError(f"unknown kind {echo(word)}{hint}; expected one of {', '.join(ADMIN_KINDS)}")
+
+    def _new_id(self, args: Args, command: str, what: str) -> str:
+        """The id a /new... command gives, checked for form (not yet for being taken)."""
+        if not args.positional:
+            raise AdminError(f"missing the new {what}'s id; expected {USAGE[command]}")
+        new_id = args.positional[0]
+        self._no_extra(args, 1, command)
+        if not ID_RE.match(new_id):
+            raise AdminError(f"bad id {echo(new_id)}; expected lower-case letters, digits, '-', '.' or '_' "
+                             f"(up to 80), e.g. {slug(new_id)}")
+        return new_id
+
+    def _edited(self, args: Args, command: str, what: str, keys: tuple[str, ...], lookup: Callable[[str], T]) -> T:
+        """The record a /set... command edits, once its arguments are checked."""
+        if not args.positional:
+            raise AdminError(f"missing the {what} id; expected {USAGE[command]}")
+        record = lookup(args.positional[0])
+        self._no_extra(args, 1, command)
+        if not args.options:
+            raise AdminError(f"nothing to change; expected {USAGE[command]}")
+        self._known_keys(args, keys)
+        return record
 
     @staticmethod
     def _known_keys(args: Args, allowed: tuple[str, ...]) -> None:
