@@ -303,3 +303,26 @@ def test_console_non_admin_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "facts.json"
     [reply] = console(db, [ONE_LINE], admin=False)
     assert "/ingest needs admin rights; nothing was changed" in reply
+
+
+def test_an_unnamed_source_is_named_as_the_article_words_it() -> None:
+    ds = extract("A chemical attack on the town of Khan Sheikhoun on Tuesday killed at least 58 people, a war "
+                 "monitor said. A Syrian military source denied the government had used any toxic substances. "
+                 "\"The army has never used them,\" the source said.")
+    got = {(c.kind, c.claimant) for c in ds.claims}
+    assert got == {("casualties", "a war monitor"), ("denial", "a Syrian military source"),
+                   ("note", "a Syrian military source")}
+    assert ds.incidents[0].type == "chemical attack" and ds.incidents[0].date.value == "2018-06-19"
+    assert not [p for p in ds.parties if p.name.startswith("a ")]  # unnamed sources are no party records
+
+
+def test_words_said_by_someone_the_rules_cannot_name_are_not_given_to_the_outlet() -> None:
+    ds = extract("An airstrike just before midnight hit Al-Hari, killing 12 people, officials said.")
+    assert [c for c in ds.claims if c.kind == "casualties"] == []
+
+
+def test_a_text_far_longer_than_an_article_is_one_line(tmp_path: Path, empty_db: Path) -> None:
+    long = tmp_path / "book.txt"
+    long.write_text("date 2018-06-19 AFP, BEIRUT\n\n" + "Nothing happened there. " * 2000)
+    run = ingest(str(long), db=empty_db)
+    assert run.returncode == 2 and "sentences; an article has at most 400" in run.stderr

@@ -26,6 +26,12 @@ from bot.ingest.reader import Article
 from bot.ingest.sentences import Sentence, split_sentences
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
+MAX_SENTENCE = 600  # characters: longer is no news sentence (and would make the rules' regexes crawl)
+MAX_SENTENCES = 400  # a news article has far fewer; a book or a data dump is refused
+
+
+class TooLong(ValueError):
+    """Text too long to be one article."""
 NAME = r"(?:[A-Z][\w'’.-]*|(?:al|el|bin|abu|de)-?[A-Z]?[\w'’-]*)(?: (?:[A-Z][\w'’.-]*|(?:al|el|bin|abu|de)-[\w'’-]+))*"
 WEEKDAYS = {name: n for n, name in enumerate(calendar.day_name)}
 
@@ -33,7 +39,7 @@ WEEKDAYS = {name: n for n, name in enumerate(calendar.day_name)}
 @dataclass
 class Rules:
     raw: dict[str, Any]
-    attribution: list[re.Pattern[str]]
+    attribution: list[tuple[re.Pattern[str], bool]]  # (pattern, strict)
     via: list[re.Pattern[str]]
     speakers: list[re.Pattern[str]]
     claims: dict[str, list[tuple[re.Pattern[str], dict[str, Any]]]]
@@ -61,7 +67,7 @@ def load_rules(path: Path = RULES_FILE) -> Rules:
     claims = {kind: [(rx(r["pattern"]), r) if isinstance(r, dict) else (rx(r), {}) for r in rules]
               for kind, rules in raw["claims"].items()}
     return Rules(
-        raw=raw, attribution=[rx(p) for p in raw["attribution"]], via=[rx(p) for p in raw["via"]],
+        raw=raw, attribution=[(rx(a["pattern"]), bool(a.get("strict"))) for a in raw["attribution"]], via=[rx(p) for p in raw["via"]],
         speakers=[rx(p) for p in raw["speakers"]], claims=claims,
         events=[(rx(e["pattern"]), e) for e in raw["events"]], places=[rx(p) for p in raw["places"]],
         regions=[rx(p) for p in raw["regions"]], dates=[(rx(d["pattern"]), d) for d in raw["dates"]],
@@ -240,10 +246,18 @@ class Extractor:
                 return Speaker(e.member_of, f"its {e.role}, {e.name}", e.name)
             if e.type == "person" and (phrase == e.name or phrase in e.name.split()):
                 return Speaker(e.name, person=e.name)
+        if re.match(r"^(?:[Aa]n?|[Oo]ne) (?:[\w-]+ ){0,5}[\w-]+$", phrase):
+            # an unnamed source, as the article words it ("a war monitor", "a Syrian military source"); a later
+            # "the source" is the same one
+            ent = self._entity(re.sub(r"^A", "a", phrase))
+            return Speaker(ent.name)
         if not re.match(r"^(?:[Tt]he )?[A-Z]", phrase) and not re.match(r"^the (?:[\w-]+ ){0,6}[\w-]+$", phrase) \
                 and self.canonical(phrase) == _tidy_party(phrase):
             return None
-        return Speaker(self.canonical(phrase))
+        name = self.canonical(phrase)
+        if name == _tidy_party(phrase):
+            self._entity(name)  # so that a later "the ministry" is "Russia's defence ministry"
+        return Speaker(name)
 
     def _with_person(self, org: str, role: str | None, person: str | None) -> Speaker:
         ent = self._entity(person, type_="person") if person else None
@@ -389,7 +403,7 @@ class Extractor:
             if when and cur.incident.date.value and cur.incident.date.value != when.value:
                 new = True
             elif place and cur.incident.place.name and _bare(place) != _bare(cur.incident.place.name) \
-                    and not self._by_place(place) and event != cur.incident.type:
+                    and not self._by_place(place):
                 new = True
             elif event == "war toll" and cur.incident.type != "war toll":
                 new = True
@@ -493,13 +507,13 @@ class Extractor:
         """(speaker or None for the outlet, content, conduit)."""
         text = s.text
         via = next((m.group("via") for rx in self.rules.via if (m := rx.search(text))), None)
-        for rx in self.rules.attribution:
+        for rx, strict in self.rules.attribution:
             m = rx.match(text)
             if not m:
                 continue
             speaker = self.resolve_speaker(m.group("speaker"))
             if speaker is None:
-                if re.match(r"^(?:He|She|It|They|[Hh]is|[Hh]er|[Ii]ts|[Tt]heir)\b", m.group("speaker").strip()):
+                if strict or re.match(r"^(?:He|She|It|They|[Hh]is|[Hh]er|[Ii]ts|[Tt]heir)\b", m.group("speaker").strip()):
                     return UNKNOWN, "", None  # someone said it, but who is not in the article: propose nothing
                 continue
             content = m.group("content")
@@ -507,6 +521,9 @@ class Extractor:
         return None, text, via
 
     def run(self) -> Proposal:
+        if len(self.sentences) > MAX_SENTENCES:
+            raise TooLong(f"the text has {len(self.sentences):,} sentences; an article has at most {MAX_SENTENCES}")
+        self.sentences = [s for s in self.sentences if len(s.text) <= MAX_SENTENCE]
         self._collect_entities()
         for s in self.sentences:
             clauses = re.split(self.rules.raw["clause_split"], s.text)
@@ -528,9 +545,9 @@ class Extractor:
         before = len(self.incidents)
         inc = self._incident_for(s)
         started = len(self.incidents) > before and inc is self.incidents[-1]
-        subject = re.match(r"^(?:[Tt]he )?([A-Z][\w'’-]*(?: [\w'’-]+){0,5}?) (?:also )?(?:denied|rejected|said|accused|"
-                           r"blamed|reported|announced)\b", s.text)
-        if subject and (sp := self.resolve_speaker(subject.group(0).rsplit(" ", 1)[0].replace(" also", ""))):
+        subject = re.match(r"^((?:[Tt]he )?[A-Z][\w'’-]*(?: [\w'’-]+){0,5}?) (?:also |\w+ly )?(?:denied|rejected|said|"
+                           r"accused|blamed|reported|announced)\b", s.text)
+        if subject and (sp := self.resolve_speaker(subject.group(1))):
             self.last_org = sp.claimant
         if inc is None:
             if speaker:
@@ -655,14 +672,15 @@ class Extractor:
             c.value for i in self.incidents for c in i.claims if c.kind in ("blame", "denial", "perpetrator", "claim_responsibility")}
         parties: dict[str, Party] = {}
         for e in self.entities:
-            if e.name not in used and not (e.type == "person" and e.member_of in used):
+            if re.match(r"^(?:an?|one) ", e.name) or (
+                    self._display(e) not in used and not (e.type == "person" and e.member_of in used)):
                 continue
             pid = slug(_bare(e.name))
             if pid in parties:
                 continue
             aliases = [a for a in ([e.acronym] if e.acronym else []) + [_bare(e.name)] if a and a != e.name]
             parties[pid] = Party(
-                id=pid, name=e.name, type=e.type, aliases=aliases,
+                id=pid, name=self._display(e), type=e.type, aliases=aliases,
                 descriptions=[Description(e.description, self.source_id)] if e.description else [],
                 member_of=slug(_bare(e.member_of)) if e.member_of else None, role=e.role)
         for p in parties.values():

@@ -12,7 +12,7 @@ from bot.facts.counts import describe
 from bot.facts.dataset import Dataset
 from bot.facts.dates import DateError, format_date, parse_date
 from bot.facts.models import Claim
-from bot.ingest.extract import Proposal, propose
+from bot.ingest.extract import Proposal, TooLong, propose
 from bot.ingest.match import match_known
 from bot.rich import Bold, Rich
 from bot.ingest.reader import (TIMEOUT_S, Article, Dateline, ReadError, dateline_of, parse_dateline_option,
@@ -62,7 +62,10 @@ def ingest(article: Article, known: Dataset) -> Proposal:
     if not article.dateline.published:
         raise IngestError("the article gives no date: start it with a line such as 'date 2018-06-19 AFP, BEIRUT' "
                           "(on the command line, --date YYYY-MM-DD works too)")
-    return match_known(propose(article, known.parties), known)
+    try:
+        return match_known(propose(article, known.parties), known)
+    except TooLong as e:
+        raise IngestError(str(e)) from None
 
 
 def review_yaml(proposal: Proposal, known: Dataset, origin: str) -> str:
