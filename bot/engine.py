@@ -11,6 +11,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from bot import answers
+from bot.actions import DIGEST_MARK, Digests
 from bot.understanding.context import ChatContext, Contexts, Pending
 from bot.facts.kinds import kinds_for
 from bot.facts.models import Claim
@@ -41,6 +42,7 @@ class Engine:
         self._index_version = -1
         self._latest: tuple[int, int, list[Any]] = (-1, 0, [])  # (store version, incidents, latest 20)
         self.parties = PartyQuestions(store, self.refresh_index, self.matcher.vocabulary)
+        self._digests: tuple[int, Digests] = (-1, Digests([]))  # (store version, button digests of incident ids)
 
     @property
     def index(self) -> IncidentIndex:
@@ -117,17 +119,28 @@ class Engine:
         return self._small_talk("list_incidents", 1.0)
 
     def act(self, action: str, chat: str = "console") -> Reply:
-        """Carry out a button's action: "pick:<incident>" or "ask:<intent>:<incident>"."""
+        """Carry out a button's action: "pick:<incident>" or "ask:<intent>:<incident>", where <incident> is
+        an id or, from a transport that limits a button's size, its digest (bot/actions.py)."""
         ctx = self.contexts.get(chat)
         kind, _, rest = action.partition(":")
+        if kind == "pick":
+            rest = self._button_incident(rest)
         if kind == "pick" and ctx.pending and rest in ctx.pending.options and self.store.incident(rest):
             pending, ctx.pending = ctx.pending, None
             return self._about(pending.intent, rest, ctx, 1.0, pending.wounded)
         if kind == "ask":
             intent, _, incident_id = rest.partition(":")
+            incident_id = self._button_incident(incident_id)
             if intent in answers.INCIDENT_ANSWERS and self.store.incident(incident_id):
                 return self._about(intent, incident_id, ctx, 1.0)
         return Reply(answers.stale_button())
+
+    def _button_incident(self, ref: str) -> str:
+        if not ref.startswith(DIGEST_MARK):
+            return ref
+        if self._digests[0] != self.store.version:  # built on the first such button after a change
+            self._digests = (self.store.version, Digests(i.id for i in self.store.iter_incidents()))
+        return self._digests[1].resolve(ref)
 
     # -- steps ---------------------------------------------------------------------------------------
     def _incident_question(self, intent: str, confidence: float, res: Resolution, ctx: ChatContext,

@@ -1,6 +1,7 @@
 """The package imports run one way: knowledge at the bottom, transports at the top.
 
     bot.text, bot.rich            nothing of ours
+    bot.actions                   nothing of ours          (button actions in the size a transport allows)
     bot.facts                     text                     (records, kinds, dates, counts, the YAML format)
     bot.store                     facts, text              (the only code that opens the database)
     bot.understanding             facts, text, store.bulk  (reading questions; never the store itself)
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "bot.text": ("bot.",),
     "bot.rich": ("bot.",),
+    "bot.actions": ("bot.",),
     "bot.facts": ("bot.store", "bot.understanding", "bot.engine", "bot.answers", "bot.admin", "bot.commands",
                   "bot.console", "bot.telegram", "bot.cli", "bot.replies"),
     "bot.store": ("bot.understanding", "bot.engine", "bot.answers", "bot.admin", "bot.commands", "bot.console",

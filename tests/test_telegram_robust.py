@@ -18,6 +18,9 @@ import pytest
 from fake_bot_api import FakeBotApi
 from telegram_harness import live_bot
 
+from bot.actions import compact, digest
+from bot.engine import Engine
+from bot.facts.models import Claim, Incident, IncidentDate, Place
 from bot.settings import SEED_FILE
 from bot.store import Store
 from bot.telegram.handlers import APOLOGY
@@ -33,6 +36,10 @@ def db(tmp_path: Path) -> Path:
 
 def texts(api: FakeBotApi, chat_id: int) -> list[str]:
     return [m["text"] for m in api.sent("sendMessage", chat_id=chat_id)]
+
+
+def _buttons(message: dict) -> list[dict]:
+    return [b for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
 
 
 def _message(chat_id: int, **fields: object) -> dict:
@@ -198,3 +205,53 @@ def test_sigterm_with_the_api_unreachable_stops_within_seconds(api: FakeBotApi, 
         api.release()
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+# -- buttons for long incident ids -----------------------------------------------------------------------
+LONG_ID = "zabadani-market-shelling-as-an-admin-may-name-it-with-every-detail-" + "x" * 8 + "-2024"
+
+
+def _long_incidents(db: Path) -> None:
+    store = Store(db, SEED_FILE)
+    try:
+        for n, incident_id in enumerate((LONG_ID, LONG_ID[:-5] + "-2025")):
+            store.add_incident(Incident(id=incident_id, title=f"Zabadani shelling {n + 1}", type="shelling",
+                                        date=IncidentDate(f"202{4 + n}-01-02", "day"), place=Place(name="Zabadani"),
+                                        summary="A market was shelled."), actor="test")
+            store.add_claim(Claim(id="", incident=incident_id, kind="perpetrator", value="an armed group",
+                                  claimant="Local council"), actor="test")
+    finally:
+        store.close()
+
+
+def test_every_button_works_for_an_80_character_id_and_after_a_restart(api: FakeBotApi, db: Path) -> None:
+    assert len(LONG_ID) == 80
+    _long_incidents(db)
+    with live_bot(api, db):
+        api.send_text("who carried out the Zabadani shelling?", user_id=51)
+        [question] = api.wait_for("sendMessage", chat_id=51)
+        picks = _buttons(question)
+        assert len(picks) == 2, question  # one per incident: none dropped for its length
+        api.press_button(question, picks[0]["callback_data"], user_id=51)
+        [answer] = api.wait_for("editMessageText")
+        assert "An armed group</b> carried it out" in answer["text"]
+        follow_ups = _buttons(api.sent("editMessageText")[0])
+        assert follow_ups and all(len(b["callback_data"].encode()) <= 64 for b in follow_ups)
+    answered = len(api.sent("sendMessage", chat_id=51))
+    with live_bot(api, db):  # a new process's worth of state: the old message's buttons still work
+        for n, button in enumerate(follow_ups, 1):
+            api.press_button(answer, button["callback_data"], user_id=51)
+            reply = api.wait_for("sendMessage", answered + n, chat_id=51)[-1]["text"]
+            assert "out of date" not in reply, (button, reply)
+
+
+def test_a_digest_no_incident_has_is_an_out_of_date_button(db: Path) -> None:
+    _long_incidents(db)
+    store = Store(db, SEED_FILE)
+    try:
+        engine = Engine(store)
+        assert "An armed group" in engine.act(compact(f"ask:perpetrator:{LONG_ID}", 64), chat="c").text
+        for forged in ("ask:perpetrator:#AAAAAAAAAAAAAAAA", "pick:#", "ask:summary:" + digest("no-such-incident")):
+            assert "out of date" in engine.act(forged, chat="c").text
+    finally:
+        store.close()

@@ -14,6 +14,7 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.actions import compact
 from bot.replies import Button
 from bot.rich import Bold, Part, Rich
 
@@ -106,12 +107,14 @@ def _render(escaped: list[str], bold: list[bool], start: int, end: int) -> str:
 
 
 def keyboard(buttons: list[Button], one_per_row: bool = False) -> InlineKeyboardMarkup | None:
-    """Inline keyboard for a reply's buttons; the callback data is the engine's action, untouched."""
+    """Inline keyboard for a reply's buttons. The callback data is the engine's action, with the incident id
+    replaced by its digest when the action would not fit Telegram's 64 bytes (bot/actions.py)."""
     usable = []
     for b in buttons:
-        if 0 < len(b.action.encode("utf-8")) <= MAX_CALLBACK_DATA and b.label.strip():
+        data = compact(b.action, MAX_CALLBACK_DATA)
+        if 0 < len(data.encode("utf-8")) <= MAX_CALLBACK_DATA and b.label.strip():
             label = b.label if len(b.label) <= MAX_BUTTON_LABEL else b.label[:MAX_BUTTON_LABEL - 1] + "…"
-            usable.append(InlineKeyboardButton(label, callback_data=b.action))
+            usable.append(InlineKeyboardButton(label, callback_data=data))
         else:
             log.warning("button %r skipped: its action is empty or longer than %d bytes", b.label, MAX_CALLBACK_DATA)
     if not usable:
