@@ -30,6 +30,7 @@ CLAIMANT_FILLER = STOPWORDS | {"syrian", "us", "head", "office"}
 SAY_WORDS = frozenset({"say", "said", "says", "claim", "claimed", "claims", "report", "reported", "reports",
                        "according", "stated", "told"})
 WOUNDED_WORDS = frozenset({"wounded", "injured", "hurt", "injuries", "wounds", "injury"})
+ALONE = "\x00alone"  # the context key of answer_alone: no chat or console user has a NUL in its name
 FOLLOW_UP_ORDER = ("casualties", "blame", "denial", "perpetrator", "victims", "location", "date", "sources")
 
 
@@ -113,6 +114,23 @@ class Engine:
         if not spec.about_incident:
             return self._small_talk(spec.name, confidence)
         return self._incident_question(spec.name, confidence, res, ctx, wounded, speaker)
+
+    def answer_alone(self, text: str) -> list[tuple[str, Reply]]:
+        """A question answered with no chat's memory, as (title, reply) pairs: for inline mode, where every
+        keystroke is a new query from no particular chat. A question that fits several incidents gets one
+        answer per incident (at most MAX_CHOICES) instead of a "which one?"."""
+        self.contexts.forget(ALONE)
+        ctx = self.contexts.get(ALONE)
+        try:
+            reply = self.answer(text, ALONE)
+            pending = ctx.pending
+            if reply.choices and pending is not None:
+                return [(c.title, self._about(pending.intent, c.id, ctx, reply.confidence, pending.wounded))
+                        for c in reply.choices]
+            incident = self.store.incident(reply.incident) if reply.incident else None
+            return [(incident.title if incident else reply.text.split("\n", 1)[0], reply)]
+        finally:
+            self.contexts.forget(ALONE)
 
     def list_incidents(self) -> Reply:
         """The incidents, latest first (for /incidents)."""

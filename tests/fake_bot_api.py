@@ -37,7 +37,7 @@ DEFAULT_GROUP_CHAT_ID = -1001234567890
 # json-decode it; these must stay strings even when they look like JSON (e.g. text "42").
 _STRING_FIELDS = frozenset(
     {
-        "text", "caption", "parse_mode", "callback_query_id", "inline_message_id", "url",
+        "text", "caption", "parse_mode", "callback_query_id", "inline_query_id", "inline_message_id", "url",
         "action", "query", "title", "description", "short_description", "name", "emoji",
         "language_code", "secret_token", "ip_address", "business_connection_id",
         "message_effect_id", "document", "photo", "audio", "video", "voice", "sticker",
@@ -134,8 +134,10 @@ class FakeBotApi:
         token: str = "123:TEST",
         bot_username: str = "incident_test_bot",
         latency: float = 0.0,
+        inline_mode: bool = True,
     ) -> None:
         self.token = token
+        self.inline_mode = inline_mode  # what getMe says: on once /setinline was done at @BotFather
         self.bot_username = bot_username
         # Artificial delay before answering each request, for benchmarks; may be changed live.
         self.latency = latency
@@ -171,7 +173,7 @@ class FakeBotApi:
                 "getMe", "getUpdates", "sendMessage", "editMessageText", "answerCallbackQuery",
                 "setMyCommands", "deleteMyCommands", "getMyCommands", "deleteWebhook",
                 "setWebhook", "sendChatAction", "sendLocation", "sendDocument", "close",
-                "logOut", "getFile",
+                "logOut", "getFile", "answerInlineQuery",
             )
         }  # fmt: skip
 
@@ -331,6 +333,15 @@ class FakeBotApi:
                 "data": data,
             }
         return self.push_update({"callback_query": callback})
+
+    def send_inline(self, query: str, user_id: int = DEFAULT_USER_ID, chat_type: str = "sender") -> int:
+        """Queue an inline query, as typing ``@bot <query>`` in any chat sends. Returns the update_id;
+        the bot's answer is an ``answerInlineQuery`` call whose ``inline_query_id`` is the update_id."""
+        with self._cond:  # reentrant: push_update takes it again, and the id stays ours
+            update_id = self._next_update_id
+            inline = {"id": str(update_id), "from": _user(user_id), "query": query, "offset": "",
+                      "chat_type": chat_type}
+            return self.push_update({"update_id": update_id, "inline_query": inline})
 
     def _auto_entities(self, text: str) -> list[dict[str, Any]]:
         entities = []
@@ -564,7 +575,7 @@ class FakeBotApi:
             **self.bot_user,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": self.inline_mode,
         }
 
     def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -675,6 +686,11 @@ class FakeBotApi:
         return True
 
     def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_answerInlineQuery(self, params: dict[str, Any]) -> bool:
+        if len(params.get("results") or []) > 50:
+            raise _ApiError(400, "Bad Request: too many inline query results specified")
         return True
 
     def _api_sendChatAction(self, params: dict[str, Any]) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from fake_bot_api import FakeBotApi
-from telegram_harness import live_bot
+from telegram_harness import check_telegram_html, live_bot
 
 from bot.actions import compact, digest
 from bot.engine import Engine
@@ -255,3 +255,38 @@ def test_a_digest_no_incident_has_is_an_out_of_date_button(db: Path) -> None:
             assert "out of date" in engine.act(forged, chat="c").text
     finally:
         store.close()
+
+
+# -- inline mode -----------------------------------------------------------------------------------------
+def test_inline_query_offers_the_attributed_answer(api: FakeBotApi, db: Path) -> None:
+    with live_bot(api, db):
+        query_id = api.send_inline("how many died in al hari", user_id=61)
+        [answer] = api.wait_for("answerInlineQuery")
+    assert answer["inline_query_id"] == str(query_id)
+    [result] = answer["results"]
+    assert result["type"] == "article" and result["title"] == "Al-Hari airstrike"
+    assert "\n" not in result["description"] and result["description"].startswith("38 non-Syrian fighters")
+    content = result["input_message_content"]
+    assert content["parse_mode"] == "HTML" and content["message_text"].startswith("<b>38</b> ")
+    shown = check_telegram_html(content["message_text"])
+    assert "Syrian Observatory for Human Rights" in shown and "Syrian state media" in shown  # every claim
+    [[back]] = result["reply_markup"]["inline_keyboard"]
+    assert back["url"] == "https://t.me/incident_test_bot"
+    assert not api.sent("sendMessage")  # nothing is sent to any chat: the user picks a result to send
+
+
+def test_a_vague_inline_query_offers_one_result_per_incident(api: FakeBotApi, db: Path) -> None:
+    with live_bot(api, db):
+        api.send_inline("how many died?", user_id=62)
+        [answer] = api.wait_for("answerInlineQuery")
+        api.send_inline("who was blamed for al hari", user_id=62)  # no memory of the last query's incident
+        api.send_inline("", user_id=62)  # "@yourbot " with nothing typed yet
+        blamed, empty = api.wait_for("answerInlineQuery", 3)[1:]
+    titles = [r["title"] for r in answer["results"]]
+    assert "Al-Hari airstrike" in titles and "February 2018 coalition airstrikes in Deir Ezzor" in titles
+    assert len(set(r["id"] for r in answer["results"])) == len(titles) > 1
+    by_title = {r["title"]: r["input_message_content"]["message_text"] for r in answer["results"]}
+    assert by_title["Al-Hari airstrike"].startswith("<b>38</b>")
+    assert by_title["February 2018 coalition airstrikes in Deir Ezzor"].lower().startswith("<b>at least 100</b>")
+    assert "US-led coalition" in blamed["results"][0]["input_message_content"]["message_text"]
+    assert empty["results"] == []

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import Application, Defaults
+from telegram.ext import Application, Defaults, InlineQueryHandler
 from telegram.request import HTTPXRequest
 
 from bot.commands import Commands
@@ -37,11 +37,12 @@ from bot.store import StoreError
 from bot.telegram.api import BotApi
 from bot.telegram.handlers import TelegramBot, bot_of
 from bot.telegram.inflight import within
+from bot.telegram.inline import InlineAnswers
 from bot.telegram.limiter import RateLimiter
 
 log = logging.getLogger("incident_bot.telegram")
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 RATE_LIMIT_RETRIES = 3
 STOP_GRACE = 2.0  # seconds a stop waits for polling to wind down, and then for answers in progress
 CONCURRENT_UPDATES = 256  # updates accepted at once; most just wait for their chat's turn or a worker
@@ -99,6 +100,7 @@ def build_application(settings: Settings, commands: Commands | None = None) -> A
             commands.engine.store.close()
         raise ConfigError("TELEGRAM_BOT_TOKEN is not a bot token; get one from @BotFather") from None
     TelegramBot(commands, settings, owns_store).register(app)
+    app.add_handler(InlineQueryHandler(InlineAnswers(commands.engine).on_query))
     return app
 
 
@@ -205,6 +207,8 @@ async def _serve(app: Application, webhook: Webhook | None) -> None:
     async with running(app, webhook):
         mode = f"webhook {webhook.url} (listening on {webhook.listen}:{webhook.port})" if webhook else "polling"
         log.info("@%s is answering (%s); SIGTERM or Ctrl-C stops it", app.bot.username, mode)
+        if not app.bot.supports_inline_queries:
+            log.info("inline mode is off for @%s; /setinline at @BotFather turns it on", app.bot.username)
         await stop.wait()
         log.info("stopping")
 

@@ -33,3 +33,6 @@ class Contexts:
         while len(self._chats) > self.limit:
             self._chats.popitem(last=False)
         return ctx
+
+    def forget(self, chat: str) -> None:
+        self._chats.pop(chat, None)
