@@ -27,14 +27,6 @@ BOT_WIDE_WINDOW = 1.0  # seconds: 429s for two different chats this close togeth
 SLACK = 0.1  # seconds added to Telegram's retry_after, as PTB does
 
 
-class _ChatFlood(Exception):
-    """A 429 for one chat, carried past PTB's own retry loop (which would pause every chat)."""
-
-    def __init__(self, error: RetryAfter) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
 def retry_seconds(error: RetryAfter) -> float:
     with warnings.catch_warnings():  # PTB 22's note about the attribute's future type (timedelta)
         warnings.simplefilter("ignore")
@@ -62,24 +54,22 @@ class RateLimiter(AIORateLimiter):
         if chat is None:  # getMe, setMyCommands, answerCallbackQuery, ...: PTB's own handling
             return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
         key = str(chat)
-
-        async def per_chat(*a: Any, **kw: Any) -> Any:
-            try:
-                return await callback(*a, **kw)
-            except RetryAfter as e:
-                raise _ChatFlood(e) from e
-
+        # PTB's throttling (30/s, 20/min per group) without its retry loop, whose `finally` lifts a
+        # pause for everyone whenever any request ends; 429s are handled below instead.
+        group = chat if isinstance(chat, str) or (isinstance(chat, int) and chat < 0) else False
         retries, attempt = rate_limit_args or self._max_retries, 0
         while True:
             await self._chat_turn(key)
             try:
-                return await super().process_request(per_chat, args, kwargs, endpoint, data, rate_limit_args)
-            except _ChatFlood as flood:
+                return await self._run_request(chat=True, group=group,
+                                               allow_paid_broadcast=data.get("allow_paid_broadcast", False),
+                                               callback=callback, args=args, kwargs=kwargs)
+            except RetryAfter as e:
                 if attempt == retries:
                     log.warning("chat %s: still flood-limited after %d retries", key, retries)
-                    raise flood.error from None
+                    raise
                 attempt += 1
-                await self._flooded(key, retry_seconds(flood.error) + SLACK)
+                await self._flooded(key, retry_seconds(e) + SLACK)
 
     async def _chat_turn(self, chat: str) -> None:
         """Wait until the chat's flood wait (if any) is over."""
