@@ -4,7 +4,8 @@
   limiter, error handler). Without `commands` it opens the database from `settings` and takes its write
   lock, so a second bot (or an admin console) on the same file is refused at once.
 - `running(app, webhook=None)` async context manager: initialise (getMe), publish the command menus,
-  start polling (or the webhook server), and on exit stop cleanly and release the database. Tests and
+  start polling (or the webhook server), and on exit stop cleanly and release the database; the stop
+  waits at most STOP_GRACE for polling to wind down and for answers in progress, then drops them. Tests and
   the benchmark use it inside their own event loop; `run` uses it too, so there is one life cycle.
 - `run(settings, args)` for `python main.py run`: polling by default, `--webhook-url` for webhook mode;
   SIGTERM/SIGINT stop it gracefully with exit code 0; a missing or rejected token, an unreachable API or
