@@ -290,3 +290,21 @@ def test_a_vague_inline_query_offers_one_result_per_incident(api: FakeBotApi, db
     assert by_title["February 2018 coalition airstrikes in Deir Ezzor"].lower().startswith("<b>at least 100</b>")
     assert "US-led coalition" in blamed["results"][0]["input_message_content"]["message_text"]
     assert empty["results"] == []
+
+
+def test_sigterm_while_starting_against_a_hung_api_stops_at_once(api: FakeBotApi, db: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("INCIDENT_BOT_DB",)}
+    env.update(TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_BASE_URL=api.base_url, BOT_ADMINS="1,2,3")
+    api.hang("setMyCommands")  # start-up publishes four command menus: 5 s of timeout each
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "run", "--db", str(db)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        api.wait_for("getMe", timeout=20)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=5)
+    finally:
+        proc.kill()
+        api.release()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "stopped while starting" in err

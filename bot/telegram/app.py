@@ -203,15 +203,30 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 async def _serve(app: Application, webhook: Webhook | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    starting = asyncio.current_task()
+    assert starting is not None
+
+    def on_signal() -> None:
+        stop.set()
+        if not serving.is_set():  # still starting: each call to a hung API would wait out its timeout
+            starting.cancel()
+
+    serving = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with running(app, webhook):
-        mode = f"webhook {webhook.url} (listening on {webhook.listen}:{webhook.port})" if webhook else "polling"
-        log.info("@%s is answering (%s); SIGTERM or Ctrl-C stops it", app.bot.username, mode)
-        if not app.bot.supports_inline_queries:
-            log.info("inline mode is off for @%s; /setinline at @BotFather turns it on", app.bot.username)
-        await stop.wait()
-        log.info("stopping")
+        loop.add_signal_handler(sig, on_signal)
+    try:
+        async with running(app, webhook):
+            serving.set()
+            mode = f"webhook {webhook.url} (listening on {webhook.listen}:{webhook.port})" if webhook else "polling"
+            log.info("@%s is answering (%s); SIGTERM or Ctrl-C stops it", app.bot.username, mode)
+            if not app.bot.supports_inline_queries:
+                log.info("inline mode is off for @%s; /setinline at @BotFather turns it on", app.bot.username)
+            await stop.wait()
+            log.info("stopping")
+    except asyncio.CancelledError:
+        if not stop.is_set():
+            raise
+        log.info("stopped while starting")
 
 
 def _configure_logging() -> None:
