@@ -52,6 +52,9 @@ _BAD_GATEWAY_BODY = (
 )
 
 
+_DROP = (0, "", b"")  # _handle's answer for "close the connection without answering"
+
+
 class Call(tuple):
     """One recorded API call.
 
@@ -162,6 +165,7 @@ class FakeBotApi:
         self._failures: dict[str, list[_Failure]] = {}
         self._canned: dict[str, list[Any]] = {}
         self._late: dict[str, list[float]] = {}
+        self._dropped: dict[str, list[bool]] = {}
         self._hung: set[str] | None = None  # methods held unanswered while _hanging (None: all)
         self._hanging = False
         self._stopping = False
@@ -451,6 +455,12 @@ class FakeBotApi:
         with self._cond:
             self._late.setdefault(method.lower(), []).extend([seconds] * times)
 
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """Carry out the next ``times`` calls of ``method`` (recorded as delivered), then close the
+        connection without an answer, as a proxy restarting mid-request does."""
+        with self._cond:
+            self._dropped.setdefault(method.lower(), []).extend([True] * times)
+
     def hang(self, *methods: str) -> None:
         """From now on, hold calls of ``methods`` (every method if none is given) without ever answering,
         as an unreachable server does, until ``release()`` or ``stop()``."""
@@ -478,11 +488,15 @@ class FakeBotApi:
             )
             late = self._late.get(method)
             delay = late.pop(0) if late else 0.0
+            dropped = self._dropped.get(method)
+            drop = bool(dropped) and dropped.pop()
         try:
             result = self._dispatch(path, params)
             if delay:
                 with self._cond:
                     self._cond.wait_for(lambda: self._stopping, delay)
+            if drop:
+                return _DROP
         except _RawFile as raw:
             return HTTPStatus.OK, "application/octet-stream", raw.content
         except _ApiError as error:
@@ -768,7 +782,11 @@ class _Handler(BaseHTTPRequestHandler):
         return {k: _decode_field(k, v) for k, v in parse_qsl(body.decode())}
 
     def _answer(self, path: str, params: dict[str, Any]) -> None:
-        status, content_type, body = self.server.api._handle(path, params)
+        answer = self.server.api._handle(path, params)
+        if answer is _DROP:
+            self.close_connection = True  # hang up without a word
+            return
+        status, content_type, body = answer
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

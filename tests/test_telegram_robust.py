@@ -151,6 +151,18 @@ def test_a_send_that_times_out_but_arrives_gets_no_apology(api: FakeBotApi, db: 
     assert len(texts(api, 42)) == 2
 
 
+def test_a_send_whose_connection_drops_after_it_went_out_is_not_sent_again(api: FakeBotApi, db: Path) -> None:
+    with live_bot(api, db) as bot:
+        api.drop_next("sendMessage")  # carried out, then the connection closes before the answer
+        api.send_text(AL_HARI, user_id=46)
+        assert "<b>38</b>" in api.wait_for("sendMessage", chat_id=46)[0]["text"]
+        _wait_until(lambda: bool(bot.errors.records))
+        api.send_text("who was blamed?", user_id=46)
+        api.wait_for("sendMessage", 2, chat_id=46)
+    first, second = texts(api, 46)  # no duplicate of the answer, and no apology under it
+    assert "<b>38</b>" in first and "blamed" in second
+
+
 def test_an_update_delivered_twice_is_handled_once(api: FakeBotApi, db: Path) -> None:
     admin = 43
     command = '/addfact al-hari-2018-06 wounded 12 by="Syrian Observatory for Human Rights"'

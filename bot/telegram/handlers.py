@@ -11,7 +11,7 @@ from typing import Any
 
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError, TimedOut
+from telegram.error import TelegramError
 from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes, MessageHandler,
                           TypeHandler, filters)
 
@@ -25,7 +25,7 @@ from bot.store import StoreError
 from bot.telegram.documents import article_reply
 from bot.telegram.flood import FloodGate, Verdict
 from bot.telegram.inflight import InFlight, SeenUpdates
-from bot.telegram.sending import Sender, quietly, with_retry
+from bot.telegram.sending import Sender, maybe_delivered, quietly, with_retry
 
 log = logging.getLogger("incident_bot.telegram")
 
@@ -101,7 +101,7 @@ class TelegramBot:
                     await quietly(update.callback_query.answer())
                 chat = update.effective_chat
                 # A send that timed out may well have arrived: an apology after the answer would be wrong.
-                if chat is not None and update.update_id not in self.sender.answered and not isinstance(error, TimedOut):
+                if chat is not None and update.update_id not in self.sender.answered and not maybe_delivered(error):
                     self.sender.replies += 1
                     await with_retry(lambda: context.bot.send_message(chat.id, APOLOGY, parse_mode=None))
         except TelegramError as e:

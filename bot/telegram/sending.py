@@ -9,6 +9,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 from telegram import Bot, Message, ReplyParameters
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -109,9 +110,19 @@ async def quietly(awaitable: Awaitable[Any]) -> None:
         log.debug("ignored: %s", e)
 
 
+def maybe_delivered(error: BaseException) -> bool:
+    """Whether a failed call may have been carried out all the same: the request went out, and then the
+    answer timed out or the connection dropped. Neither retried nor apologised for: a duplicate, or a
+    "sorry" under a delivered answer, is worse than a gap."""
+    cause = error.__cause__
+    if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return False  # never reached Telegram
+    return isinstance(error, TimedOut) or isinstance(cause, (httpx.ReadError, httpx.RemoteProtocolError))
+
+
 async def with_retry(call: Callable[[], Awaitable[Any]]) -> Any:
-    """One more try after a transient failure (a proxy's 502, a 429 the limiter did not absorb). Timeouts
-    are not retried: the message may have been delivered, and a duplicate is worse than a gap."""
+    """One more try after a transient failure that certainly did not deliver (a proxy's 502, a refused
+    connection, a 429 the limiter did not absorb)."""
     try:
         return await call()
     except RetryAfter as e:
@@ -119,9 +130,11 @@ async def with_retry(call: Callable[[], Awaitable[Any]]) -> Any:
         if delay > 30:
             raise
         await asyncio.sleep(delay + 0.1)
-    except (BadRequest, TimedOut):
+    except BadRequest:
         raise
     except NetworkError as e:
+        if maybe_delivered(e):
+            raise
         log.info("send failed (%s); retrying once", e)
         await asyncio.sleep(SEND_RETRY_DELAY)
     return await call()
