@@ -333,42 +333,53 @@ def _member_line(facts: PartyFacts, member: Party) -> Rich:
                      else f" is a member of {facts.party.name}{source}.")
 
 
-def party_said(party: Party, groups: Sequence[Facts]) -> Rich:
-    """What a party (or its members) said, one incident after another."""
+def party_said(party: Party, groups: Sequence[Facts], more: int = 0) -> Rich:
+    """What a party (or its members) said, one incident after another; `more`: incidents left out."""
     if not groups:
         return Rich().para(f"I have no statements from {party.name} on record.")
-    n = len(groups)
-    out = Rich().para(f"What {party.name} said{f' about {n} incidents' if n > 1 else ''}:")
+    n = len(groups) + more
+    out = Rich().para(f"What {party.name} said{f' about {n} incidents' if n > 1 else ''}"
+                      f"{f', the latest {len(groups)}' if more else ''}:")
     for own in groups:
         i = own.incident
         out.para(Bold(i.title), f" ({format_date(i.date.value, i.date.precision)}):")
         out.extend(_said(own))
-    return out.para(_sources_of(groups))
+    return out.para(_and_more(more)).para(_sources_of(groups))
 
 
-# "Incidents Syrian state media blamed on the US-led coalition": how each kind of list is headed.
-LIST_VERBS = {"blame": "blamed", "denial": "denied", "claim_responsibility": "claimed responsibility for",
-              "perpetrator": "carried out", None: "reported on"}
+def _and_more(more: int) -> str:
+    return f"… and {more:,} more incident{'s' if more != 1 else ''}." if more else ""
+
+
+# "Incidents Syrian state media blamed on the US-led coalition": how each kind of list is headed ({who}: the
+# party that said it or, for who did it, the party named as the one).
+LIST_HEADS = {"blame": "incidents {who}blamed{on}", "denial": "incidents {who}denied",
+              "claim_responsibility": "incidents {who}claimed responsibility for",
+              "perpetrator": "incidents attributed to {who}", None: "incidents {who}reported on"}
 
 
 def party_incidents(subject: Party | None, accused: Party | None, kinds: tuple[str, ...] | None,
-                    groups: Sequence[Facts], others: Sequence[Facts] = ()) -> Rich:
+                    groups: Sequence[Facts], others: Sequence[Facts] = (), more: int = 0,
+                    more_others: int = 0) -> Rich:
     """Incidents a party reported on, denied, or blamed (on another): one line per incident, latest first.
-    `others`: for a denial, incidents blamed on the subject that someone else denied."""
-    verb = LIST_VERBS.get(kinds[0] if kinds else None, "reported on")
+    `others`: incidents blamed on the subject that it did not deny itself or that no one admitted."""
+    kind = kinds[0] if kinds else None
     who = subject.name if subject else ""
-    on = f" on {accused.name}" if accused else ""
-    head = f"Incidents {who + ' ' if who else ''}{verb}{on}".strip() if subject else f"Incidents {verb}{on}"
+    head = LIST_HEADS.get(kind, LIST_HEADS[None]).format(
+        who=who if kind == "perpetrator" else (who + " " if who else ""), on=f" on {accused.name}" if accused else "")
     if not groups:
-        out = Rich().para(f"I have no record of incidents {who + ' ' if who else ''}{verb}{on}.")
+        out = Rich().para(f"I have no record of {head}.")
     else:
-        out = Rich().para(f"{head}:")
+        out = Rich().para(f"{cap(head)}:")
         for own in groups:
             out.extend(_incident_line(own))
+        out.para(_and_more(more))
     if others:
-        out.para(f"Blamed on {subject.name if subject else 'them'} and denied by others:")
+        name = subject.name if subject else "them"
+        out.para(f"Blamed on {name} and denied:" if kind == "denial" else f"Blamed on {name}, not admitted:")
         for own in others:
             out.extend(_incident_line(own))
+        out.para(_and_more(more_others))
     return out.para(_sources_of([*groups, *others]))
 
 

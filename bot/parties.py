@@ -12,8 +12,9 @@ first needs it.
 """
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from bot import answers
 from bot.facts.models import Claim, Incident, Party
@@ -26,8 +27,10 @@ from bot.understanding.resolver import IncidentIndex
 
 # Kinds whose value names a party (the accused, the one who denied or carried it out).
 PARTY_VALUED = frozenset({"blame", "denial", "perpetrator", "claim_responsibility"})
-INTENT_OF_KIND = {"denial": "denial", "blame": "blame", "claim_responsibility": "perpetrator"}
+INTENT_OF_KIND = {"denial": "denial", "blame": "blame", "claim_responsibility": "perpetrator", "perpetrator": "perpetrator"}
+DONE_BY = ("perpetrator", "claim_responsibility")  # kinds whose value is who did it
 PROFILE_SHAPES = frozenset({"identity", "role", "based", "head"})
+MAX_INCIDENTS = 8  # incidents listed in one answer, latest first; the rest are counted
 
 
 class PartyQuestions:
@@ -44,6 +47,8 @@ class PartyQuestions:
         self._claims_version = -1
         self._spoken: dict[str, list[Claim]] = {}  # party id -> claims it (or a person via it) made
         self._named: dict[str, list[Claim]] = {}  # party id -> claims whose value names it
+        self._denied_in: set[str] = set()  # incidents someone denied
+        self._rank: dict[str, int] = {}  # incident id -> place, latest first
 
     def answer(self, question: str, words: list[str], ctx: ChatContext) -> Reply | None:
         """The answer to a question about a person or organisation, or None if it is not one."""
@@ -63,6 +68,11 @@ class PartyQuestions:
                                                                       for w in words):
             return None  # "what did the observatory say about it": the chat's incident
         confidence = 0.9 if all(m.exact for m in asked.mentions) else 0.75
+        if asked.of_head:
+            members = self._members(asked.subject or "")
+            if not members:
+                return self._profile(PartyQuestion("head", asked.subject, mentions=asked.mentions), confidence)
+            asked = PartyQuestion(asked.shape, members[0].id, mentions=asked.mentions)
         if asked.shape in PROFILE_SHAPES:
             return self._profile(asked, confidence)
         if asked.shape == "said":
@@ -91,11 +101,9 @@ class PartyQuestions:
         party = self.store.party(asked.subject or "")
         if party is None:
             return None
-        family = self._family(party.id)
         self._link_claims()
-        claims = {c.id: c for pid in family for c in self._spoken.get(pid, ())}
-        groups = self._by_incident(claims.values())
-        return self._reply(answers.party_said(party, groups), "sources", groups, ctx, confidence)
+        groups, more = self._latest(self._spoken, self._family(party.id))
+        return self._reply(answers.party_said(party, groups, more), "sources", groups, ctx, confidence)
 
     def _incidents_of(self, asked: PartyQuestion, ctx: ChatContext, confidence: float) -> Reply | None:
         subject = self.store.party(asked.subject or "")
@@ -104,26 +112,31 @@ class PartyQuestions:
         said = self._family(subject.id) if subject else set()
         blamed = self._family(accused.id) if accused else set()
         kinds = asked.kinds
+        wanted: Callable[[Claim], bool] = lambda c: kinds is None or c.kind in kinds
         if kinds == ("denial",) and subject:
             # The one who denied is the claim's value ("the US-led coalition"), or who said it (its press office).
-            picked = [c for pid in said for c in (*self._named.get(pid, ()), *self._spoken.get(pid, ()))
-                      if c.kind == "denial"]
+            tables, parties = (self._named, self._spoken), said
+        elif kinds and kinds[0] in DONE_BY and subject:
+            # Who carried it out or claimed it is the claim's value, whoever reports it.
+            tables, parties, wanted = (self._named,), said, lambda c: c.kind in DONE_BY
         elif subject:
-            picked = [c for pid in said for c in self._spoken.get(pid, ()) if kinds is None or c.kind in kinds]
+            tables, parties = (self._spoken,), said
         else:
-            picked = [c for pid in blamed for c in self._named.get(pid, ()) if kinds is None or c.kind in kinds]
+            tables, parties = (self._named,), blamed
         if accused and subject:
-            picked = [c for c in picked if c.kind in PARTY_VALUED and self._value_party(c) in blamed]
-        groups = self._by_incident({c.id: c for c in picked}.values())
+            kept = wanted
+            wanted = lambda c: kept(c) and c.kind in PARTY_VALUED and self._value_party(c) in blamed
+        groups, more = self._latest(tables, parties, wanted)
         others: list[answers.Facts] = []
-        if kinds == ("denial",) and subject:
-            # "Which incidents did the US-led coalition deny?": the ones blamed on it that others denied too.
-            mine = {g.incident.id for g in groups}
-            blame = [c for pid in said for c in self._named.get(pid, ()) if c.kind == "blame" and c.incident not in mine]
-            denied = {c.incident for c in blame if any(d.kind == "denial" for d in self.store.claims(c.incident))}
-            extra = [c for i in sorted(denied) for c in self.store.claims(i) if c.kind in ("blame", "denial")]
-            others = self._by_incident(extra)
-        body = answers.party_incidents(subject, accused, kinds, groups, others)
+        more_others = 0
+        if subject and kinds and (kinds[0] == "denial" or kinds[0] in DONE_BY):
+            # "Which incidents did the US-led coalition deny / carry out?": also those blamed on it that others
+            # denied, or that no one admitted; the blame and the denials side by side, no side taken.
+            mine = {c.incident for table in tables for pid in parties for c in table.get(pid, ()) if wanted(c)}
+            denial = kinds[0] == "denial"
+            others, more_others = self._latest((self._named,), said, lambda c: c.kind == "blame" and (
+                c.incident not in mine) and (not denial or c.incident in self._denied_in), also=("blame", "denial"))
+        body = answers.party_incidents(subject, accused, kinds, groups, others, more, more_others)
         intent = INTENT_OF_KIND.get(kinds[0], "sources") if kinds else "sources"
         return self._reply(body, intent, groups + others, ctx, confidence)
 
@@ -144,11 +157,16 @@ class PartyQuestions:
         """Whether the question names an incident (or a place we lack) with more than the party's own words:
         "the coalition press office" is in Al-Hari's description, "the strike near the iraq border" names it."""
         party_words = {i for m in asked.mentions for i in range(m.start, m.end)}
-        res = self._incidents().resolve(question, self._known_words)
-        if any(c.tokens - party_words for c in res.candidates) or any(not c.tokens for c in res.candidates):
+        index = self._incidents()
+        # Without the party's words, so its name in an incident's description does not count, but a date does.
+        rest = index.resolve(" ".join(w for i, w in enumerate(words) if i not in party_words), self._known_words)
+        if rest.candidates or rest.unknown_name:
             return True
-        own = {words[i] for i in party_words}
-        return bool(res.unknown_name and set(res.unknown_name.split()) - own)
+        if not rest.near:
+            return False
+        # Some description nearly fits: with the party's words it may ("the press office ... near the iraq border").
+        whole = index.resolve(question, self._known_words)
+        return any(c.tokens - party_words for c in whole.candidates)
 
     def _members(self, party_id: str) -> list[Party]:
         return sorted((p for p in self.store.parties() if p.member_of == party_id), key=lambda p: p.id)
@@ -164,22 +182,33 @@ class PartyQuestions:
         return family
 
     def _link_claims(self) -> None:
-        """Which party made each claim (claimant, or a person named in `via`) and which its value names."""
+        """Which party made each claim (claimant, or a person named in `via`) and which its value names; each
+        party's claims latest incident first, so an answer reads the first few and counts the rest."""
         if self._claims_version == self.store.version:
             return
         finder = self.finder()
         spoken: dict[str, list[Claim]] = defaultdict(list)
         named: dict[str, list[Claim]] = defaultdict(list)
-        for incident in self.store.iter_incidents():
+        denied_in: set[str] = set()
+        # Latest first (ties by id, so the order never varies); a claim keeps its place within its incident.
+        incidents = sorted(self.store.iter_incidents(), key=lambda i: i.id, reverse=True)
+        incidents.sort(key=lambda i: i.date.value or "", reverse=True)
+        texts: dict[str | None, tuple[str, ...]] = {None: ()}  # claims repeat a few texts: look each up once
+        for incident in incidents:
             for c in self.store.claims(incident.id):
-                speakers = finder.parties_in(c.claimant)[:1] if c.claimant else ()
-                speakers += finder.parties_in(c.via) if c.via else ()
-                for pid in dict.fromkeys(speakers):
+                for text in (c.claimant, c.via, c.value if c.kind in PARTY_VALUED and isinstance(c.value, str) else None):
+                    if text not in texts:
+                        texts[text] = finder.parties_in(text) if isinstance(text, str) else ()
+                speakers = texts[c.claimant][:1] + texts[c.via]
+                for pid in (speakers if len(speakers) < 2 else dict.fromkeys(speakers)):
                     spoken[pid].append(c)
-                value = self._value_party(c)
-                if value:
-                    named[value].append(c)
-        self._spoken, self._named, self._claims_version = dict(spoken), dict(named), self.store.version
+                if c.kind in PARTY_VALUED and isinstance(c.value, str) and texts[c.value]:
+                    named[texts[c.value][0]].append(c)
+                if c.kind == "denial":
+                    denied_in.add(c.incident)
+        self._rank = {i.id: n for n, i in enumerate(incidents)}
+        self._spoken, self._named, self._denied_in = dict(spoken), dict(named), denied_in
+        self._claims_version = self.store.version
 
     def _value_party(self, claim: Claim) -> str | None:
         if claim.kind not in PARTY_VALUED or not isinstance(claim.value, str):
@@ -187,16 +216,33 @@ class PartyQuestions:
         found = self.finder().parties_in(claim.value)
         return found[0] if found else None
 
-    def _by_incident(self, claims: Iterable[Claim]) -> list[answers.Facts]:
-        """Claims grouped by incident, the latest incident first (ties by id, so the order never varies)."""
-        grouped: dict[str, list[Claim]] = defaultdict(list)
-        for c in claims:
-            grouped[c.incident].append(c)
-        incidents = [i for iid in grouped if (i := self.store.incident(iid))]
-        incidents.sort(key=lambda i: i.id)
-        incidents.sort(key=lambda i: i.date.value or "", reverse=True)
-        return [answers.Facts(i, _in_store_order(grouped[i.id], self.store.claims(i.id)), self.store.source)
-                for i in incidents]
+    def _latest(self, tables: tuple[dict[str, list[Claim]], ...] | dict[str, list[Claim]], parties: set[str],
+                wanted: Callable[[Claim], bool] = lambda c: True,
+                also: tuple[str, ...] = ()) -> tuple[list[answers.Facts], int]:
+        """The wanted claims of these parties, grouped by incident: the latest MAX_INCIDENTS incidents, and how
+        many more there are. `also`: show these kinds of each listed incident's claims, not just the wanted."""
+        tables = (tables,) if isinstance(tables, dict) else tables
+        lists = [table[pid] for table in tables for pid in sorted(parties) if pid in table]
+        merged = heapq.merge(*lists, key=lambda c: self._rank[c.incident])
+        shown: dict[str, dict[str, Claim]] = {}
+        rest: set[str] = set()
+        for c in merged:
+            if c.incident in shown:
+                if wanted(c):
+                    shown[c.incident][c.id] = c
+            elif c.incident not in rest and wanted(c):
+                if len(shown) < MAX_INCIDENTS:
+                    shown[c.incident] = {c.id: c}
+                else:
+                    rest.add(c.incident)
+        groups = []
+        for incident_id, claims in shown.items():
+            incident = self.store.incident(incident_id)
+            if incident is not None:
+                stored = self.store.claims(incident_id)
+                keep = [c for c in stored if c.id in claims or c.kind in also]
+                groups.append(answers.Facts(incident, keep, self.store.source))
+        return groups, len(rest)
 
     def _reply(self, body: Rich, intent: str, groups: list[answers.Facts], ctx: ChatContext,
                confidence: float) -> Reply:
@@ -207,6 +253,3 @@ class PartyQuestions:
         return Reply(body, intent, incident.id if incident else None, confidence)
 
 
-def _in_store_order(claims: list[Claim], stored: list[Claim]) -> list[Claim]:
-    wanted = {c.id for c in claims}
-    return [c for c in stored if c.id in wanted]

@@ -31,6 +31,7 @@ SHAPES = [
     ("who's mcgurk", [["special envoy for the war against the IS"], ["AFP"]], []),
     ("what is the SOHR", [["a Britain-based monitor of the conflict"], ["Rami Abdel Rahman"]], []),
     ("who is rami abdel rahmn", [["head of the Syrian Observatory"]], []),  # a typo
+    ("who is rami", [["Rami Abdel Rahman is the head"]], []),  # one word of a person's name
     ("tell me about the obsevatory", [["Britain-based monitor"]], []),
     ("who is IS?", [["jihadist group"]], []),
     # X's role or job
@@ -50,12 +51,15 @@ SHAPES = [
      []),
     ("what did the observatory say", [["Al-Hari"], ["38"], ["May 2018"], ["blamed the US-led coalition"]], []),
     ("what did mcgurk say", [["no longer controlled by ISIS"]], []),
+    ("what did the observatory's head say?", [["What Rami Abdel Rahman said"], ["38"]], []),
     # which incidents X reported on, denied, blamed on Y
     ("Which incidents did the US-led coalition deny?", [["Al-Hari"], ["May 2018"], ["Department of Defense denied"]], []),
     ("what has syrian state media blamed on the coalition?", [["Al-Hari"], ["May 2018"]], ["Deir Ezzor", "Dashisha"]),
     ("Which incidents did the Observatory report on?", [["Al-Hari"], ["May 2018"]], ["Dashisha"]),
     ("What did the Pentagon deny?", [["May 2018"]], ["Al-Hari airstrike ("]),
     ("Which incidents were blamed on the coalition?", [["Al-Hari"], ["May 2018"]], []),
+    ("which strikes did the coalition carry out", [["attributed to the US-led coalition"], ["Deir Ezzor"],
+                                                   ["Blamed on the US-led coalition, not admitted"], ["Al-Hari"]], []),
     # which outlet published an incident's report
     ("Which outlet published the report on Al-Hari?", [["published by AFP"]], []),
 ]
@@ -124,3 +128,15 @@ def test_admin_edits_to_parties_are_answered_at_once_and_undone(tmp_path: Path) 
     assert undone.startswith("Undone: your /setparty brett-mcgurk") and "do not say where" in based_again
     assert undone2.startswith("Undone: your /newparty white-helmets") and "rescue group" not in helmets_gone
     assert "did you mean rami-abdel-rahman" in typo and typo.endswith("nothing was changed.")
+
+
+def test_a_long_list_shows_the_latest_and_counts_the_rest(tmp_path: Path) -> None:
+    lines = []
+    for n in range(1, 10):
+        lines += [f'/newincident town{n}-2019 title="Town{n} shelling" date=2019-0{n}-01 place="Town{n}"',
+                  f'/addfact town{n}-2019 killed {n} by="the Syrian Observatory for Human Rights"']
+    *_, said = console(tmp_path / "facts.json", [*lines, "what did the observatory say"], admin=True)
+    text = said["text"]
+    assert "about 11 incidents, the latest 8:" in text and "… and 3 more incidents." in text, text
+    assert "Town9 shelling" in text and text.index("Town9") < text.index("Town8")  # latest first
+    assert "Town1 shelling" not in text

@@ -17,7 +17,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import yaml
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.facts.models import Party
 from bot.text import STOPWORDS, fold, tokens
@@ -56,48 +56,73 @@ class PartyFinder:
                     seen.add(words)
                     shouted = name.strip() if all(w in STOPWORDS for w in words) else None
                     variants.append(_Variant(p.id, words, shouted))
+            if p.type == "person":  # "Rami", "Brett": one word of a person's name names them too
+                for word in tokens(p.name):
+                    if len(word) >= 4 and word not in STOPWORDS and (word,) not in seen:
+                        seen.add((word,))
+                        variants.append(_Variant(p.id, (word,), None))
         # Longest names first, so "the coalition's press office" wins over "the coalition" inside it.
         self._variants = sorted(variants, key=lambda v: (-len(v.words), v.party_id, v.words))
-        self._vocabulary = frozenset(w for v in variants for w in v.words)
+        self._by_first: dict[str, list[tuple[int, _Variant]]] = {}
+        for rank, v in enumerate(self._variants):
+            self._by_first.setdefault(v.words[0], []).append((rank, v))
+        self._vocabulary = sorted({w for v in variants for w in v.words})
+        self._known = frozenset(self._vocabulary)
+        # Every question passes through find(): each word is compared with the name words once, in C, and
+        # remembered; the few names that start with a word that matched are then checked word by word.
+        self._word_matches = lru_cache(maxsize=8192)(self._matches_of)
         self.parties_in = lru_cache(maxsize=4096)(self._parties_in)  # claims repeat the same few texts
 
     def find(self, words: list[str], original: str = "", fuzzy: bool = True) -> list[Mention]:
         """The parties named in `words` (folded tokens of `original`), in order, none overlapping."""
+        seen = [self._word_matches(w, fuzzy) for w in words]
+        hits: list[tuple[int, int, int, Mention]] = []
+        for i, matches in enumerate(seen):
+            for first in matches:
+                for rank, v in self._by_first.get(first, ()):
+                    n = len(v.words)
+                    if i + n > len(words) or any(v.words[k] not in seen[i + k] for k in range(1, n)):
+                        continue
+                    if v.shouted is not None and not re.search(rf"\b{re.escape(v.shouted)}\b", original):
+                        continue
+                    got = [seen[i + k][v.words[k]] for k in range(n)]
+                    # "observatorys" is "observatory's" as folded: only the last word of a name takes it.
+                    if any(possessive for _, possessive in got[:-1]):
+                        continue
+                    mention = Mention(v.party_id, i, i + n, got[-1][1], all(exact for exact, _ in got))
+                    # a shouted alias ("IS"): the last match, so "who is IS" is not the verb
+                    hits.append((-n, -i if v.shouted else i, rank, mention))
         found: list[Mention] = []
         taken: set[int] = set()
-        for v in self._variants:
-            if v.shouted is not None and not re.search(rf"\b{re.escape(v.shouted)}\b", original):
+        shouted_once: set[int] = set()
+        for _, _, rank, m in sorted(hits, key=lambda h: h[:3]):
+            span = set(range(m.start, m.end))
+            if taken & span or rank in shouted_once:
                 continue
-            n = len(v.words)
-            starts = range(len(words) - n, -1, -1) if v.shouted else range(len(words) - n + 1)
-            for i in starts:  # a shouted alias: the last match ("who is IS": not the verb)
-                if taken & set(range(i, i + n)):
-                    continue
-                hit = self._match(words[i:i + n], v.words, fuzzy)
-                if hit is not None:
-                    exact, possessive = hit
-                    found.append(Mention(v.party_id, i, i + n, possessive, exact))
-                    taken |= set(range(i, i + n))
-                    if v.shouted:
-                        break
+            if self._variants[rank].shouted:
+                shouted_once.add(rank)
+            found.append(m)
+            taken |= span
         return sorted(found, key=lambda m: m.start)
 
-    def _match(self, got: list[str], want: tuple[str, ...], fuzzy: bool) -> tuple[bool, bool] | None:
-        """(exact, possessive) if the question words say this name, else None."""
-        exact, possessive = True, False
-        for k, (g, w) in enumerate(zip(got, want)):
-            if g == w:
-                continue
-            last = k == len(want) - 1
-            if last and g == w + "s" and len(w) > 2:  # "observatorys" as fold writes "observatory's"
-                possessive = True
-                continue
-            if (fuzzy and len(w) >= TYPO_MIN_LEN and g not in self._vocabulary and g not in STOPWORDS
-                    and (fuzz.ratio(g, w) >= TYPO_RATIO or (last and fuzz.ratio(g, w + "s") >= TYPO_RATIO))):
-                exact = False
-                continue
-            return None
-        return exact, possessive
+    def _matches_of(self, word: str, fuzzy: bool) -> dict[str, tuple[bool, bool]]:
+        """Name words this question word may be: name word -> (exact, possessive)."""
+        out: dict[str, tuple[bool, bool]] = {}
+        if word in self._known:
+            out[word] = (True, False)
+        if word.endswith("s") and len(word) > 3 and word[:-1] in self._known:
+            out.setdefault(word[:-1], (True, True))
+        if fuzzy and word not in self._known and word not in STOPWORDS and len(word) >= TYPO_MIN_LEN - 1:
+            for name_word, _, _ in process.extract(word, self._vocabulary, scorer=fuzz.ratio,
+                                                   score_cutoff=TYPO_RATIO, limit=None):
+                if len(name_word) >= TYPO_MIN_LEN:
+                    out.setdefault(name_word, (False, False))
+            if word.endswith("s"):
+                for name_word, _, _ in process.extract(word[:-1], self._vocabulary, scorer=fuzz.ratio,
+                                                       score_cutoff=TYPO_RATIO, limit=None):
+                    if len(name_word) >= TYPO_MIN_LEN:
+                        out.setdefault(name_word, (False, True))
+        return out
 
     def _parties_in(self, text: str) -> tuple[str, ...]:
         """The parties a claim's text names, in order of mention (exact names only: stored text is edited)."""
@@ -120,6 +145,10 @@ class PartyWords:
     incident_openers: tuple[str, ...]
     outlet_nouns: tuple[str, ...]
     outlet_verbs: tuple[str, ...]
+
+    @property
+    def head_words(self) -> frozenset[str]:
+        return frozenset(p for p in self.shape_words["head"] if " " not in p)
 
     @property
     def vocabulary(self) -> frozenset[str]:
@@ -163,6 +192,7 @@ class PartyQuestion:
     kinds: tuple[str, ...] | None = None  # incidents: the claim kinds asked for; None = any
     mentions: tuple[Mention, ...] = field(default=())
     bare: bool = False  # just the name ("McGurk?"): in a chat about an incident, more likely a follow-up
+    of_head: bool = False  # about the subject's head or spokesperson ("what did the observatory's head say?")
 
 
 def has_phrase(words: list[str], phrase: str) -> bool:
@@ -192,7 +222,14 @@ def read_party_question(words: list[str], mentions: list[Mention], vocab: PartyW
     first = mentions[0]
     after = words[first.end:first.end + 1]
     owner = subject or accused or first.party_id
-    for shape in ("head", "role", "based", "said"):
+    headed = _head_of(words, mentions, vocab)
+    if headed and typed.get(headed) != "person":
+        # "What did the observatory's head say?" asks about its head; "who is the head of the SOHR?" who that is.
+        rest = [w for w in rest if w not in vocab.head_words]
+        shape = next((s for s in ("based", "said", "role") if any(has_phrase(rest, p) for p in vocab.shape_words[s])),
+                     "head")
+        return PartyQuestion(shape, headed, mentions=tuple(mentions), of_head=shape != "head")
+    for shape in ("based", "said", "role", "head"):
         if any(has_phrase(rest, p) for p in vocab.shape_words[shape]):
             if shape == "head" and typed.get(owner) == "person":
                 shape = "role"  # "what does Rahman head?": his role
@@ -205,6 +242,17 @@ def read_party_question(words: list[str], mentions: list[Mention], vocab: PartyW
         return PartyQuestion("identity", owner, mentions=tuple(mentions))
     if rest and all(w in vocab.bare_fillers for w in rest) or not rest:
         return PartyQuestion("identity", owner, mentions=tuple(mentions), bare=True)  # "McGurk?", "and the SOHR?"
+    return None
+
+
+def _head_of(words: list[str], mentions: list[Mention], vocab: PartyWords) -> str | None:
+    """The organisation whose head the question names: "the observatory's head", "the head of the SOHR"."""
+    for m in mentions:
+        if m.possessive and m.end < len(words) and words[m.end] in vocab.head_words:
+            return m.party_id
+        before = [w for w in words[max(0, m.start - 3):m.start] if w != "the"]
+        if len(before) >= 2 and before[-1] in ("of", "for") and before[-2] in vocab.head_words:
+            return m.party_id
     return None
 
 
