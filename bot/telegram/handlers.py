@@ -100,7 +100,7 @@ class TelegramBot:
                 if update.callback_query is not None:
                     await quietly(update.callback_query.answer())
                 chat = update.effective_chat
-                # A send that timed out may well have arrived: an apology after the answer would be wrong.
+                # A send that may have arrived (timed out, connection dropped): no apology under an answer.
                 if chat is not None and update.update_id not in self.sender.answered and not maybe_delivered(error):
                     self.sender.replies += 1
                     await with_retry(lambda: context.bot.send_message(chat.id, APOLOGY, parse_mode=None))

@@ -89,4 +89,6 @@ class RateLimiter(AIORateLimiter):
                 self._retry_after_event.set()
             return
         log.info("chat %s is flood-limited: only it waits %.1f s", chat, seconds)
+        # forget waits that are over (for chats that have not sent since), so the table stays small
+        self._chat_waits = {c: until for c, until in self._chat_waits.items() if until > now}
         self._chat_waits[chat] = max(self._chat_waits.get(chat, 0), now + seconds)
