@@ -12,6 +12,7 @@ from bot.facts.dates import format_date
 from bot.facts.kinds import BY_NAME
 from bot.facts.models import Claim, Count, Description, Incident, Party, Source
 from bot.rich import Bold, Rich
+from bot.text import fold
 
 VERBS = {"killed": "killed", "wounded": "wounded", "killed_and_wounded": "killed and wounded"}
 QUALIFIER_WORDS = {"at_least": "at least", "about": "about", "nearly": "nearly", "more_than": "more than"}
@@ -261,7 +262,14 @@ def _predicate(text: str) -> str:
 
 
 def _is_line(facts: PartyFacts, description: Description, name: str | None = None) -> str:
-    return f"{cap(name or facts.party.name)} is {_predicate(description.text)}{_according(facts, description)}."
+    name = name or facts.party.name
+    bare = name.lower().removeprefix("the ")
+    src = facts.source(description.source)
+    if src and description.text.lower().removeprefix("the ").startswith(bare):
+        # "the US-led coalition fighting the IS group": not "the coalition is the coalition fighting ...".
+        when = f" ({format_date(src.published, 'day')})" if src.published else ""
+        return f"{src.publisher}{when} describes {name} as “{description.text}”."
+    return f"{cap(name)} is {_predicate(description.text)}{_according(facts, description)}."
 
 
 def party_profile(facts: PartyFacts) -> Rich:
@@ -271,6 +279,9 @@ def party_profile(facts: PartyFacts) -> Rich:
         out.para(_is_line(facts, d))
     if not p.descriptions:
         out.para(f"The reports I have do not say who or what {p.name} is.")
+    other = _other_names(p)
+    if other:
+        out.para(f"{cap(p.name)} is also called {_join(other)}.")
     if facts.member_of and not any(facts.member_of.name.lower() in d.text.lower() or
                                    any(a.lower() in d.text.lower() for a in facts.member_of.aliases)
                                    for d in p.descriptions):
@@ -281,6 +292,18 @@ def party_profile(facts: PartyFacts) -> Rich:
         out.para(f"{cap(p.name)} is based in {p.based_in}.")
     return out.para(f"Ask “what did {p.name} say?” for their statements." if p.type == "person"
                     else f"Ask “what did {p.name} say?” for its statements.")
+
+
+def _other_names(p: Party) -> list[str]:
+    """Aliases that say more than a part of the name: "SOHR", "Agence France-Presse", "the Pentagon"."""
+    seen = {fold(p.name).removeprefix("the ")}
+    out = []
+    for a in p.aliases:
+        key = fold(a).removeprefix("the ")  # "Agence France-Presse" and "Agence France Presse" are one name
+        if key not in seen and key not in fold(p.name) and p.type != "person":
+            seen.add(key)
+            out.append(a)
+    return out
 
 
 def party_role(facts: PartyFacts) -> Rich:

@@ -34,6 +34,8 @@ SHAPES = [
     ("who is rami", [["Rami Abdel Rahman is the head"]], []),  # one word of a person's name
     ("tell me about the obsevatory", [["Britain-based monitor"]], []),
     ("who is IS?", [["jihadist group"]], []),
+    ("what does AFP stand for", [["also called Agence France-Presse"]], []),
+    ("who is the coalition", [["AFP (19 June 2018) describes the US-led coalition as"]], []),
     # X's role or job
     ("What is Brett McGurk's job?", [["envoy"]], ["victims"]),
     ("what does the SOHR do", [["monitor of the conflict"]], []),

@@ -136,7 +136,7 @@ class PartyWords:
     kind_verbs: tuple[tuple[str, tuple[str, ...]], ...]  # (claim kind or "any", phrases), in file order
     list_nouns: frozenset[str]
     list_verbs: tuple[tuple[str, tuple[str, ...]], ...]
-    shape_words: dict[str, tuple[str, ...]]  # head, role, based, said
+    shape_words: dict[str, tuple[str, ...]]  # identity, head, role, based, said
     openers: tuple[str, ...]
     bare_fillers: frozenset[str]
     accused_markers: frozenset[str]
@@ -171,7 +171,7 @@ class PartyWords:
             kind_verbs=tuple((k, phrases(v)) for k, v in inc["verbs"].items()),
             list_nouns=frozenset(phrases(inc["list_nouns"])),
             list_verbs=tuple((k, phrases(v)) for k, v in inc["list_verbs"].items()),
-            shape_words={s: phrases(shapes[s]["words"]) for s in ("head", "role", "based", "said")},
+            shape_words={s: phrases(shapes[s]["words"]) for s in ("identity", "head", "role", "based", "said")},
             openers=phrases(shapes["identity"]["openers"]),
             bare_fillers=frozenset(phrases(d["bare_fillers"])),
             accused_markers=frozenset(phrases(d["accused_markers"])),
@@ -226,10 +226,10 @@ def read_party_question(words: list[str], mentions: list[Mention], vocab: PartyW
     if headed and typed.get(headed) != "person":
         # "What did the observatory's head say?" asks about its head; "who is the head of the SOHR?" who that is.
         rest = [w for w in rest if w not in vocab.head_words]
-        shape = next((s for s in ("based", "said", "role") if any(has_phrase(rest, p) for p in vocab.shape_words[s])),
-                     "head")
+        shape = next((s for s in ("identity", "based", "said", "role")
+                      if any(has_phrase(rest, p) for p in vocab.shape_words[s])), "head")
         return PartyQuestion(shape, headed, mentions=tuple(mentions), of_head=shape != "head")
-    for shape in ("based", "said", "role", "head"):
+    for shape in ("identity", "based", "said", "role", "head"):
         if any(has_phrase(rest, p) for p in vocab.shape_words[shape]):
             if shape == "head" and typed.get(owner) == "person":
                 shape = "role"  # "what does Rahman head?": his role
