@@ -22,7 +22,8 @@ from bot.replies import Reply
 from bot.rich import Rich
 from bot.store import Store
 from bot.understanding.context import ChatContext
-from bot.understanding.parties import PartyFinder, PartyQuestion, PartyWords, asks_outlet, read_party_question
+from bot.understanding.parties import (PartyFinder, PartyQuestion, PartyWords, asks_outlet, pronoun_mention,
+                                      read_party_question)
 from bot.understanding.resolver import IncidentIndex
 
 # Kinds whose value names a party (the accused, the one who denied or carried it out).
@@ -54,6 +55,8 @@ class PartyQuestions:
         """The answer to a question about a person or organisation, or None if it is not one."""
         finder = self.finder()
         mentions = finder.find(words, question)
+        if not mentions and ctx.party and self.store.party(ctx.party):
+            mentions = pronoun_mention(words, ctx.party, self.words)
         if not mentions:
             return self._outlet(question, ctx) if asks_outlet(words, self.words) else None
         typed = {p.id: p.type for p in self.store.parties()}
@@ -68,6 +71,8 @@ class PartyQuestions:
                                                                       for w in words):
             return None  # "what did the observatory say about it": the chat's incident
         confidence = 0.9 if all(m.exact for m in asked.mentions) else 0.75
+        subject = self.store.party(asked.subject or "")
+        ctx.party = subject.id if subject and subject.type == "person" else ctx.party
         if asked.of_head:
             members = self._members(asked.subject or "")
             if not members:

@@ -142,3 +142,12 @@ def test_a_long_list_shows_the_latest_and_counts_the_rest(tmp_path: Path) -> Non
     assert "about 11 incidents, the latest 8:" in text and "… and 3 more incidents." in text, text
     assert "Town9 shelling" in text and text.index("Town9") < text.index("Town8")  # latest first
     assert "Town1 shelling" not in text
+
+
+def test_he_and_his_follow_the_person_last_asked_about(tmp_path: Path) -> None:
+    who, said, job, died = console(tmp_path / "facts.json", [
+        "who is brett mcgurk?", "what did he say?", "what is his job?", "how many died in al hari"])
+    assert "special envoy" in who["text"]
+    assert "no longer controlled by ISIS" in said["text"] and said["incident"] == "dashisha-2018-06"
+    assert "special envoy" in job["text"]
+    assert died["intent"] == "casualties" and "38" in died["text"]

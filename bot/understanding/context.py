@@ -19,6 +19,7 @@ class ChatContext:
     intent: str | None = None
     wounded: bool = False  # the last casualties question asked about the wounded
     pending: Pending | None = None
+    party: str | None = None  # the person last asked about, for "what did he say?"
 
 
 @dataclass

@@ -143,6 +143,7 @@ class PartyWords:
     claimant_markers: frozenset[str]
     incident_pronouns: frozenset[str]
     incident_openers: tuple[str, ...]
+    person_pronouns: frozenset[str]
     outlet_nouns: tuple[str, ...]
     outlet_verbs: tuple[str, ...]
 
@@ -178,6 +179,7 @@ class PartyWords:
             claimant_markers=frozenset(phrases(d["claimant_markers"])),
             incident_pronouns=frozenset(phrases(d["incident_pronouns"])),
             incident_openers=phrases(d["incident_openers"]),
+            person_pronouns=frozenset(phrases(d["person_pronouns"])),
             outlet_nouns=phrases(d["outlet"]["nouns"]),
             outlet_verbs=phrases(d["outlet"]["verbs"]),
         )
@@ -193,6 +195,14 @@ class PartyQuestion:
     mentions: tuple[Mention, ...] = field(default=())
     bare: bool = False  # just the name ("McGurk?"): in a chat about an incident, more likely a follow-up
     of_head: bool = False  # about the subject's head or spokesperson ("what did the observatory's head say?")
+
+
+def pronoun_mention(words: list[str], party_id: str, vocab: PartyWords) -> list[Mention]:
+    """"what is his job?" after a question about a person: the pronoun as a mention of them."""
+    for i, w in enumerate(words):
+        if w in vocab.person_pronouns:
+            return [Mention(party_id, i, i + 1, possessive=w in ("his", "her", "hers"))]
+    return []
 
 
 def has_phrase(words: list[str], phrase: str) -> bool:
