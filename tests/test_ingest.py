@@ -326,3 +326,18 @@ def test_a_text_far_longer_than_an_article_is_one_line(tmp_path: Path, empty_db:
     long.write_text("date 2018-06-19 AFP, BEIRUT\n\n" + "Nothing happened there. " * 2000)
     run = ingest(str(long), db=empty_db)
     assert run.returncode == 2 and "sentences; an article has at most 400" in run.stderr
+
+
+def test_the_bench_meets_its_targets() -> None:
+    """bench/ingest_quality.py on the four bundled articles: recall and precision >= 90% on each."""
+    run = subprocess.run([sys.executable, "bench/ingest_quality.py"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "target recall and precision >= 90% on each article: met" in run.stdout, run.stdout
+
+
+def test_the_bench_takes_any_pairs(tmp_path: Path) -> None:
+    run = subprocess.run([sys.executable, "bench/ingest_quality.py", "data/articles/2018-06-19-afp-beirut.txt",
+                          "data/incidents.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "| **2018-06-19-afp-beirut** | **all** |" in run.stdout
+    assert "bbc" not in run.stdout.split("\n\n")[0]

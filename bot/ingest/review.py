@@ -6,6 +6,7 @@ the accepted proposals with Store.add_batch.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from bot.facts.counts import describe
@@ -132,8 +133,11 @@ class Review:
         ds = self.proposal.dataset
         claims = [c for n, c in enumerate(ds.claims, 1) if self.decisions.get(n)]
         used = {c.incident for c in claims}
-        names = {str(x).lower() for c in claims for x in (c.claimant, c.value, c.via) if isinstance(x, str)}
-        parties = [p for p in ds.parties if any(n.lower() in " ".join(names) for n in p.names())]
+        named = {x for c in claims for x in (c.claimant, c.value) if isinstance(x, str)}
+        vias = " ".join(c.via for c in claims if c.via)
+        parties = [p for p in ds.parties if p.name in named or re.search(rf"\b{re.escape(p.name)}\b", vias)]
+        kept = {p.id for p in parties}
+        parties = [replace(p, member_of=p.member_of if p.member_of in kept else None) for p in parties]
         return Dataset(sources=ds.sources if claims else [], incidents=[i for i in ds.incidents if i.id in used],
                        claims=claims, parties=parties)
 
