@@ -7,7 +7,8 @@ For each size: generate synthetic incidents (bench/synth.py, seeded, plus the 5 
 data/incidents.yaml), import them into a fresh database with Store.import_dataset (one write) and time it;
 then, in a fresh process so nothing is warm, time start-up (open the Store, build the Engine and its
 incident index, answer a first question), read resident memory and ask a fixed mix of questions, timing
-each answer including its rendering. Prints one markdown table and the targets marked met or not met.
+each answer including its rendering; then time 100 admin /addfact commands (journal append and index
+update) and the fold of their journal on closing. Prints one markdown table and the targets marked met or not.
 """
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SEED_FILE = ROOT / "data" / "incidents.yaml"
-TARGETS = {10_000: (5.0, 2.0), 100_000: (20.0, 10.0)}  # size -> (p99 ms, start-up s)
+TARGETS = {10_000: (5.0, 0.5, None), 100_000: (20.0, 3.0, 500)}  # size -> (p99 ms, start-up s, RSS MB)
+WRITE_P99_MS = 20.0  # one /addfact, the whole command, at every size
+WRITES = 100
 LINEAR_SLACK = 2.0  # import time per 1k incidents may grow this much from the smallest to the largest size
 MAX_CHOICES_SHOWN = 8  # bot.engine.MAX_CHOICES, for the legend
 PASSES = 3  # the question mix is asked this many times (fresh chats each pass) for a steadier p99
@@ -154,12 +157,36 @@ def phase_measure(db: Path) -> int:
             outcome[verdict] += _pass == 0
     rss = psutil.Process().memory_info().rss
     samples.sort()
+    write_ms, fold_s = _writes(engine, store)
     print(json.dumps({
         "imports_s": imports_s, "open_s": open_s, "startup_s": startup_s, "rss_mb": rss / 2**20, "db_mb": db.stat().st_size / 2**20,
         "p50_ms": 1000 * samples[len(samples) // 2], "p99_ms": 1000 * samples[int(len(samples) * 0.99) - 1],
         "max_ms": 1000 * samples[-1], "asked": len(samples), **outcome,
+        "write_p50_ms": write_ms[len(write_ms) // 2], "write_p99_ms": write_ms[int(len(write_ms) * 0.99) - 1],
+        "fold_s": fold_s,
     }))
     return 0
+
+
+def _writes(engine, store) -> tuple[list[float], float]:  # noqa: ANN001 - an Engine and its Store
+    """Time WRITES admin /addfact commands as a transport runs them (parse, journal, index update), each on a
+    different incident; then the fold of their journal on closing. Returns (sorted ms per write, fold s)."""
+    from bot.admin import Admin
+    from bot.commands import Caller, Commands
+
+    commands = Commands(engine, Admin(store))
+    admin = Caller(user="bench-admin", chat="bench-admin", is_admin=True)
+    store.acquire_write_lock()  # what a bot does at start, not part of a write
+    ids = [i.id for _, i in zip(range(WRITES), store.iter_incidents())]
+    times = []
+    for n in range(WRITES):
+        t = time.perf_counter()
+        reply = commands.handle(f'/addfact {ids[n % len(ids)]} killed {n + 3} by="bench observer"', admin)
+        times.append(1000 * (time.perf_counter() - t))
+        assert reply.text.startswith("Added fact"), reply.text
+    t = time.perf_counter()
+    store.close()
+    return sorted(times), time.perf_counter() - t
 
 
 # -- the report -----------------------------------------------------------------------------------------
@@ -176,8 +203,8 @@ def report(rows: list[dict], total_s: float, n_questions: int, ram: int) -> str:
         "(unknown incidents count as wrong when answered with any).",
         "",
         "| incidents | claims | db file | import | import per 1k | start-up (open + index) | RSS | p50 | p99 | max "
-        "| found | crowded | wrong |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| found | crowded | wrong | /addfact p50 | /addfact p99 | fold |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         per_k = f"{r['import_s'] / r['size'] * 1000:.3f} s" if r["size"] >= 1000 else "–"
@@ -186,16 +213,21 @@ def report(rows: list[dict], total_s: float, n_questions: int, ram: int) -> str:
             f"| {r['incidents']:,} | {r['claims']:,} | {r['db_mb']:.1f} MB | {r['import_s']:.2f} s | {per_k} | "
             f"{r['startup_s']:.2f} s ({r['open_s']:.1f} + {r['startup_s'] - r['open_s']:.1f}) | {r['rss_mb']:.0f} MB | "
             f"{r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | {r['max_ms']:.1f} ms | {100 * r['found'] / named:.0f}% | "
-            f"{100 * r['crowded'] / named:.0f}% | {r['wrong'] + r['unknown_wrong']} of {named + r['unknown']} |")
+            f"{100 * r['crowded'] / named:.0f}% | {r['wrong'] + r['unknown_wrong']} of {named + r['unknown']} | "
+            f"{r['write_p50_ms']:.1f} ms | {r['write_p99_ms']:.1f} ms | {r['fold_s']:.2f} s |")
     lines += ["", "Targets:"]
     by_size = {r["size"]: r for r in rows}
-    for size, (p99, startup) in TARGETS.items():
+    for size, (p99, startup, rss) in TARGETS.items():
         r = by_size.get(size)
         if r is None:
             lines.append(f"- {size:,} incidents: not run")
             continue
         lines.append(f"- {size:,} incidents: p99 < {p99:g} ms: {_met(r['p99_ms'] < p99)} ({r['p99_ms']:.2f} ms); "
-                     f"start-up < {startup:g} s: {_met(r['startup_s'] < startup)} ({r['startup_s']:.2f} s)")
+                     f"start-up < {startup:g} s: {_met(r['startup_s'] < startup)} ({r['startup_s']:.2f} s)"
+                     + (f"; RSS < {rss} MB: {_met(r['rss_mb'] < rss)} ({r['rss_mb']:.0f} MB)" if rss else ""))
+    slowest = max(rows, key=lambda r: r["write_p99_ms"])
+    lines.append(f"- /addfact p99 < {WRITE_P99_MS:g} ms at every size: {_met(slowest['write_p99_ms'] < WRITE_P99_MS)} "
+                 f"(slowest {slowest['write_p99_ms']:.1f} ms, at {slowest['incidents']:,} incidents)")
     big = [r for r in rows if r["size"] >= 1000]
     if len(big) >= 2:
         per_k = [r["import_s"] / r["size"] * 1000 for r in big]

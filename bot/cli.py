@@ -123,7 +123,10 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     except DatasetError as e:
         raise StoreError(f"{e}; nothing was imported") from None
     store = _store(settings)
-    incidents, claims = store.import_dataset(data, actor="import", replace=args.replace)
+    try:
+        incidents, claims = store.import_dataset(data, actor="import", replace=args.replace)
+    finally:
+        store.close()
     print(f"imported {incidents} incidents and {claims} facts into {settings.db}")
     return 0
 

@@ -16,7 +16,7 @@ from bot.understanding.context import ChatContext, Contexts, Pending
 from bot.facts.kinds import kinds_for
 from bot.facts.models import Claim
 from bot.parties import PartyQuestions
-from bot.understanding.resolver import MAX_LISTED, IncidentIndex, Resolution
+from bot.understanding.resolver import MAX_LISTED, IncidentIndex, Resolution, incident_facts
 from bot.replies import Button, Choice, Reply
 from bot.rich import Rich
 from bot.store import Store
@@ -50,20 +50,28 @@ class Engine:
         return self.refresh_index()
 
     def refresh_index(self) -> IncidentIndex:
-        """Build the incident index if the store changed since; transports call it after an edit and at
-        start, so neither cost lands on a user's question."""
-        if self._index is None or self._index_version != self.store.version:
+        """Bring the incident index up to date with the store: the incidents a change touched, or all of it at
+        start and after an import. Transports call it after an edit and at start, so neither cost lands on a
+        user's question."""
+        if self._index is not None and self._index_version != self.store.version:
+            version, changed = self.store.changes_since(self._index_version)
+            for incident_id in changed or ():
+                incident = self.store.incident(incident_id)
+                if incident is None:
+                    self._index.remove(incident_id)
+                else:
+                    self._index.update(incident, self.store.claims(incident_id))
+            self._index_version = version
+            if changed is None:
+                self._index = None
+        if self._index is None:
+            version = self.store.version
             figures: dict[str, set[int]] = {}
             descriptions: dict[str, str] = {}
             for i in self.store.incidents():
-                claims = self.store.claims(i.id)
-                counts = [c.count for c in claims]  # parsed once: this loop runs over every claim at start-up
-                figures[i.id] = {n.best for n in counts if n and n.best}
-                descriptions[i.id] = " ".join(filter(None, [
-                    i.summary, i.place.note, i.place.region, *(c.claimant for c in claims),
-                    *(n.who if n else str(c.value) for c, n in zip(claims, counts))]))
+                figures[i.id], descriptions[i.id] = incident_facts(i, self.store.claims(i.id))
             self._index = IncidentIndex(self.store.incidents(), figures, descriptions)
-            self._index_version = self.store.version
+            self._index_version = version
         return self._index
 
     # -- entry points ------------------------------------------------------------------------------

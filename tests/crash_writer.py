@@ -1,11 +1,12 @@
 """Child process for tests/test_crash.py: a long run of admin writes on one database, each acknowledged.
 
-    python tests/crash_writer.py DB START
+    python tests/crash_writer.py DB START [FOLD_AFTER]
 
 Writes forever (until killed) and prints one line per write after the store call has returned, which is
 the moment a user would see "done": "ack add <claim id> <n>", "ack del <claim id> <n>", "ack set <n>".
 Every write is a different kind of change so the test can check each one: add a fact (most writes),
-delete the fact added just before, edit the incident's summary.
+delete the fact added just before, edit the incident's summary. FOLD_AFTER small (1: after every write)
+keeps the store folding the journal into the file in the background, so kills land inside folds too.
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ INCIDENT = "al-hari-2018-06"
 
 def main() -> int:
     db, n = sys.argv[1], int(sys.argv[2])
-    store = Store(db)
+    fold_after = int(sys.argv[3]) if len(sys.argv) > 3 else 10**9
+    store = Store(db, fold_after=fold_after)
     store.acquire_write_lock()
     print("ready", flush=True)
     last_added: str | None = None

@@ -42,12 +42,19 @@ def test_reopening_reads_what_was_written(tmp_path: Path) -> None:
     again.close()
 
 
-def test_write_replaces_file_atomically_and_leaves_no_temp_files(store: Store) -> None:
-    inode_before = os.stat(store.path).st_ino
-    store.add_claim(Claim("", "al-hari-2018-06", "note", "x"), actor="t")
-    assert os.stat(store.path).st_ino != inode_before  # a rename, not an in-place rewrite
+def test_a_change_appends_one_journal_line_and_closing_folds_it_into_the_file(store: Store) -> None:
+    before, inode_before = store.path.read_bytes(), os.stat(store.path).st_ino
+    added = store.add_claim(Claim("", "al-hari-2018-06", "note", "x"), actor="t")
+    assert store.path.read_bytes() == before  # the change costs one line, not a rewrite
+    lines = store.journal.read_bytes().splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert {op[0] for op in record["ops"]} >= {"claims", "audit"}  # the change and its audit entry together
+    store.close()
+    assert not store.journal.exists()
+    assert os.stat(store.path).st_ino != inode_before  # folded by a rename, not an in-place rewrite
     assert [p.name for p in store.path.parent.iterdir() if p.name.endswith(".tmp")] == []
-    json.loads(store.path.read_text())  # always a whole, valid document
+    assert json.loads(store.path.read_text())["claims"][added.id]["value"] == "x"
 
 
 def test_corrupt_file_gives_one_clear_error_and_is_never_overwritten(tmp_path: Path) -> None:
@@ -187,3 +194,56 @@ def test_a_party_needs_a_name_and_a_known_type() -> None:
         parse_dataset_text("parties: [{id: x}]")
     with pytest.raises(DatasetError, match="type must be one of person, organisation"):
         parse_dataset_text("parties: [{id: x, name: X, type: robot}]")
+
+
+# -- the journal's crash windows, set up on purpose (tests/test_crash.py kills at random moments) ----------
+def test_a_torn_last_journal_line_is_dropped_with_one_log_line(tmp_path: Path, caplog) -> None:
+    path = tmp_path / "facts.json"
+    store = open_store(path, SEED_FILE)
+    kept = store.add_claim(Claim("", "al-hari-2018-06", "note", "acknowledged"), actor="t")
+    journal = store.journal.read_bytes()
+    store._writer.close()  # as if killed: no fold on the way out
+    store.journal.write_bytes(journal + journal[: len(journal) // 2])  # the next append, cut short
+    with caplog.at_level("WARNING"):
+        reader = Store(path)
+    assert reader.claim(kept.id).value == "acknowledged"
+    assert [r.message for r in caplog.records if "torn" in r.message] != []
+    assert len(caplog.records) == 1
+    os.close(store._lock_fd)  # the killed writer's lock goes with it
+    caplog.clear()
+    writer = Store(path)
+    assert len(caplog.records) == 1  # the writer says it once too, and its start-up fold cuts the torn bytes
+    writer.add_claim(Claim("", "al-hari-2018-06", "note", "after the crash"), actor="t")  # not after the torn bytes
+    writer.close()
+    again = Store(path)
+    assert {str(c.value) for c in again.claims("al-hari-2018-06")} >= {"acknowledged", "after the crash"}
+    assert not again.journal.exists()
+
+
+def test_a_crash_between_the_folded_file_and_the_journal_rewrite_replays_nothing_twice(tmp_path: Path) -> None:
+    path = tmp_path / "facts.json"
+    store = open_store(path, SEED_FILE)
+    store.add_claim(Claim("", "al-hari-2018-06", "note", "once"), actor="t")
+    store.update_incident("al-hari-2018-06", lambda i: setattr(i, "summary", "edited"), actor="t")
+    journal = store.journal.read_bytes()
+    store.close()  # folds: the file holds both changes, the journal is gone
+    store.journal.write_bytes(journal)  # ... as if killed before the journal was emptied
+    again = Store(path)
+    assert [c.value for c in again.claims("al-hari-2018-06")].count("once") == 1
+    assert again.incident("al-hari-2018-06").summary == "edited"
+    again.acquire_write_lock()  # the start-up fold empties the journal
+    assert not again.journal.exists()
+    again.close()
+
+
+def test_export_sees_changes_still_in_the_journal(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    path = tmp_path / "facts.json"
+    store = open_store(path, SEED_FILE)
+    store.add_claim(Claim("", "al-hari-2018-06", "note", "not folded yet"), actor="t")
+    exported = subprocess.run([sys.executable, "main.py", "export", "--db", str(path)], capture_output=True,
+                              text=True, cwd=Path(__file__).resolve().parent.parent, timeout=60)
+    assert exported.returncode == 0 and "not folded yet" in exported.stdout
+    assert store.journal.exists()  # the running writer still holds it; export read it, did not fold it
+    store.close()

@@ -3,7 +3,7 @@
 `Admin(store).run(command, args, actor)` returns a Reply. Rights are checked before (bot/commands.py);
 this module parses and validates. Every command validates all of its input before touching the store, so
 a malformed command changes nothing and gets one line saying what was wrong and what was expected. Each
-change is one Store call: one atomic write carrying its audit entry, which `/undo` reads back.
+change is one Store call: one journalled change carrying its audit entry, which `/undo` reads back.
 
 Arguments are read by bot/admin/lexer.py and incident fields validated by bot/admin/fields.py.
 

@@ -1,33 +1,43 @@
-"""The fact store: the only module that opens the TinyDB file.
+"""The fact store: the only module that opens the database.
 
-Reads are served from in-memory maps built once at open, so a question never scans the file. Every change
-is one atomic write of the whole database (temporary file, fsync, rename) that carries the change and its
-audit entry together: a crash leaves either the old file or the new one, never half of each. A lock file
-(flock, so the OS releases it when a process dies) keeps a second writer out.
+Reads are served from in-memory records built once at open, so a question never scans the file. A change
+is one record (its documents and its audit entry together) appended to the journal beside the TinyDB file
+and fsynced before the call returns, then applied to the records in memory: it costs what it changes. The
+journal is folded into the TinyDB file (a new snapshot written atomically: temporary file, fsync, rename;
+then the journal emptied) when the writer starts, when it closes, and in a background thread after
+FOLD_AFTER changes or FOLD_IDLE seconds without one. A crash at any moment leaves a whole file and every
+acknowledged change (bot/store/journal.py says how). A lock file (flock, so the OS releases it when a
+process dies) keeps a second writer out.
 """
 from __future__ import annotations
 
 import copy
 import fcntl
+import logging
 import os
 import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from dataclasses import replace as replace_dataclass
-from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import orjson
-from tinydb import TinyDB
-from tinydb.storages import Storage
 
-from bot.store.bulk import bulk_build
 from bot.facts.dataset import Dataset, DatasetError, load_dataset
 from bot.facts.models import Claim, Incident, Party, Source
+from bot.store.bulk import bulk_build
+from bot.store.files import write_atomically
+from bot.store.journal import JournalError, JournalWriter, Record, journal_path, read_journal
+from bot.store.tables import RECORDS, TABLES, Op, Tables, cited_by
 
-TABLES = ("sources", "incidents", "claims", "parties", "audit")  # plus "meta": id counters
-Raw = dict[str, dict[str, dict[str, Any]]]  # TinyDB's file layout: table -> doc id -> document
+log = logging.getLogger(__name__)
+
+FOLD_AFTER = 500  # changes in the journal before the background fold
+FOLD_IDLE = 30.0  # seconds without a change before the background fold
+HISTORY = 5000  # changes remembered for changes_since; older callers rebuild what they derived
 
 
 class StoreError(Exception):
@@ -38,48 +48,33 @@ class StoreLocked(StoreError):
     pass
 
 
-class AtomicJSONStorage(Storage):
-    """TinyDB storage that keeps the data in memory and replaces the file atomically on every write."""
-
-    def __init__(self, path: str, name: Path) -> None:
-        self.path = Path(path)
-        self.name = name  # the database as the user named it, for messages
-        self._data: Raw | None = None
-
-    def read(self) -> Raw | None:
-        if self._data is None:
-            self._data = _read_file(self.path, self.name)
-        return self._data
-
-    def write(self, data: Raw) -> None:
-        _atomic_write(self.path, orjson.dumps(data), self.name)
-        self._data = data
-
-    def close(self) -> None:
-        pass
-
-
 class Store:
-    def __init__(self, path: str | Path, seed: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path, seed: str | Path | None = None, fold_after: int = FOLD_AFTER,
+                 fold_idle: float = FOLD_IDLE) -> None:
         self.path = Path(path)  # as the user named it, for messages
         # The file itself, for every read, write and the lock: an atomic rename onto a symlink would replace
         # the link and leave the real file behind, and a lock by the link's name would not stop a second bot
         # started on the real file.
         self.file = Path(os.path.realpath(self.path))
-        self._mutex = threading.RLock()
+        self.journal = journal_path(self.file)
+        self._mutex = threading.RLock()  # one change (or fold snapshot) at a time
+        self._fold_lock = threading.RLock()  # one fold at a time; taken before _mutex, never after it
         self._lock_fd: int | None = None
+        self._writer: JournalWriter | None = None
+        self._fold_after, self._fold_idle = fold_after, fold_idle
+        self._folder: threading.Thread | None = None
+        self._wake = threading.Condition(threading.Lock())
+        self._stopping = False
+        self._last_change = time.monotonic()
         self.version = 0  # bumped on every change so derived indexes know to refresh
+        self._history: list[tuple[int, set[str]]] = []  # (version, incidents it changed), oldest first
+        self._t = Tables()
+        self._loaded_from: tuple[Any, ...] = ()
         if not self.file.exists():
             self._create(seed)
-        self._storage: AtomicJSONStorage | None = None
-        self._db = TinyDB(str(self.file), storage=self._make_storage)
         self._load()
 
     # -- opening -------------------------------------------------------------------------------------
-    def _make_storage(self, path: str) -> AtomicJSONStorage:
-        self._storage = AtomicJSONStorage(path, self.path)
-        return self._storage
-
     def _create(self, seed: str | Path | None) -> None:
         try:
             data = load_dataset(seed) if seed else Dataset()
@@ -90,69 +85,87 @@ class Store:
         except OSError as e:
             raise StoreError(f"cannot create {self.file.parent}: {e.strerror}") from None
         self.acquire_write_lock()
-        _atomic_write(self.file, orjson.dumps(_raw_from_dataset(data, _now(), "seed")), self.path)
+        self.import_dataset(data, actor="seed", audited=False)
 
     @bulk_build()  # parsing and mapping a big file builds millions of objects; see bot/store/bulk.py
     def _load(self) -> None:
-        raw = self._raw()
-        try:
-            self._build(raw)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            # Checked only when building failed, so a good file pays nothing for the check.
-            raise StoreError(f"{self.path} is not an incident-bot database ({_shape_problem(raw)}); "
-                             "it was left untouched") from None
-
-    def _build(self, raw: Raw) -> None:
-        incidents = {d["id"]: Incident.from_dict(d) for d in raw["incidents"].values()}
-        claims: dict[str, Claim] = {}
-        by_incident: dict[str, list[Claim]] = {i: [] for i in incidents}
-        # In id order, so a fact brought back by /undo takes its old place in answers and exports.
-        for key, d in sorted(raw["claims"].items(), key=lambda kv: (len(kv[0]), kv[0])):
-            claim = Claim.from_dict({**d, "id": key})
-            if claim.incident not in incidents:
-                raise ValueError(claim.incident)  # told by _shape_problem
-            claims[key] = claim
-            by_incident.setdefault(claim.incident, []).append(claim)
-        # Built aside and swapped in together, so a reader never sees incidents without their facts.
-        self._sources = {d["id"]: Source.from_dict(d) for d in raw["sources"].values()}
-        self._parties = {d["id"]: Party.from_dict(d) for d in raw["parties"].values()}
-        self._incidents, self._claims, self._claims_by_incident = incidents, claims, by_incident
-        self._incident_docs = {d["id"]: k for k, d in raw["incidents"].items()}
-        self._party_docs = {d["id"]: k for k, d in raw["parties"].items()}
+        """Read the snapshot and replay the journal after it. A writer may fold between our reading the two
+        (the journal then starts past the snapshot we read): read again."""
+        for _ in range(5):
+            signature = self._signature()
+            raw = _read_file(self.file, self.path)
+            if not isinstance(raw, dict) or not all(isinstance(raw.get(t, {}), dict) for t in (*TABLES, "meta")):
+                raise StoreError(f"{self.path} is not an incident-bot database ({_shape_problem(raw)}); "
+                                 "it was left untouched")
+            try:
+                tables = Tables.from_raw(raw)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                # Checked only when building failed, so a good file pays nothing for the check.
+                raise StoreError(f"{self.path} is not an incident-bot database ({_shape_problem(raw)}); "
+                                 "it was left untouched") from None
+            del raw  # the records are built; the parsed file would double the memory held
+            try:
+                records = read_journal(self.journal, tables.seq)
+            except JournalError as e:
+                raise StoreError(f"{e}; the database was left untouched. Move the journal aside to start "
+                                 "from the last folded state") from None
+            if records and records[0].seq != tables.seq + 1:
+                continue
+            try:
+                for record in records:
+                    tables.apply(record.ops)
+                    tables.seq = record.seq
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise StoreError(f"{self.journal} holds a change this database cannot take (record "
+                                 f"{record.seq}); the database was left untouched") from None
+            break
+        else:
+            raise StoreError(f"{self.journal} does not follow {self.path}; another process kept changing it")
+        self._t, self._loaded_from = tables, signature
         self.version += 1
+        self._history.clear()
 
-    def _raw(self) -> Raw:
-        raw = self._db.storage.read()
-        if not isinstance(raw, dict) or not all(isinstance(raw.get(t, {}), dict) for t in (*TABLES, "meta")):
-            raise StoreError(f"{self.path} is not an incident-bot database ({_shape_problem(raw)}); "
-                             "it was left untouched")
-        for t in TABLES:
-            raw.setdefault(t, {})
-        return raw
+    def _signature(self) -> tuple[Any, ...]:
+        """What tells whether another process changed the database since we read it."""
+        def stat(p: Path) -> tuple[int, int, int]:
+            try:
+                s = p.stat()
+            except FileNotFoundError:
+                return (0, 0, -1)
+            return (s.st_ino, s.st_mtime_ns, s.st_size)
+        return stat(self.file) + stat(self.journal)
 
     def acquire_write_lock(self) -> None:
         """Become the one writer of this database, or raise StoreLocked naming the holder."""
-        if self._lock_fd is not None:
-            return
-        self._check_writable()
-        try:
-            fd = os.open(f"{self.file}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as e:
-            raise StoreError(f"cannot write to {self.path}: cannot create its lock file ({e.strerror}); "
-                             "make its folder writable or use --db elsewhere") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
-            os.close(fd)
-            raise StoreLocked(f"{self.path} is in use by another process (pid {holder}); "
-                              "stop it before changing this database") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._lock_fd = fd
-        # As the one writer, clear what a writer killed mid-write left behind (the database itself is whole).
-        for stale in self.file.parent.glob(f".{self.file.name}.*.tmp"):
-            stale.unlink(missing_ok=True)
+        with self._mutex:
+            if self._lock_fd is not None:
+                return
+            self._check_writable()
+            try:
+                fd = os.open(f"{self.file}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as e:
+                raise StoreError(f"cannot write to {self.path}: cannot create its lock file ({e.strerror}); "
+                                 "make its folder writable or use --db elsewhere") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+                os.close(fd)
+                raise StoreLocked(f"{self.path} is in use by another process (pid {holder}); "
+                                  "stop it before changing this database") from None
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+            self._lock_fd = fd
+            # As the one writer, clear what a writer killed mid-write left behind (the database itself is whole).
+            for stale in self.file.parent.glob(f".{self.file.name}.*.tmp"):
+                stale.unlink(missing_ok=True)
+            if self._loaded_from and self._signature() != self._loaded_from:
+                self._load()  # another writer changed it since we read it: build on its changes, not ours
+            self._writer = JournalWriter(self.journal)
+            if self.journal.exists():
+                self._fold()  # start-up fold: also drops a torn last line, before anything is appended
+        self._folder = threading.Thread(target=self._fold_in_background, name="store-fold", daemon=True)
+        self._folder.start()
 
     def _check_writable(self) -> None:
         """Refuse to become the writer of a file or folder meant to be read-only. By its mode bits too, as
@@ -163,168 +176,254 @@ class Store:
                                  "make it writable, or use --db elsewhere, to change it")
 
     def close(self) -> None:
-        if self._lock_fd is not None:
+        """Fold what the journal holds (a clean shutdown leaves the TinyDB file complete) and let go."""
+        folder, self._folder = self._folder, None
+        if folder is not None:
+            with self._wake:
+                self._stopping = True
+                self._wake.notify()
+            folder.join()
+        with self._mutex:
+            if self._lock_fd is None:
+                return
+            try:
+                if self.journal.exists():
+                    self._fold()
+            except (OSError, StoreError) as e:  # the journal still holds every change: the next start folds
+                log.warning("could not fold the journal of %s on closing: %s", self.path, e)
+            assert self._writer is not None
+            self._writer.close()
+            self._writer = None
             os.close(self._lock_fd)  # closing releases the flock; the file itself is harmless to leave
             self._lock_fd = None
+            self._loaded_from = self._signature()
+            self._stopping = False
+
+    # -- folding -------------------------------------------------------------------------------------
+    def _fold(self) -> None:
+        """Snapshot the records under the lock, write them without it, then drop the journal records the new
+        file holds. Answers and changes go on meanwhile; the changes stay in the journal until a later fold."""
+        with self._fold_lock:
+            with self._mutex:
+                snapshot = self._t.snapshot()
+            try:
+                write_atomically(self.file, snapshot.write)
+            except OSError as e:
+                raise StoreError(f"cannot write {self.path}: {e.strerror or e}; its journal keeps every change") from None
+            with self._mutex:
+                assert self._writer is not None
+                self._writer.keep_after(snapshot.seq)
+
+    def _fold_in_background(self) -> None:
+        while True:
+            with self._wake:
+                if self._stopping:
+                    return
+                self._wake.wait(timeout=min(self._fold_idle, 5.0))
+                if self._stopping:
+                    return
+            writer = self._writer
+            pending = writer.records if writer else 0
+            idle = time.monotonic() - self._last_change >= self._fold_idle
+            if pending >= self._fold_after or (pending and idle):
+                try:
+                    self._fold()
+                except StoreError as e:
+                    log.warning("background fold of %s failed (the journal keeps every change): %s", self.path, e)
 
     # -- reading -------------------------------------------------------------------------------------
     def incidents(self) -> list[Incident]:
-        return list(self._incidents.values())
+        return list(self._t.incidents.values())
 
     def iter_incidents(self) -> Iterator[Incident]:
         """The incidents without copying them into a list (2 ms at 100,000), for scans that stop early. A
         change replaces the map rather than editing it, so an iteration never sees it change."""
-        return iter(self._incidents.values())
+        return iter(self._t.incidents.values())
 
     def incident(self, incident_id: str) -> Incident | None:
-        return self._incidents.get(incident_id)
+        return self._t.incidents.get(incident_id)
 
     def claims(self, incident_id: str) -> list[Claim]:
-        return list(self._claims_by_incident.get(incident_id, ()))
+        return list(self._t.by_incident.get(incident_id, ()))
 
     def claim(self, claim_id: str) -> Claim | None:
-        return self._claims.get(claim_id)
+        return self._t.claims.get(claim_id)
 
     def source(self, source_id: str | None) -> Source | None:
-        return self._sources.get(source_id) if source_id else None
+        return self._t.sources.get(source_id) if source_id else None
 
     def sources(self) -> list[Source]:
-        return list(self._sources.values())
+        return list(self._t.sources.values())
 
     def parties(self) -> list[Party]:
-        return list(self._parties.values())
+        return list(self._t.parties.values())
 
     def party(self, party_id: str) -> Party | None:
-        return self._parties.get(party_id)
+        return self._t.parties.get(party_id)
 
     def dataset(self) -> Dataset:
-        claims = [c for i in self._incidents for c in self._claims_by_incident.get(i, ())]
+        t = self._t
+        claims = [c for i in t.incidents for c in t.by_incident.get(i, ())]
         return Dataset(self.sources(), self.incidents(), claims, self.parties())
 
     def audit(self, actor: str | None = None) -> list[dict[str, Any]]:
-        entries = [{**d, "id": k} for k, d in self._raw()["audit"].items()]
+        entries = [{**d, "id": k} for k, d in list(self._t.audit.items())]
         return [e for e in entries if actor is None or e["actor"] == actor]
+
+    def changes_since(self, version: int) -> tuple[int, set[str] | None]:
+        """(current version, ids of the incidents changed since `version`), or None for "too much or too
+        long ago: rebuild". What the engine's incident index uses to update only what changed."""
+        with self._mutex:
+            if version == self.version:
+                return version, set()
+            if not self._history or self._history[0][0] > version + 1 or version > self.version:
+                return self.version, None
+            changed: set[str] = set()
+            for v, ids in self._history:
+                if v > version:
+                    changed |= ids
+            return self.version, changed
 
     # -- writing -------------------------------------------------------------------------------------
     def add_incident(self, incident: Incident, actor: str) -> Incident:
-        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
-            if incident.id in self._incidents:
+        def change(txn: Txn) -> list[dict[str, Any]]:
+            if incident.id in self._t.incidents:
                 raise StoreError(f"an incident with id {incident.id!r} already exists")
-            incident.created = incident.updated = now
-            key = _next_key(raw, "incidents")
-            raw["incidents"][key] = incident.to_dict()
-            return [_entry(actor, now, "add_incident", "incidents", key, None, incident.to_dict())]
+            incident.created = incident.updated = txn.now
+            key = txn.next_key("incidents")
+            txn.put("incidents", key, incident.to_dict())
+            return [_entry(actor, txn.now, "add_incident", "incidents", key, None, incident.to_dict())]
         self._commit(change)
-        return self._incidents[incident.id]
+        return self._t.incidents[incident.id]
 
     def update_incident(self, incident_id: str, changes: Callable[[Incident], None], actor: str) -> Incident:
-        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
+        def change(txn: Txn) -> list[dict[str, Any]]:
             key = self._incident_key(incident_id)
-            before = raw["incidents"][key]
+            before = txn.get("incidents", key)
             updated = Incident.from_dict(copy.deepcopy(before))
             changes(updated)
-            updated.updated = now
-            raw["incidents"][key] = updated.to_dict()
-            return [_entry(actor, now, "set_incident", "incidents", key, before, updated.to_dict())]
+            updated.updated = txn.now
+            txn.put("incidents", key, updated.to_dict())
+            return [_entry(actor, txn.now, "set_incident", "incidents", key, before, updated.to_dict())]
         self._commit(change)
-        return self._incidents[incident_id]
+        return self._t.incidents[incident_id]
 
     def add_claim(self, claim: Claim, actor: str, new_source: Source | None = None) -> Claim:
-        """Add a claim; `new_source` (not yet in the store) is recorded in the same write, and /undo of the
+        """Add a claim; `new_source` (not yet in the store) is recorded in the same change, and /undo of the
         claim removes it again unless another claim cites it by then."""
-        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
+        def change(txn: Txn) -> list[dict[str, Any]]:
             self._incident_key(claim.incident)
             if new_source is not None:
                 claim.source = new_source.id
-            extra = self._record_source(raw, new_source)
-            key = _next_key(raw, "claims")
-            claim.id, claim.created_by, claim.created_at = key, actor, now
+            extra = self._record_source(txn, new_source)
+            key = txn.next_key("claims")
+            claim.id, claim.created_by, claim.created_at = key, actor, txn.now
             doc = claim.to_dict()
-            raw["claims"][key] = doc
-            return [_entry(actor, now, "add_claim", "claims", key, None, doc, **extra)]
+            txn.put("claims", key, doc)
+            return [_entry(actor, txn.now, "add_claim", "claims", key, None, doc, **extra)]
         self._commit(change)
-        return self._claims[claim.id]
+        return self._t.claims[claim.id]
 
     def delete_claim(self, claim_id: str, actor: str) -> Claim:
-        gone = self._claims.get(claim_id)
+        gone = self._t.claims.get(claim_id)
         if gone is None:
             raise StoreError(f"no fact with id {claim_id!r}")
 
-        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
-            before = raw["claims"].pop(claim_id)
-            return [_entry(actor, now, "delete_claim", "claims", claim_id, before, None)]
+        def change(txn: Txn) -> list[dict[str, Any]]:
+            before = txn.get("claims", claim_id)
+            if before is None:
+                raise StoreError(f"no fact with id {claim_id!r}")
+            txn.delete("claims", claim_id)
+            return [_entry(actor, txn.now, "delete_claim", "claims", claim_id, before, None)]
         self._commit(change)
         return gone
 
     def add_party(self, party: Party, actor: str, new_source: Source | None = None) -> Party:
-        """Add a person or organisation; `new_source` (cited by its description) is recorded in the same write."""
-        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
-            if party.id in self._parties:
+        """Add a person or organisation; `new_source` (cited by its description) is recorded in the same change."""
+        def change(txn: Txn) -> list[dict[str, Any]]:
+            if party.id in self._t.parties:
                 raise StoreError(f"a party with id {party.id!r} already exists")
-            party.created = party.updated = now
-            extra = self._record_source(raw, new_source)
-            key = _next_key(raw, "parties")
-            raw["parties"][key] = party.to_dict()
-            return [_entry(actor, now, "add_party", "parties", key, None, party.to_dict(), **extra)]
+            party.created = party.updated = txn.now
+            extra = self._record_source(txn, new_source)
+            key = txn.next_key("parties")
+            txn.put("parties", key, party.to_dict())
+            return [_entry(actor, txn.now, "add_party", "parties", key, None, party.to_dict(), **extra)]
         self._commit(change)
-        return self._parties[party.id]
+        return self._t.parties[party.id]
 
     def update_party(self, party_id: str, changes: Callable[[Party], None], actor: str,
                      new_source: Source | None = None) -> Party:
-        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
-            key = self._party_docs.get(party_id)
+        def change(txn: Txn) -> list[dict[str, Any]]:
+            key = self._t.key_of["parties"].get(party_id)
             if key is None:
                 raise StoreError(f"no party with id {party_id!r}")
-            before = raw["parties"][key]
+            before = txn.get("parties", key)
             updated = Party.from_dict(copy.deepcopy(before))
             changes(updated)
-            updated.updated = now
-            extra = self._record_source(raw, new_source)
-            raw["parties"][key] = updated.to_dict()
-            return [_entry(actor, now, "set_party", "parties", key, before, updated.to_dict(), **extra)]
+            updated.updated = txn.now
+            extra = self._record_source(txn, new_source)
+            txn.put("parties", key, updated.to_dict())
+            return [_entry(actor, txn.now, "set_party", "parties", key, before, updated.to_dict(), **extra)]
         self._commit(change)
-        return self._parties[party_id]
+        return self._t.parties[party_id]
 
-    def _record_source(self, raw: Raw, new_source: Source | None) -> dict[str, Any]:
+    def _record_source(self, txn: Txn, new_source: Source | None) -> dict[str, Any]:
         """Store a source a change cites for the first time; the audit entry's extra, so /undo can take it back."""
-        if new_source is None or new_source.id in self._sources:  # else another admin recorded it a moment ago
+        if new_source is None or new_source.id in self._t.sources:  # else another admin recorded it a moment ago
             return {}
-        skey = _next_key(raw, "sources")
-        raw["sources"][skey] = new_source.to_dict()
+        skey = txn.next_key("sources")
+        txn.put("sources", skey, new_source.to_dict())
         return {"source_added": {"key": skey, "doc": new_source.to_dict()}}
 
     def undo(self, actor: str) -> dict[str, Any] | None:
         """Revert this actor's last change that is not undone yet; returns its audit entry, or None."""
-        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
-            mine = [(int(k), k, e) for k, e in raw["audit"].items()
+        def change(txn: Txn) -> list[dict[str, Any]]:
+            audit = self._t.audit
+            mine = [(int(k), k, e) for k, e in audit.items()
                     if e["actor"] == actor and not e.get("undone") and e["action"] != "undo"]
             if not mine:
                 return []
             n, key, last = max(mine)
-            if last["action"] == "import" or any(int(k) > n and e["action"] == "import"
-                                                 for k, e in raw["audit"].items()):
+            if last["action"] == "import" or any(int(k) > n and e["action"] == "import" for k, e in audit.items()):
                 raise StoreError("a bulk import came after your last change, and /undo cannot reach past it; "
                                  "re-import an export taken before it with --replace")
+            txn.put("audit", key, {**last, "undone": True})
             if last["action"] == "add_batch":
-                _undo_batch(raw, last["added"])
-                raw["audit"][key] = {**last, "undone": True}
-                return [_entry(actor, now, "undo", "*", "*", last["after"], None, undoes=key, undid="add_batch")]
-            table = raw[last["table"]]
-            if last["action"] == "add_incident" and any(c["incident"] == last["after"]["id"]
-                                                        for c in raw["claims"].values()):
+                self._undo_batch(txn, last["added"])
+                return [_entry(actor, txn.now, "undo", "*", "*", last["after"], None, undoes=key, undid="add_batch")]
+            if last["action"] == "add_incident" and self._t.by_incident.get(last["after"]["id"]):
                 raise StoreError(f"incident {last['after']['id']!r} has facts now; delete them before undoing")
             if last["before"] is None:
-                table.pop(last["key"], None)
+                if txn.get(last["table"], last["key"]) is not None:
+                    txn.delete(last["table"], last["key"])
             else:
-                table[last["key"]] = last["before"]
+                txn.put(last["table"], last["key"], last["before"])
             added = last.get("source_added")
-            if added and not _cites(raw, added["doc"]["id"]):
-                raw["sources"].pop(added["key"], None)
-            raw["audit"][key] = {**last, "undone": True}
-            return [_entry(actor, now, "undo", last["table"], last["key"], last["after"], last["before"],
+            if added and not txn.cited(added["doc"]["id"]) and txn.get("sources", added["key"]) is not None:
+                txn.delete("sources", added["key"])
+            return [_entry(actor, txn.now, "undo", last["table"], last["key"], last["after"], last["before"],
                            undoes=key)]
         entries = self._commit(change)
         return entries[0] if entries else None
+
+    def _undo_batch(self, txn: Txn, added: dict[str, list[str]]) -> None:
+        """Remove what a batch added; refused while facts added since hang on its incidents."""
+        t = self._t
+        ours = set(added["claims"])
+        for k in added["incidents"]:
+            incident_id = t.id_at["incidents"].get(k)
+            later = next((c for c in t.by_incident.get(incident_id or "", ()) if c.id not in ours), None)
+            if later is not None:
+                raise StoreError(f"incident {incident_id!r} of that batch has facts added since (#{later.id}); "
+                                 "delete them before undoing")
+        for table in ("claims", "incidents", "parties"):
+            for k in added.get(table, ()):
+                if txn.get(table, k) is not None:
+                    txn.delete(table, k)
+        for k in added["sources"]:
+            sid = t.id_at["sources"].get(k)
+            if sid is not None and not txn.cited(sid):
+                txn.delete("sources", k)
 
     def add_batch(self, data: Dataset, actor: str) -> BatchSummary:
         """Add an accepted article's worth of records in one audited change that one /undo of `actor` reverts:
@@ -332,13 +431,14 @@ class Store:
         know yet (a source or party id already known is the same one, and is kept as it is)."""
         summary = BatchSummary()
 
-        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
+        def change(txn: Txn) -> list[dict[str, Any]]:
+            t = self._t
             new_ids = [i.id for i in data.incidents]
-            clash = sorted(set(new_ids) & set(self._incidents)) or sorted({i for i in new_ids if new_ids.count(i) > 1})
+            clash = sorted(set(new_ids) & set(t.key_of["incidents"])) or sorted({i for i in new_ids if new_ids.count(i) > 1})
             if clash:
                 raise StoreError(f"incident id {clash[0]!r} already exists; nothing of the batch was added")
-            known_incidents = set(new_ids) | set(self._incidents)
-            known_sources = set(self._sources) | {s.id for s in data.sources}
+            known_incidents = set(new_ids) | set(t.key_of["incidents"])
+            known_sources = set(t.sources) | {s.id for s in data.sources}
             for c in data.claims:
                 if c.incident not in known_incidents:
                     raise StoreError(f"a fact is for incident {c.incident!r}, which is neither in the store nor "
@@ -348,83 +448,179 @@ class Store:
                                      "the batch; nothing of the batch was added")
             added: dict[str, list[str]] = {"sources": [], "parties": [], "incidents": [], "claims": []}
             for s in data.sources:
-                if s.id not in self._sources and s.id not in summary.sources:
-                    key = _next_key(raw, "sources")
-                    raw["sources"][key] = s.to_dict()
+                if s.id not in t.sources and s.id not in summary.sources:
+                    key = txn.next_key("sources")
+                    txn.put("sources", key, s.to_dict())
                     added["sources"].append(key)
                     summary.sources.append(s.id)
             for p in data.parties:
-                if p.id not in self._parties and p.id not in summary.parties:
-                    key = _next_key(raw, "parties")
-                    raw["parties"][key] = {**p.to_dict(), "created": now, "updated": now}
+                if p.id not in t.parties and p.id not in summary.parties:
+                    key = txn.next_key("parties")
+                    txn.put("parties", key, {**p.to_dict(), "created": txn.now, "updated": txn.now})
                     added["parties"].append(key)
                     summary.parties.append(p.id)
             for i in data.incidents:
-                key = _next_key(raw, "incidents")
-                raw["incidents"][key] = {**i.to_dict(), "created": now, "updated": now}
+                key = txn.next_key("incidents")
+                txn.put("incidents", key, {**i.to_dict(), "created": txn.now, "updated": txn.now})
                 added["incidents"].append(key)
                 summary.incidents.append(i.id)
             for c in data.claims:
-                key = _next_key(raw, "claims")
-                raw["claims"][key] = {**c.to_dict(), "id": key, "created_by": actor, "created_at": now}
+                key = txn.next_key("claims")
+                txn.put("claims", key, {**c.to_dict(), "id": key, "created_by": actor, "created_at": txn.now})
                 added["claims"].append(key)
                 summary.claims.append(key)
             if not any(added.values()):
                 return []
-            return [_entry(actor, now, "add_batch", "*", "*", None, asdict(summary), added=added)]
+            return [_entry(actor, txn.now, "add_batch", "*", "*", None, asdict(summary), added=added)]
         self._commit(change)
         return summary
 
-    def import_dataset(self, data: Dataset, actor: str, replace: bool = False) -> tuple[int, int]:
-        """Add (or with replace, swap in) a whole dataset in one write. Returns (incidents, claims)."""
-        def change(raw: Raw, now: str) -> list[dict[str, Any]]:
+    def import_dataset(self, data: Dataset, actor: str, replace: bool = False, audited: bool = True) -> tuple[int, int]:
+        """Add (or with replace, swap in) a whole dataset in one change. Returns (incidents, claims)."""
+        def change(txn: Txn) -> list[dict[str, Any]]:
             nonlocal data
+            t = self._t
             if not replace:
                 # An entry that repeats a stored incident exactly (an `ingest` review file lists the known
                 # incident it adds facts to) is that incident: its claims are added, the record kept.
-                same = {i.id for i in data.incidents if i.id in self._incidents and _same_record(i, self._incidents[i.id])}
+                same = {i.id for i in data.incidents if i.id in t.incidents and _same_record(i, t.incidents[i.id])}
                 data = replace_dataclass(data, incidents=[i for i in data.incidents if i.id not in same])
-                for what, new, known in (("incident", data.incidents, self._incidents),
-                                          ("party", data.parties, self._parties)):
+                for what, new, known in (("incident", data.incidents, t.incidents), ("party", data.parties, t.parties)):
                     clash = sorted({x.id for x in new} & set(known))
                     if clash:
                         raise StoreError(f"{len(clash)} {what} id(s) already exist ({', '.join(clash[:3])}); "
                                          "use --replace to swap the whole database")
-            fresh = _raw_from_dataset(data, now, actor)
-            if replace:
-                audit = raw["audit"]
-                raw.clear()
-                raw.update(fresh, audit=audit)  # ids restart; /undo will not reach back past an import
             else:
-                _merge(raw, fresh)
-            return [_entry(actor, now, "import", "incidents", "*", None,
+                for table in ("sources", "incidents", "claims", "parties"):
+                    for key in list(t.keys(table)):
+                        txn.delete(table, key)
+                    txn.restart_keys(table)  # ids restart; /undo will not reach back past an import
+            known_sources = set() if replace else set(t.sources)
+            for s in data.sources:
+                if s.id not in known_sources:
+                    known_sources.add(s.id)
+                    txn.put("sources", txn.next_key("sources"), s.to_dict())
+            for i in data.incidents:
+                txn.put("incidents", txn.next_key("incidents"),
+                        {**i.to_dict(), "created": i.created or txn.now, "updated": i.updated or txn.now})
+            for c in data.claims:
+                key = txn.next_key("claims")
+                txn.put("claims", key, {**c.to_dict(), "id": key, "created_by": c.created_by or actor,
+                                        "created_at": c.created_at or txn.now})
+            for p in data.parties:
+                txn.put("parties", txn.next_key("parties"),
+                        {**p.to_dict(), "created": p.created or txn.now, "updated": p.updated or txn.now})
+            if not audited:
+                return [{}]
+            return [_entry(actor, txn.now, "import", "incidents", "*", None,
                            {"incidents": len(data.incidents), "claims": len(data.claims), "replace": replace})]
-        self._commit(change)
+        with self._fold_lock:  # folded at once: after a background fold in progress, if any
+            self._commit(change, bulk=True)
         return len(data.incidents), len(data.claims)
 
     def _incident_key(self, incident_id: str) -> str:
-        key = self._incident_docs.get(incident_id)
+        key = self._t.key_of["incidents"].get(incident_id)
         if key is None:
             raise StoreError(f"no incident with id {incident_id!r}")
         return key
 
-    @bulk_build()  # an import builds as many objects as the file holds
-    def _commit(self, change: Callable[[Raw, str], list[dict[str, Any]]]) -> list[dict[str, Any]]:
-        """Apply `change` to a copy of the data, write it atomically with its audit entries, then reload."""
+    def _commit(self, change: Callable[[Txn], list[dict[str, Any]]], bulk: bool = False) -> list[dict[str, Any]]:
+        """Run `change`, journal its ops with its audit entries (fsynced), then apply them in memory. A bulk
+        change (an import: the whole database, perhaps) is folded into the file at once instead."""
         with self._mutex:
             self.acquire_write_lock()
-            # Changes replace documents instead of editing them, so copying the tables is enough to keep
-            # the live data intact when a change raises half-way.
-            raw = {table: dict(docs) for table, docs in self._raw().items()}
-            entries = change(raw, _now())
+            txn = Txn(self._t, _now())
+            entries = change(txn)
             if not entries:
                 return []
             for entry in entries:
-                raw["audit"][_next_key(raw, "audit")] = entry
-            self._db.storage.write(raw)
-            self._db.clear_cache()
+                if entry:  # an unaudited change (seeding a new file) has an empty entry
+                    txn.put("audit", txn.next_key("audit"), entry)
+            ops = txn.finish()
+            seq = self._t.seq + 1
+            if bulk:
+                self._commit_bulk(ops, seq)
+                return entries
+            assert self._writer is not None
+            try:
+                self._writer.append(Record(seq, ops))
+            except OSError as e:
+                raise StoreError(f"cannot write {self.path}'s journal: {e.strerror or e}; nothing was changed") from None
+            changed = self._t.apply(ops)
+            self._t.seq = seq
+            self.version += 1
+            self._history.append((self.version, changed))
+            del self._history[:-HISTORY]
+            self._last_change = time.monotonic()
+        if self._writer is not None and self._writer.records >= self._fold_after:
+            with self._wake:
+                self._wake.notify()
+        return entries
+
+    @bulk_build()  # an import builds as many objects as the file holds
+    def _commit_bulk(self, ops: list[Op], seq: int) -> None:
+        """A change too big to journal (an import): applied in memory and folded at once; if the fold fails,
+        the records are read back from the untouched file."""
+        self._t.apply(ops)
+        self._t.seq = seq
+        try:
+            self._fold()
+        except StoreError:
             self._load()
-            return entries
+            raise
+        self.version += 1
+        self._history.clear()  # derived indexes rebuild
+
+
+class Txn:
+    """One change being prepared: the ops it will journal, and the documents as they will be after them."""
+
+    def __init__(self, tables: Tables, now: str) -> None:
+        self.now = now
+        self._t = tables
+        self._ops: list[Op] = []
+        self._pending: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._counters = dict(tables.counters)
+
+    def get(self, table: str, key: str) -> dict[str, Any] | None:
+        if (table, key) in self._pending:
+            return self._pending[(table, key)]
+        return self._t.doc(table, key)
+
+    def put(self, table: str, key: str, doc: dict[str, Any]) -> None:
+        self._ops.append([table, key, doc])
+        self._pending[(table, key)] = doc
+
+    def delete(self, table: str, key: str) -> None:
+        self._ops.append([table, key, None])
+        self._pending[(table, key)] = None
+
+    def next_key(self, table: str) -> str:
+        # A counter kept in the file, so a deleted fact's id never comes back as a different fact.
+        last = self._counters.get(table)
+        if last is None:
+            last = max((int(k) for k in self._t.keys(table)), default=0)
+        self._counters[table] = last + 1
+        return str(last + 1)
+
+    def cited(self, source_id: str) -> bool:
+        """Whether facts or party descriptions will still cite this source once the change is applied."""
+        n = self._t.citations[source_id]
+        for (table, key), doc in self._pending.items():
+            if table in ("claims", "parties"):
+                n -= cited_by(self._t.record(table, key)).count(source_id)
+                if doc is not None:
+                    n += cited_by(RECORDS[table](doc) if table == "parties" else Claim.from_dict({**doc, "id": key})
+                                  ).count(source_id)
+        return n > 0
+
+    def restart_keys(self, table: str) -> None:
+        self._counters[table] = 0
+
+    def finish(self) -> list[Op]:
+        if self._counters != self._t.counters:
+            self._ops.append(["meta", "counters", self._counters])
+        return self._ops
 
 
 @dataclass
@@ -439,29 +635,6 @@ class BatchSummary:
 def _same_record(new: Incident, old: Incident) -> bool:
     keep = ("created", "updated")
     return {k: v for k, v in new.to_dict().items() if k not in keep} == {k: v for k, v in old.to_dict().items() if k not in keep}
-
-
-def _undo_batch(raw: Raw, added: dict[str, list[str]]) -> None:
-    """Remove what a batch added; refused while facts added since hang on its incidents."""
-    gone = {raw["incidents"][k]["id"] for k in added["incidents"] if k in raw["incidents"]}
-    ours = set(added["claims"])
-    later = next((c for k, c in raw["claims"].items() if k not in ours and c["incident"] in gone), None)
-    if later is not None:
-        raise StoreError(f"incident {later['incident']!r} of that batch has facts added since (#{later['id']}); "
-                         "delete them before undoing")
-    for table in ("claims", "incidents", "parties"):
-        for k in added.get(table, ()):
-            raw[table].pop(k, None)
-    cited = {c.get("source") for c in raw["claims"].values()}
-    for k in added["sources"]:
-        if k in raw["sources"] and raw["sources"][k]["id"] not in cited:
-            raw["sources"].pop(k)
-
-
-def _cites(raw: Raw, source_id: str) -> bool:
-    """Whether any fact or party description still cites this source."""
-    return (any(c.get("source") == source_id for c in raw["claims"].values())
-            or any(d.get("source") == source_id for p in raw["parties"].values() for d in p.get("descriptions") or []))
 
 
 def open_store(path: str | Path, seed: str | Path | None) -> Store:
@@ -517,62 +690,6 @@ def _shape_problem(raw: Any) -> str:
 def _json_type(value: Any) -> str:
     names = {dict: "an object", list: "a list", str: "a string", bool: "true or false", type(None): "null"}
     return names.get(type(value), "a number")
-
-
-def _atomic_write(path: Path, payload: bytes, name: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)  # make the rename itself durable
-        finally:
-            os.close(dir_fd)
-    except OSError as e:  # a full disk, a folder turned read-only: the old file is still whole
-        tmp.unlink(missing_ok=True)
-        raise StoreError(f"cannot write {name}: {e.strerror or e}; nothing was changed") from None
-
-
-def _raw_from_dataset(data: Dataset, now: str, actor: str) -> Raw:
-    raw: Raw = {t: {} for t in TABLES}
-    for n, s in enumerate(data.sources, 1):
-        raw["sources"][str(n)] = s.to_dict()
-    for n, i in enumerate(data.incidents, 1):
-        raw["incidents"][str(n)] = {**i.to_dict(), "created": i.created or now, "updated": i.updated or now}
-    for n, c in enumerate(data.claims, 1):
-        raw["claims"][str(n)] = {**c.to_dict(), "id": str(n), "created_by": c.created_by or actor,
-                                 "created_at": c.created_at or now}
-    for n, p in enumerate(data.parties, 1):
-        raw["parties"][str(n)] = {**p.to_dict(), "created": p.created or now, "updated": p.updated or now}
-    return raw
-
-
-def _merge(raw: Raw, fresh: Raw) -> None:
-    known_sources = {d["id"] for d in raw["sources"].values()}
-    for s in fresh["sources"].values():
-        if s["id"] not in known_sources:
-            raw["sources"][_next_key(raw, "sources")] = s
-    for i in fresh["incidents"].values():
-        raw["incidents"][_next_key(raw, "incidents")] = i
-    for c in fresh["claims"].values():
-        key = _next_key(raw, "claims")
-        raw["claims"][key] = {**c, "id": key}
-    for p in fresh["parties"].values():
-        raw["parties"][_next_key(raw, "parties")] = p
-
-
-def _next_key(raw: Raw, table: str) -> str:
-    # A counter kept in the file, so a deleted fact's id never comes back as a different fact.
-    counters = raw.setdefault("meta", {}).get("counters") or {}
-    last = counters.get(table)
-    if last is None:
-        last = max((int(k) for k in raw[table]), default=0)
-    raw["meta"] = {"counters": {**counters, table: last + 1}}
-    return str(last + 1)
 
 
 def _entry(actor: str, now: str, action: str, table: str, key: str, before: Any, after: Any,

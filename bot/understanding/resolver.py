@@ -13,13 +13,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any, NamedTuple
 from itertools import chain
 
 from rapidfuzz import fuzz, process
 
 from bot.store.bulk import bulk_build
 from bot.facts.dates import LONG_MONTHS, MONTHS, YEAR_RE
-from bot.facts.models import Incident
+from bot.facts.models import Claim, Incident
 from bot.text import ARTICLES, STOPWORDS, is_number, name_key, tokens
 
 # Words that name a kind of event or place rather than one incident.
@@ -72,13 +73,28 @@ class _Name:
     keys: tuple[str, ...]
 
 
+class _Part(NamedTuple):
+    """What one incident put into the index, so an update can take exactly that out again."""
+    first_name: int
+    end_name: int  # its names are _names[first_name:end_name]
+    country: tuple[str, ...] | None
+    figures: tuple[int, ...] = ()
+    described: tuple[str, ...] = ()
+
+
 class IncidentIndex:
+    """Built once at start-up; `update` and `remove` then keep it current one incident at a time (they edit
+    it in place: the caller runs them in turn with questions, as Engine.refresh_index does).
+
+    Term weights (idf) of the words an update touches are recomputed with the current number of incidents;
+    the others keep theirs until the next build, a drift of one in the incident count's size per change."""
+
     @bulk_build()  # millions of postings at 100,000 incidents; see bot/store/bulk.py
     def __init__(self, incidents: Iterable[Incident], figures: dict[str, set[int]] | None = None,
                  descriptions: dict[str, str] | None = None) -> None:
         """`figures`: the casualty numbers reported for each incident, so "where does the 38 come from" works;
         `descriptions`: further text about each (who said what), so "the coalition press office" finds it."""
-        self._names: list[_Name] = []
+        self._names: list[_Name | None] = []  # None: the name of an incident since updated or removed
         self._postings: dict[str, list[int]] = defaultdict(list)  # key -> name numbers
         self._by_month: dict[tuple[int, int], list[str]] = defaultdict(list)
         self._by_year: dict[int, list[str]] = defaultdict(list)
@@ -86,18 +102,74 @@ class IncidentIndex:
         self._by_figure: dict[int, list[str]] = defaultdict(list)
         self._described: dict[str, list[str]] = defaultdict(list)  # description key -> incident ids
         self._dates: dict[str, tuple[int | None, int | None]] = {}
-        self._countries: set[tuple[str, ...]] = set()
+        self._countries: dict[tuple[str, ...], int] = defaultdict(int)  # country name keys -> incidents there
+        self._country_set: set[str] | None = None  # the words of _countries, made when needed
+        self._parts: dict[str, _Part] = {}
+        self._df: dict[str, int] = defaultdict(int)  # name key -> incidents whose names have it
+        incidents = list(incidents)
         for incident in incidents:
-            self.add(incident)
-        for incident_id, numbers in (figures or {}).items():
-            for number in numbers:
-                self._by_figure[number].append(incident_id)
-        countries = {k for keys in self._countries for k in keys}  # "Syria" describes nothing in Syria
-        for incident_id, text in (descriptions or {}).items():
-            self._describe(incident_id, text, countries)
+            self._add_names(incident)
+        figures, descriptions = figures or {}, descriptions or {}
+        for incident in incidents:
+            self._add_facts(incident.id, figures.get(incident.id, ()), descriptions.get(incident.id, ""))
         self._finish()
 
-    def add(self, incident: Incident) -> None:
+    def update(self, incident: Incident, claims: Iterable[Claim]) -> None:
+        """Index an incident anew (or for the first time) after a change to it or to its facts."""
+        old = self._parts.get(incident.id)
+        figures, description = incident_facts(incident, list(claims))
+        touched = {k for name in incident.names() for k in name_keys(name)} | self._description_keys(description)
+        if old:
+            touched |= self._part_keys(old) | set(old.described)
+        indexed_before = self._indexed(touched)
+        self._take_out(incident.id)
+        self._add_names(incident)
+        self._add_facts(incident.id, figures, description)
+        self._reweigh(touched, indexed_before)
+
+    def remove(self, incident_id: str) -> None:
+        """Take an incident out (deleted)."""
+        part = self._parts.get(incident_id)
+        if part is not None:
+            touched = self._part_keys(part) | set(part.described)
+            self._take_out(incident_id)
+            self._reweigh(touched, touched)
+
+    def _indexed(self, keys: set[str]) -> set[str]:
+        return {k for k in keys if k in self._postings or k in self._described}
+
+    def _take_out(self, incident_id: str) -> None:
+        part = self._parts.pop(incident_id, None)
+        if part is None:
+            return
+        for k in self._part_keys(part):
+            self._df[k] -= 1
+            if not self._df[k]:
+                del self._df[k]
+        for number in range(part.first_name, part.end_name):
+            name = self._names[number]
+            assert name is not None
+            for k in set(name.keys):
+                _discard(self._postings, k, number)
+            self._names[number] = None
+        if part.country:
+            self._countries[part.country] -= 1
+            if not self._countries[part.country]:
+                del self._countries[part.country]
+                self._country_set = None
+        year, month = self._dates.pop(incident_id)
+        if year:
+            _discard(self._by_year, year, incident_id)
+            if month:
+                _discard(self._by_month, (year, month), incident_id)
+                _discard(self._by_month_any_year, month, incident_id)
+        for number in part.figures:
+            _discard(self._by_figure, number, incident_id)
+        for k in part.described:
+            _discard(self._described, k, incident_id)
+
+    def _add_names(self, incident: Incident) -> None:
+        first = len(self._names)
         seen: set[tuple[str, ...]] = set()
         for name in incident.names():
             keys = name_keys(name)
@@ -106,8 +178,14 @@ class IncidentIndex:
                 self._names.append(_Name(incident.id, keys))
                 for k in set(keys):
                     self._postings[k].append(len(self._names) - 1)
-        if incident.place.country:
-            self._countries.add(name_keys(incident.place.country))
+        for k in {k for keys in seen for k in keys}:
+            self._df[k] += 1  # incidents whose names have the key
+        country = name_keys(incident.place.country) if incident.place.country else None
+        if country:
+            if country not in self._countries:
+                self._country_set = None
+            self._countries[country] += 1
+        self._parts[incident.id] = _Part(first, len(self._names), country)
         year, month = incident.date.year, incident.date.month
         self._dates[incident.id] = (year, month)
         if year:
@@ -116,26 +194,66 @@ class IncidentIndex:
                 self._by_month[(year, month)].append(incident.id)
                 self._by_month_any_year[month].append(incident.id)
 
+    def _add_facts(self, incident_id: str, figures: Iterable[int], description: str) -> None:
+        figures = tuple(figures)
+        for number in figures:
+            self._by_figure[number].append(incident_id)
+        described = tuple(self._description_keys(description))
+        for key in described:  # each word once
+            self._described[key].append(incident_id)
+        self._parts[incident_id] = self._parts[incident_id]._replace(figures=figures, described=described)
+
+    def _description_keys(self, description: str) -> set[str]:
+        # A country's name describes nothing in it: "Syria" is not a clue among Syrian incidents.
+        return set(chain.from_iterable(map(_word_keys, set(description.split())))) - self._country_words()
+
+    def _country_words(self) -> set[str]:
+        if self._country_set is None:
+            self._country_set = {k for keys in self._countries for k in keys}
+        return self._country_set
+
+    def _part_keys(self, part: _Part) -> set[str]:
+        return {k for n in range(part.first_name, part.end_name) if (name := self._names[n]) for k in name.keys}
+
     def has_word(self, word: str) -> bool:
         """Whether an incident's name or description uses this word."""
         key = name_key(word)
         return key in self._postings or key in self._described
 
-    def _describe(self, incident_id: str, text: str, countries: set[str]) -> None:
-        for key in set(chain.from_iterable(map(_word_keys, set(text.split())))) - countries:  # each word once
-            self._described[key].append(incident_id)
-
     def _finish(self) -> None:
         n = max(1, len(self._dates))
-        incident_of = [name.incident_id for name in self._names]
-        incidents_with = {k: len(set(map(incident_of.__getitem__, posting))) for k, posting in self._postings.items()}
-        self._idf = {k: math.log(1 + n / df) for k, df in incidents_with.items()}
+        self._idf = {k: math.log(1 + n / df) for k, df in self._df.items()}
         self._desc_idf = {k: math.log(1 + n / len(ids)) for k, ids in self._described.items()}
         self._trigrams: dict[str, list[str]] = defaultdict(list)
         for k in self._postings.keys() | self._described.keys():
             if len(k) >= 4:
                 for g in _trigrams(k):
                     self._trigrams[g].append(k)
+
+    def _reweigh(self, touched: set[str], indexed_before: set[str]) -> None:
+        """After an update: the weights of the keys it touched, and the trigrams of keys it brought in or
+        took out of the index (a key another incident still has keeps its trigrams untouched)."""
+        n = max(1, len(self._dates))
+        for k in touched:
+            df = self._df.get(k)
+            if df:
+                self._idf[k] = math.log(1 + n / df)
+            else:
+                self._idf.pop(k, None)
+            ids = self._described.get(k)
+            if ids:
+                self._desc_idf[k] = math.log(1 + n / len(ids))
+            else:
+                self._desc_idf.pop(k, None)
+        indexed = self._indexed(touched)
+        for k in indexed - indexed_before:
+            if len(k) >= 4:
+                for g in _trigrams(k):
+                    self._trigrams[g].append(k)
+        for k in indexed_before - indexed:
+            if len(k) >= 4:
+                for g in _trigrams(k):
+                    _discard(self._trigrams, g, k)
 
     # -- resolving -----------------------------------------------------------------------------------
     def resolve(self, question: str, known_words: frozenset[str] = frozenset(),
@@ -329,6 +447,26 @@ def _best_by_key(matches: list[tuple[frozenset[int], float, str]]) -> dict[str, 
         if key not in best or sim > best[key][0]:
             best[key] = (sim, positions)
     return best
+
+
+def incident_facts(incident: Incident, claims: list[Claim]) -> tuple[set[int], str]:
+    """What an incident's facts add to its index entry: the casualty figures reported, and the words of who
+    said what (so "the coalition press office" finds it)."""
+    counts = [c.count for c in claims]  # parsed once: this runs over every claim at start-up
+    figures = {n.best for n in counts if n and n.best}
+    description = " ".join(filter(None, [
+        incident.summary, incident.place.note, incident.place.region, *(c.claimant for c in claims),
+        *(n.who if n else str(c.value) for c, n in zip(claims, counts))]))
+    return figures, description
+
+
+def _discard(index: dict[Any, list[Any]], key: Any, value: Any) -> None:
+    """Take `value` out of the list at `key`, dropping the key with its last value."""
+    values = index.get(key)
+    if values is not None and value in values:
+        values.remove(value)
+        if not values:
+            del index[key]
 
 
 def name_keys(name: str) -> tuple[str, ...]:

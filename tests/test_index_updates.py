@@ -1,0 +1,56 @@
+"""The incident index kept current one incident at a time (IncidentIndex.update/remove, called by
+Engine.refresh_index from Store.changes_since) finds what an index built from scratch finds."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.commands import Caller, Commands
+from bot.engine import Engine
+from bot.settings import SEED_FILE
+from bot.store import Store
+from bot.understanding.resolver import IncidentIndex, incident_facts
+
+QUESTIONS = ["how many died in al hari?", "what happened in mayadin?", "the al-mayadin raid", "deir ezzor",
+             "the july 2018 strike", "where does the 23 come from?", "the market strike", "dashisha",
+             "who did the russian air force hit?", "the strike in qamishli", "what about the souk attack?"]
+CHANGES = [
+    '/newincident mayadin-2018-07 title="Al-Mayadin airstrike" date=2018-07-05 place="Al-Mayadin" '
+    'country=Syria aliases="Mayadin strike; Al Mayadin raid" type=airstrike',
+    '/addfact mayadin-2018-07 killed "at least 23" by="the Syrian Observatory for Human Rights"',
+    '/addfact mayadin-2018-07 blamed "the Russian air force" by="SANA"',
+    '/setincident mayadin-2018-07 place="Qamishli" summary="A strike on the souk."',
+    "/delfact 5",
+    "/undo",
+    "/undo",
+]
+
+
+def fresh(store: Store) -> IncidentIndex:
+    figures, descriptions = {}, {}
+    for i in store.incidents():
+        figures[i.id], descriptions[i.id] = incident_facts(i, store.claims(i.id))
+    return IncidentIndex(store.incidents(), figures, descriptions)
+
+
+def found(index: IncidentIndex, engine: Engine, question: str) -> tuple:
+    res = index.resolve(question, engine.matcher.vocabulary)
+    return [c.incident_id for c in res.candidates], [pytest.approx(c.score, abs=0.02) for c in res.candidates], \
+        res.unknown_name
+
+
+def test_updated_index_finds_what_a_fresh_one_finds(tmp_path: Path) -> None:
+    store = Store(tmp_path / "facts.json", SEED_FILE)
+    commands = Commands.for_store(store)
+    engine = commands.engine
+    built = engine.refresh_index()
+    admin = Caller(user="alice", chat="alice", is_admin=True)
+    for line in CHANGES:
+        reply = commands.handle(line, admin)
+        assert "nothing was changed" not in reply.text, (line, reply.text)
+        assert engine.refresh_index() is built  # updated in place, not rebuilt
+        rebuilt = fresh(store)
+        for q in QUESTIONS:
+            assert found(built, engine, q) == found(rebuilt, engine, q), (line, q)
+    store.close()
