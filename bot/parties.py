@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from dataclasses import dataclass, field
 from collections.abc import Callable
 
 from bot import answers
+from bot.facts.kinds import CLAIM_KINDS
 from bot.facts.models import Claim, Incident, Party
 from bot.replies import Reply
 from bot.rich import Rich
@@ -34,6 +36,17 @@ PROFILE_SHAPES = frozenset({"identity", "role", "based", "head"})
 MAX_INCIDENTS = 8  # incidents listed in one answer, latest first; the rest are counted
 
 
+@dataclass
+class _Posting:
+    """One party's claims of one kind, latest incident first, and the incidents they are on."""
+    claims: list[Claim] = field(default_factory=list)
+    incidents: set[str] = field(default_factory=set)
+
+    def add(self, claim: Claim) -> None:
+        self.claims.append(claim)
+        self.incidents.add(claim.incident)
+
+
 class PartyQuestions:
     def __init__(self, store: Store, incidents: Callable[[], IncidentIndex], known_words: frozenset[str],
                  words: PartyWords | None = None) -> None:
@@ -46,8 +59,8 @@ class PartyQuestions:
         self._version = -1
         self._finder = PartyFinder(())
         self._claims_version = -1
-        self._spoken: dict[str, list[Claim]] = {}  # party id -> claims it (or a person via it) made
-        self._named: dict[str, list[Claim]] = {}  # party id -> claims whose value names it
+        self._spoken: dict[tuple[str, str], _Posting] = {}  # (party, kind): claims it (or a person via it) made
+        self._named: dict[tuple[str, str], _Posting] = {}  # (party, kind): claims whose value names it
         self._denied_in: set[str] = set()  # incidents someone denied
         self._rank: dict[str, int] = {}  # incident id -> place, latest first
 
@@ -107,7 +120,7 @@ class PartyQuestions:
         if party is None:
             return None
         self._link_claims()
-        groups, more = self._latest(self._spoken, self._family(party.id))
+        groups, more = self._latest(self._postings(self._spoken, self._family(party.id), CLAIM_KINDS))
         return self._reply(answers.party_said(party, groups, more), "sources", groups, ctx, confidence)
 
     def _incidents_of(self, asked: PartyQuestion, ctx: ChatContext, confidence: float) -> Reply | None:
@@ -116,33 +129,32 @@ class PartyQuestions:
         self._link_claims()
         said = self._family(subject.id) if subject else set()
         blamed = self._family(accused.id) if accused else set()
-        kinds = asked.kinds
-        wanted: Callable[[Claim], bool] = lambda c: kinds is None or c.kind in kinds
+        kinds = asked.kinds or CLAIM_KINDS
         if kinds == ("denial",) and subject:
             # The one who denied is the claim's value ("the US-led coalition"), or who said it (its press office).
-            tables, parties = (self._named, self._spoken), said
-        elif kinds and kinds[0] in DONE_BY and subject:
+            postings = self._postings(self._named, said, kinds) + self._postings(self._spoken, said, kinds)
+        elif kinds[0] in DONE_BY and subject:
             # Who carried it out or claimed it is the claim's value, whoever reports it.
-            tables, parties, wanted = (self._named,), said, lambda c: c.kind in DONE_BY
+            postings = self._postings(self._named, said, DONE_BY)
         elif subject:
-            tables, parties = (self._spoken,), said
+            postings = self._postings(self._spoken, said, kinds)
         else:
-            tables, parties = (self._named,), blamed
-        if accused and subject:
-            kept = wanted
-            wanted = lambda c: kept(c) and c.kind in PARTY_VALUED and self._value_party(c) in blamed
-        groups, more = self._latest(tables, parties, wanted)
+            postings = self._postings(self._named, blamed, kinds)
+        wanted = None
+        if accused and subject:  # "what has state media blamed on the coalition?": read each claim's value
+            wanted = lambda c: c.kind in PARTY_VALUED and self._value_party(c) in blamed  # noqa: E731
+        groups, more = self._latest(postings, wanted)
         others: list[answers.Facts] = []
         more_others = 0
-        if subject and kinds and (kinds[0] == "denial" or kinds[0] in DONE_BY):
+        if subject and (kinds == ("denial",) or kinds[0] in DONE_BY):
             # "Which incidents did the US-led coalition deny / carry out?": also those blamed on it that others
             # denied, or that no one admitted; the blame and the denials side by side, no side taken.
-            mine = {c.incident for table in tables for pid in parties for c in table.get(pid, ()) if wanted(c)}
-            denial = kinds[0] == "denial"
-            others, more_others = self._latest((self._named,), said, lambda c: c.kind == "blame" and (
-                c.incident not in mine) and (not denial or c.incident in self._denied_in), also=("blame", "denial"))
-        body = answers.party_incidents(subject, accused, kinds, groups, others, more, more_others)
-        intent = INTENT_OF_KIND.get(kinds[0], "sources") if kinds else "sources"
+            mine = set().union(*(p.incidents for p in postings))
+            others, more_others = self._latest(self._postings(self._named, said, ("blame",)), skip=mine,
+                                               only=self._denied_in if kinds == ("denial",) else None,
+                                               also=("blame", "denial"))
+        body = answers.party_incidents(subject, accused, asked.kinds, groups, others, more, more_others)
+        intent = INTENT_OF_KIND.get(kinds[0], "sources") if asked.kinds else "sources"
         return self._reply(body, intent, groups + others, ctx, confidence)
 
     def _outlet(self, question: str, ctx: ChatContext) -> Reply | None:
@@ -187,13 +199,13 @@ class PartyQuestions:
         return family
 
     def _link_claims(self) -> None:
-        """Which party made each claim (claimant, or a person named in `via`) and which its value names; each
-        party's claims latest incident first, so an answer reads the first few and counts the rest."""
+        """Which party made each claim (claimant, or a person named in `via`) and which its value names, by
+        kind; each posting latest incident first, so an answer reads the first few and counts the rest."""
         if self._claims_version == self.store.version:
             return
         finder = self.finder()
-        spoken: dict[str, list[Claim]] = defaultdict(list)
-        named: dict[str, list[Claim]] = defaultdict(list)
+        spoken: dict[tuple[str, str], _Posting] = defaultdict(_Posting)
+        named: dict[tuple[str, str], _Posting] = defaultdict(_Posting)
         denied_in: set[str] = set()
         # Latest first (ties by id, so the order never varies); a claim keeps its place within its incident.
         incidents = sorted(self.store.iter_incidents(), key=lambda i: i.id, reverse=True)
@@ -201,14 +213,15 @@ class PartyQuestions:
         texts: dict[str | None, tuple[str, ...]] = {None: ()}  # claims repeat a few texts: look each up once
         for incident in incidents:
             for c in self.store.claims(incident.id):
-                for text in (c.claimant, c.via, c.value if c.kind in PARTY_VALUED and isinstance(c.value, str) else None):
+                value = c.value if c.kind in PARTY_VALUED and isinstance(c.value, str) else None
+                for text in (c.claimant, c.via, value):
                     if text not in texts:
-                        texts[text] = finder.parties_in(text) if isinstance(text, str) else ()
+                        texts[text] = finder.parties_in(text) if text else ()
                 speakers = texts[c.claimant][:1] + texts[c.via]
                 for pid in (speakers if len(speakers) < 2 else dict.fromkeys(speakers)):
-                    spoken[pid].append(c)
-                if c.kind in PARTY_VALUED and isinstance(c.value, str) and texts[c.value]:
-                    named[texts[c.value][0]].append(c)
+                    spoken[(pid, c.kind)].add(c)
+                if texts[value]:
+                    named[(texts[value][0], c.kind)].add(c)
                 if c.kind == "denial":
                     denied_in.add(c.incident)
         self._rank = {i.id: n for n, i in enumerate(incidents)}
@@ -221,33 +234,46 @@ class PartyQuestions:
         found = self.finder().parties_in(claim.value)
         return found[0] if found else None
 
-    def _latest(self, tables: tuple[dict[str, list[Claim]], ...] | dict[str, list[Claim]], parties: set[str],
-                wanted: Callable[[Claim], bool] = lambda c: True,
+    @staticmethod
+    def _postings(table: dict[tuple[str, str], _Posting], parties: set[str], kinds: tuple[str, ...]) -> list[_Posting]:
+        return [table[(pid, k)] for pid in sorted(parties) for k in kinds if (pid, k) in table]
+
+    def _latest(self, postings: list[_Posting], wanted: Callable[[Claim], bool] | None = None,
+                skip: set[str] | None = None, only: set[str] | None = None,
                 also: tuple[str, ...] = ()) -> tuple[list[answers.Facts], int]:
-        """The wanted claims of these parties, grouped by incident: the latest MAX_INCIDENTS incidents, and how
-        many more there are. `also`: show these kinds of each listed incident's claims, not just the wanted."""
-        tables = (tables,) if isinstance(tables, dict) else tables
-        lists = [table[pid] for table in tables for pid in sorted(parties) if pid in table]
-        merged = heapq.merge(*lists, key=lambda c: self._rank[c.incident])
-        shown: dict[str, dict[str, Claim]] = {}
-        rest: set[str] = set()
-        for c in merged:
+        """The claims of these postings (that are `wanted`, on incidents not in `skip` and in `only`), grouped
+        by incident: the latest MAX_INCIDENTS incidents, and how many more there are. Without `wanted` the
+        count comes from the postings' incident sets and reading stops after the last incident shown, so
+        the cost follows the answer, not how much a party said. `also`: more kinds of each shown incident's
+        claims to show beside them."""
+        if not postings:
+            return [], 0
+        total = set().union(*(p.incidents for p in postings))
+        if skip:
+            total -= skip
+        if only is not None:
+            total &= only
+        shown: dict[str, set[str]] = {}
+        passing: set[str] = set()
+        for c in heapq.merge(*(p.claims for p in postings), key=lambda c: self._rank[c.incident]):
+            if c.incident not in total or (wanted is not None and not wanted(c)):
+                continue
             if c.incident in shown:
-                if wanted(c):
-                    shown[c.incident][c.id] = c
-            elif c.incident not in rest and wanted(c):
-                if len(shown) < MAX_INCIDENTS:
-                    shown[c.incident] = {c.id: c}
-                else:
-                    rest.add(c.incident)
+                shown[c.incident].add(c.id)
+            elif len(shown) < MAX_INCIDENTS:
+                shown[c.incident] = {c.id}
+            elif wanted is None:
+                break  # the rest are counted from the incident sets
+            else:
+                passing.add(c.incident)
+        more = len(total) - len(shown) if wanted is None else len(passing)
         groups = []
-        for incident_id, claims in shown.items():
+        for incident_id, ids in shown.items():
             incident = self.store.incident(incident_id)
             if incident is not None:
-                stored = self.store.claims(incident_id)
-                keep = [c for c in stored if c.id in claims or c.kind in also]
+                keep = [c for c in self.store.claims(incident_id) if c.id in ids or c.kind in also]
                 groups.append(answers.Facts(incident, keep, self.store.source))
-        return groups, len(rest)
+        return groups, more
 
     def _reply(self, body: Rich, intent: str, groups: list[answers.Facts], ctx: ChatContext,
                confidence: float) -> Reply:
