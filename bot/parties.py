@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from bot import answers
 from bot.facts.kinds import CLAIM_KINDS
@@ -30,7 +30,8 @@ from bot.understanding.resolver import IncidentIndex
 
 # Kinds whose value names a party (the accused, the one who denied or carried it out).
 PARTY_VALUED = frozenset({"blame", "denial", "perpetrator", "claim_responsibility"})
-INTENT_OF_KIND = {"denial": "denial", "blame": "blame", "claim_responsibility": "perpetrator", "perpetrator": "perpetrator"}
+INTENT_OF_KIND = {"denial": "denial", "blame": "blame", "claim_responsibility": "perpetrator",
+                  "perpetrator": "perpetrator"}
 DONE_BY = ("perpetrator", "claim_responsibility")  # kinds whose value is who did it
 PROFILE_SHAPES = frozenset({"identity", "role", "based", "head"})
 MAX_INCIDENTS = 8  # incidents listed in one answer, latest first; the rest are counted
@@ -84,13 +85,13 @@ class PartyQuestions:
                                                                       for w in words):
             return None  # "what did the observatory say about it": the chat's incident
         confidence = 0.9 if all(m.exact for m in asked.mentions) else 0.75
-        subject = self.store.party(asked.subject or "")
-        ctx.party = subject.id if subject and subject.type == "person" else ctx.party
         if asked.of_head:
             members = self._members(asked.subject or "")
             if not members:
                 return self._profile(PartyQuestion("head", asked.subject, mentions=asked.mentions), confidence)
             asked = PartyQuestion(asked.shape, members[0].id, mentions=asked.mentions)
+        subject = self.store.party(asked.subject or "")
+        ctx.party = subject.id if subject and subject.type == "person" else ctx.party
         if asked.shape in PROFILE_SHAPES:
             return self._profile(asked, confidence)
         if asked.shape == "said":
