@@ -5,11 +5,12 @@ the code works with. `from_dict` tolerates missing optional keys so hand-written
 """
 from __future__ import annotations
 
+# Records are slots dataclasses: 500,000 of them at 100,000 incidents, and a __dict__ each doubled their size.
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
-@dataclass
+@dataclass(slots=True)
 class Source:
     id: str
     publisher: str
@@ -26,7 +27,7 @@ class Source:
         return asdict(self)
 
 
-@dataclass
+@dataclass(slots=True)
 class IncidentDate:
     value: str | None = None  # ISO prefix matching the precision: 2018-06-18, 2018-06, 2018
     precision: str = "unknown"
@@ -50,7 +51,7 @@ class IncidentDate:
         return None
 
 
-@dataclass
+@dataclass(slots=True)
 class Place:
     name: str | None = None
     aliases: list[str] = field(default_factory=list)
@@ -67,7 +68,7 @@ class Place:
                    d.get("note"), d.get("lat"), d.get("lon"))
 
 
-@dataclass
+@dataclass(slots=True)
 class Incident:
     id: str
     title: str
@@ -100,7 +101,7 @@ class Incident:
         return names
 
 
-@dataclass
+@dataclass(slots=True)
 class Count:
     """A casualty figure as reported: "38", "at least 100", "nearly 40", "several" (no number)."""
     measure: str = "killed"
@@ -125,7 +126,7 @@ class Count:
         return None
 
 
-@dataclass
+@dataclass(slots=True)
 class Claim:
     id: str
     incident: str
@@ -160,7 +161,7 @@ class Claim:
 PARTY_TYPES = ("person", "organisation")
 
 
-@dataclass
+@dataclass(slots=True)
 class Description:
     """What a source says a party is: "a Britain-based monitor of the conflict" (AFP)."""
     text: str
@@ -171,7 +172,7 @@ class Description:
         return cls(d) if isinstance(d, str) else cls(str(d.get("text") or ""), _str_or_none(d.get("source")))
 
 
-@dataclass
+@dataclass(slots=True)
 class Party:
     """A person or organisation the news names: a claimant, an accused party, a spokesperson, an outlet.
 

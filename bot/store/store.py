@@ -100,8 +100,10 @@ class Store:
             try:
                 tables = Tables.from_raw(raw)
             except (KeyError, TypeError, ValueError, AttributeError):
-                # Checked only when building failed, so a good file pays nothing for the check.
-                raise StoreError(f"{self.path} is not an incident-bot database ({_shape_problem(raw)}); "
+                # Checked only when building failed, so a good file pays nothing for the check (on a fresh
+                # read: building lets the parsed documents go as it goes).
+                problem = _shape_problem(_read_file(self.file, self.path))
+                raise StoreError(f"{self.path} is not an incident-bot database ({problem}); "
                                  "it was left untouched") from None
             del raw  # the records are built; the parsed file would double the memory held
             try:

@@ -45,6 +45,16 @@ def claim_order(claim: Claim) -> tuple[int, str]:
     return len(claim.id), claim.id
 
 
+def _consume(raw: dict[str, Any], table: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A table's documents in file order, each let go as soon as its record is built: the memory of the
+    parsed file is reused for the records instead of both being held at the peak (and RSS never shrinks)."""
+    items = list(raw.get(table, {}).items())
+    raw[table] = {}
+    for n, item in enumerate(items):
+        items[n] = None  # type: ignore[call-overload]
+        yield item
+
+
 class Tables:
     def __init__(self) -> None:
         self.sources: dict[str, Source] = {}
@@ -67,7 +77,7 @@ class Tables:
         for table in KEYED:
             records, id_at, key_of = {}, {}, {}
             make = RECORDS[table]
-            for key, doc in raw.get(table, {}).items():
+            for key, doc in _consume(raw, table):
                 record = make(doc)
                 records[record.id], id_at[key], key_of[record.id] = record, record.id, key
             setattr(t, table, records)
@@ -76,7 +86,7 @@ class Tables:
         share = strings.setdefault  # one object per distinct string: thousands of facts repeat each
         incidents, claims, by_incident = t.incidents, t.claims, t.by_incident
         unsorted: set[str] = set()
-        for key, doc in raw.get("claims", {}).items():
+        for key, doc in _consume(raw, "claims"):
             claim = Claim.from_dict(doc) if doc.get("id") == key else Claim.from_dict({**doc, "id": key})
             incident = incidents.get(claim.incident)
             if incident is None:
