@@ -6,8 +6,10 @@ the code works with. `from_dict` tolerates missing optional keys so hand-written
 from __future__ import annotations
 
 # Records are slots dataclasses: 500,000 of them at 100,000 incidents, and a __dict__ each doubled their size.
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 
 @dataclass(slots=True)
@@ -24,7 +26,7 @@ class Source:
         return cls(**{k: _str_or_none(d.get(k)) for k in ("id", "publisher", "dateline", "published", "url", "article")})
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
 
 @dataclass(slots=True)
@@ -91,7 +93,7 @@ class Incident:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
     def names(self) -> list[str]:
         """Every name people may use for this incident."""
@@ -151,7 +153,7 @@ class Claim:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
     @property
     def count(self) -> Count | None:
@@ -200,7 +202,7 @@ class Party:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
     def names(self) -> list[str]:
         return [self.name, *self.aliases]
@@ -208,3 +210,9 @@ class Party:
 
 def _str_or_none(v: Any) -> str | None:
     return None if v is None else str(v)
+
+
+def _plain(record: Any) -> dict[str, Any]:
+    """The record as plain JSON types, as dataclasses.asdict gives it, but made in C: asdict was most of the
+    time of an import of 100,000 incidents."""
+    return orjson.loads(orjson.dumps(record))

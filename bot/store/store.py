@@ -477,6 +477,7 @@ class Store:
         self._commit(change)
         return summary
 
+    @bulk_build()  # an import builds as many objects as the file holds, its ops and then its records
     def import_dataset(self, data: Dataset, actor: str, replace: bool = False, audited: bool = True) -> tuple[int, int]:
         """Add (or with replace, swap in) a whole dataset in one change. Returns (incidents, claims)."""
         def change(txn: Txn) -> list[dict[str, Any]]:
@@ -559,7 +560,6 @@ class Store:
                 self._wake.notify()
         return entries
 
-    @bulk_build()  # an import builds as many objects as the file holds
     def _commit_bulk(self, ops: list[Op], seq: int) -> None:
         """A change too big to journal (an import): applied in memory and folded at once; if the fold fails,
         the records are read back from the untouched file."""
