@@ -30,6 +30,19 @@ EXAMPLE_QUESTIONS = [
 ]
 
 
+# Each intent's answer, registered by the intent's name (as opsdroid binds skills to matchers): an intent is
+# its YAML file in intents/ plus one function here. Incident intents take the incident's Facts; the others
+# take nothing, except list_incidents, which takes the incidents to list and their total.
+HANDLERS: dict[str, Callable[..., Rich]] = {}
+
+
+def handler(intent: str) -> Callable[[Callable[..., Rich]], Callable[..., Rich]]:
+    def register(fn: Callable[..., Rich]) -> Callable[..., Rich]:
+        HANDLERS[intent] = fn
+        return fn
+    return register
+
+
 @dataclass(frozen=True)
 class Facts:
     """What one answer about one incident may draw on."""
@@ -82,6 +95,7 @@ def sources_line(facts: Facts) -> str:
 
 
 # -- incident intents ------------------------------------------------------------------------------------
+@handler("casualties")
 def casualties(facts: Facts) -> Rich:
     # Deaths lead (the wounded, if asked about), then mixed figures; within each, the most exact first.
     order = MEASURE_ORDER_WOUNDED if facts.wounded else MEASURE_ORDER
@@ -106,6 +120,7 @@ def casualties(facts: Facts) -> Rich:
     return out
 
 
+@handler("blame")
 def blame(facts: Facts) -> Rich:
     blames = facts.of("blame")
     if not blames:
@@ -113,6 +128,7 @@ def blame(facts: Facts) -> Rich:
     return _blamed(facts, blames).extend(_denied(facts))
 
 
+@handler("denial")
 def denial(facts: Facts) -> Rich:
     denials = facts.of("denial")
     if not denials:
@@ -125,6 +141,7 @@ def denial(facts: Facts) -> Rich:
     return out.extend(_blamed(facts, facts.of("blame")))
 
 
+@handler("perpetrator")
 def perpetrator(facts: Facts) -> Rich:
     admitted = facts.of("claim_responsibility", "perpetrator")
     blames, denials = facts.of("blame"), facts.of("denial")
@@ -145,6 +162,7 @@ def perpetrator(facts: Facts) -> Rich:
     return out.extend(_blamed(facts, blames)).extend(_denied(facts))
 
 
+@handler("location")
 def location(facts: Facts) -> Rich:
     i, p = facts.incident, facts.incident.place
     if not p.name:
@@ -160,6 +178,7 @@ def location(facts: Facts) -> Rich:
     return out
 
 
+@handler("date")
 def when(facts: Facts) -> Rich:
     d = facts.incident.date
     if d.precision == "unknown":
@@ -171,6 +190,7 @@ def when(facts: Facts) -> Rich:
                        f"{detail}.{reported}")
 
 
+@handler("victims")
 def victims(facts: Facts) -> Rich:
     claims = facts.of("victims")
     out = Rich()
@@ -187,17 +207,19 @@ def victims(facts: Facts) -> Rich:
     return out
 
 
+@handler("sources")
 def sources(facts: Facts) -> Rich:
     out = Rich()
     for c in facts.claims:
         if c.kind == "casualties" and c.count:
             out.para(f"{cap(figure(c.count))} {VERBS.get(c.count.measure, 'killed')}: ", Bold(c.claimant or "unnamed"),
                      f"{cite(facts, c, c.via)}.")
-    for c in facts.of("blame", "denial", "claim_responsibility", "perpetrator"):
+    for c in facts.of("blame", "denial", "claim_responsibility", "perpetrator", "note"):
         out.para(f"{BY_NAME[c.kind].label} ({c.value}): ", Bold(c.claimant or "unnamed"), f"{cite(facts, c)}.")
     return out.para(sources_line(facts) or "No sources are recorded for this incident.")
 
 
+@handler("summary")
 def summary(facts: Facts) -> Rich:
     i = facts.incident
     out = Rich().para(Bold(i.title), f" ({format_date(i.date.value, i.date.precision)})")
@@ -446,18 +468,12 @@ def _sources_of(groups: Sequence[Facts]) -> str:
     return sources_line(Facts(groups[0].incident, claims, groups[0].source)) if claims else ""
 
 
-INCIDENT_ANSWERS: dict[str, Callable[[Facts], Rich]] = {
-    "casualties": casualties, "blame": blame, "denial": denial, "perpetrator": perpetrator,
-    "location": location, "date": when, "victims": victims, "sources": sources, "summary": summary,
-}
-
-
 def _blamed(facts: Facts, blames: Sequence[Claim]) -> Rich:
     """"Syrian state media (citing a military source; AFP, 19 June 2018) blamed the US-led coalition.": one
     line per accused party, with everyone who blamed it. Every answer that lists blame words it this way."""
     out = Rich()
     for party, claims in _by_value(blames).items():
-        out.para(cap(_join([attribution(facts, c) for c in claims])), " blamed ", Bold(party), ".")
+        out.para(cap(join_names([attribution(facts, c) for c in claims])), " blamed ", Bold(party), ".")
     return out
 
 
@@ -470,15 +486,18 @@ def _denied(facts: Facts) -> Rich:
 
 
 # -- conversation ----------------------------------------------------------------------------------------
+@handler("greeting")
 def greeting() -> Rich:
     return Rich().para("Hello! I answer questions about conflict incidents reported in the news, "
                        "and I always say who claims what.").para("Try: “" + EXAMPLE_QUESTIONS[0] + "”")
 
 
+@handler("thanks")
 def thanks() -> Rich:
     return Rich().para("You're welcome. Ask me anything else about the incidents I know.")
 
 
+@handler("help")
 def help_text(commands: Sequence[tuple[str, str]] = ()) -> Rich:
     out = Rich().para("I answer questions about incidents reported in the news: how many were killed or wounded, "
                       "who was blamed, who denied it, who carried it out, where and when it happened, who the "
@@ -489,6 +508,7 @@ def help_text(commands: Sequence[tuple[str, str]] = ()) -> Rich:
     return out
 
 
+@handler("list_incidents")
 def incident_list(incidents: Sequence[Incident], total: int) -> Rich:
     if not incidents:
         return Rich().para("I have no incidents on record yet.")
@@ -500,6 +520,7 @@ def incident_list(incidents: Sequence[Incident], total: int) -> Rich:
     return out
 
 
+@handler("out_of_scope")
 def out_of_scope() -> Rich:
     return Rich().para("That is outside what I cover: I only answer questions about the conflict incidents in my "
                        "records.").para("Type “help” to see what you can ask, or “list incidents”.")
@@ -510,6 +531,14 @@ def unsure(suggestions: Sequence[str]) -> Rich:
     if suggestions:
         out.para("You could ask:\n" + "\n".join(f"• {s}" for s in suggestions))
     return out
+
+
+def unsure_about(facts: Facts) -> Rich:
+    i = facts.incident
+    out = Rich().para(f"I'm not sure what you want to know about the {i.title}.")
+    if i.summary:
+        out.para("In short: " + i.summary.strip())
+    return out.para("Ask, for example, how many died, who was blamed, or who denied it.")
 
 
 def no_record(name: str, near: Sequence[Incident]) -> Rich:
@@ -551,6 +580,183 @@ def _by_value(claims: Sequence[Claim]) -> dict[str, list[Claim]]:
     return grouped
 
 
-def _join(items: Sequence[str]) -> str:
+def join_names(items: Sequence[str]) -> str:
     items = list(dict.fromkeys(items))
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# -- beyond one question about one incident ---------------------------------------------------------------
+MAX_LINES = 8  # incidents listed in one reply before "and N more"
+
+
+def dated_title(incident: Incident) -> str:
+    return f"{incident.title} ({format_date(incident.date.value, incident.date.precision)})"
+
+
+def claim_phrase(facts: Facts, c: Claim, quote: bool = False) -> str:
+    """One claim as a short attributed phrase, for a line of a list or a side of a comparison; with its quote
+    when the question is what someone said."""
+    if quote and c.quote:
+        return f"{claim_phrase(facts, c)}: “{c.quote.strip()}”"
+    who = c.claimant or "an unnamed source"
+    if c.kind == "casualties" and c.count:
+        n = c.count
+        verb = VERBS.get(n.measure, "killed")
+        if n.qualifier == "unspecified" or n.best is None:
+            return f"{figure(n)} {verb}, no number given ({who})"
+        return f"{figure(n)} {verb} ({who})"
+    if c.kind == "blame":
+        return f"{who} blamed {c.value}"
+    if c.kind == "denial":
+        return f"{c.value} denied responsibility" + (f" (said by {who})" if c.claimant and c.claimant != c.value else "")
+    said = BY_NAME[c.kind].said if c.kind in BY_NAME else None
+    text = str(said).format(value=c.value) if said else str(c.value)
+    return f"{text} ({who})"
+
+
+def incident_line(facts: Facts, intent: str, fits: Sequence[Claim], quotes: bool = False) -> str:
+    """"Al-Hari airstrike (18 June 2018): the US-led coalition denied responsibility (said by …)"."""
+    i = facts.incident
+    if intent == "location":
+        p = i.place
+        what = ", ".join(x for x in (p.name, p.region, p.country) if x) or "place not reported"
+    elif intent == "date":
+        what = format_date(i.date.value, i.date.precision) + (f" ({i.date.text})" if i.date.text else "")
+    else:
+        claims = list(fits) or facts.of("casualties")
+        what = "; ".join(dict.fromkeys(claim_phrase(facts, c, quotes) for c in claims)) or "no figures reported"
+    return f"{dated_title(i)}: {what}"
+
+
+def across(lines: Sequence[str], total: int, header: str) -> Rich:
+    if not total:
+        return Rich().para(f"I have no record of {header[:1].lower() + header[1:]}.")
+    out = Rich().para(f"{header} ({total}, most recent first):" if total > 1 else f"{header}:")
+    out.para("\n".join(f"• {line}" for line in lines))
+    if total > len(lines):
+        out.para(f"…and {total - len(lines):,} more. Ask with a date, place or party to narrow it down.")
+    return out
+
+
+def counted(lines: Sequence[str], total: int, noun: str) -> Rich:
+    out = Rich().para("I know of ", Bold(f"{total:,}"), f" {noun if total != 1 else noun.rstrip('s')}" + (":" if total else "."))
+    if lines:
+        out.para("\n".join(f"• {line}" for line in lines))
+    if total > len(lines):
+        out.para(f"…and {total - len(lines):,} more.")
+    return out
+
+
+def ranked(lines: Sequence[str], most: bool) -> Rich:
+    if not lines:
+        return Rich().para("None of the incidents I know has a reported death toll.")
+    which = "deadliest" if most else "least deadly"
+    out = Rich().para(f"The {which}, by the highest death toll reported for each:")
+    out.para("\n".join(f"{n}. {line}" for n, line in enumerate(lines, 1)))
+    return out.para("These are the figures as reported, with who reports them; I do not verify them.")
+
+
+def compare_incidents(sides: Sequence[tuple[Facts, int | None]], most: bool) -> Rich:
+    """Figures side by side, with who gives them; which is larger only when both are numbers."""
+    out = Rich()
+    for facts, _ in sides:
+        out.para(incident_line(facts, "casualties", facts.of("casualties")))
+    (a, fa), (b, fb) = sides[0], sides[1]
+    if fa is not None and fb is not None and fa != fb:
+        hi, lo = ((a, fa), (b, fb)) if fa > fb else ((b, fb), (a, fa))
+        out.para(f"By the highest figure reported for each, the {hi[0].incident.title} was deadlier: ",
+                 Bold(f"{hi[1]:,}"), f" against {lo[1]:,} for the {lo[0].incident.title}.")
+    elif fa is not None and fa == fb:
+        out.para(f"The highest figures reported for each are the same: {fa:,}.")
+    else:
+        missing = [f.incident.title for f, n in sides if n is None]
+        out.para(f"I can't say which was deadlier: the reports give no number for the {join_names(missing)}.")
+    return out.para("I report who gives which figure; I don't say which source is right.")
+
+
+def compare_claimants(facts: Facts, groups: Sequence[tuple[str, Sequence[Claim]]]) -> Rich:
+    """What each source says about one incident, side by side, and where they disagree."""
+    out = Rich().para(f"On the {facts.incident.title}:")
+    for who, claims in groups:
+        out.para(Bold(cap(who)), ": ", "; ".join(claim_phrase(facts, c) for c in claims) or "nothing on record", ".")
+    claims = [c for _, cs in groups for c in cs]
+    blamed = {str(c.value) for c in claims if c.kind == "blame"}
+    denied = [c for c in claims if c.kind == "denial" and str(c.value) in blamed]
+    numbers = [(c, c.count.best) for c in claims if c.count and c.count.qualifier != "unspecified" and c.count.best]
+    vague = [c for c in claims if c.count and (c.count.qualifier == "unspecified" or not c.count.best)]
+    if denied:
+        d = denied[0]
+        accusers = join_names([c.claimant or "a source" for c in claims if c.kind == "blame" and c.value == d.value])
+        out.para(Bold("They disagree"), f": {accusers} blamed {d.value}, which denied it.")
+    if len({n for _, n in numbers}) > 1:
+        out.para(Bold("Their figures differ"), ": " + " against ".join(f"{figure(c.count)} ({c.claimant})"
+                                                                      for c, _ in numbers if c.count) + ".")
+    if numbers and vague:
+        out.para(f"Only {join_names(list(dict.fromkeys(c.claimant or 'a source' for c, _ in numbers)))} gives a number; "
+                 f"{join_names(list(dict.fromkeys(c.claimant or 'a source' for c in vague)))} gave no number.")
+    return out.para("I report who says what; I don't say which is right.")
+
+
+def verdict(answer: str, lead: str) -> Rich:
+    """The direct answer a yes/no question or a premise gets first: "No: the US Department of Defense denied
+    responsibility." Never a bare yes or no: `lead` is what the claims say."""
+    word = {"yes": "Yes", "no": "No", "disputed": "Disputed", "unknown": "The reports I have do not say"}[answer]
+    return Rich().para(Bold(word), f": {lead}" if lead else ".")
+
+
+def premise_corrected(lead: str) -> Rich:
+    return Rich().para(Bold("That is not what the reports say"), f": {lead}")
+
+
+def no_admission(facts: Facts, denials: Sequence[Claim]) -> str:
+    who = join_names([str(d.value) for d in denials])
+    return f"nobody has admitted the {facts.incident.title}" + (f"; {who} denied it." if denials else ".")
+
+
+def opinion(named: bool) -> Rich:
+    out = Rich().para("I take no side and give no opinions: I report who claims what.")
+    return out.para("Here is what the sources say:" if named else "Ask me who said what about an incident instead.")
+
+
+def no_record_then(name: str, asked: str, known: Sequence[Incident]) -> Rich:
+    """"I have no record of an Al-Hari strike in 2016; I know of the Al-Hari airstrike of 18 June 2018.\""""
+    article = "an" if name[:1].lower() in "aeiou" else "a"
+    knowns = []
+    for i in known:
+        when = format_date(i.date.value, i.date.precision)
+        knowns.append(f"the {i.title}" + ("" if when in i.title else f" of {when}" if i.date.precision == "day"
+                                           else f" ({when})"))
+    return Rich().para(f"I have no record of {article} {name} {asked}; I know of {join_names(knowns)}.")
+
+
+def party_unknown(name: str) -> Rich:
+    return Rich().para(f"I can tell you what the reports say {name} said or did: ask, for example, "
+                       f"“Which incidents did {name} report on?”")
+
+
+KIND_HEADERS = {"denial": "denied", "blame": "blamed", "casualties": "with reported deaths",
+                "perpetrator": "carried out", "claim_responsibility": "claimed", "victims": "with named victims"}
+
+
+def filter_header(noun: str, kinds: Sequence[str], claimants: Sequence[str], accused: Sequence[str],
+                  when: str | None, place: str | None, at_least: int | None, at_most: int | None) -> str:
+    """"Incidents denied by the US-led coalition", "Airstrikes in February 2018 with more than 30 killed"."""
+    words = [cap(noun)]
+    kind = next((KIND_HEADERS[k] for k in kinds if k in KIND_HEADERS), None)
+    if kind in ("denied", "claimed", "carried out") and accused:
+        words.append(f"{kind} by {join_names(list(accused))}")
+    elif kind == "blamed" and accused:
+        words.append(f"blamed on {join_names(list(accused))}")
+    elif kind:
+        words.append(kind)
+    if claimants:
+        words.append(f"{'according to' if kind else 'reported on by'} {join_names(list(claimants))}")
+    if place:
+        words.append(f"in {place}")
+    if when:
+        words.append(f"in {when}")
+    if at_least is not None:
+        words.append(f"with at least {at_least:,} reported killed")
+    if at_most is not None:
+        words.append(f"with at most {at_most:,} reported killed")
+    return " ".join(words)

@@ -5,15 +5,15 @@ worded answer + follow-up buttons.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import islice
 from typing import Any
 
 from rapidfuzz import fuzz
 
-from bot import answers
+from bot import answers, checks
 from bot.actions import DIGEST_MARK, Digests
-from bot.understanding.context import ChatContext, Contexts, Pending
-from bot.facts.kinds import kinds_for
+from bot.facts.dates import format_date
 from bot.facts.models import Claim
 from bot.parties import PartyQuestions
 from bot.understanding.resolver import MAX_LISTED, IncidentIndex, Resolution, incident_facts
@@ -21,7 +21,12 @@ from bot.replies import Button, Choice, Reply
 from bot.rich import Rich
 from bot.store import Store
 from bot.text import STOPWORDS, clean_input, is_number, tokens
+from bot.understanding.context import ChatContext, Contexts, Pending
+from bot.understanding.filters import Filter, FilterIndex
+from bot.understanding.frame import ACROSS, FrameParser, Part
 from bot.understanding.matcher import IntentMatcher
+from bot.understanding.mentions import PartyNames
+from bot.understanding.resolver import MAX_LISTED, IncidentIndex, Resolution
 
 MAX_CHOICES = MAX_LISTED
 MAX_FOLLOW_UPS = 4
@@ -31,7 +36,10 @@ SAY_WORDS = frozenset({"say", "said", "says", "claim", "claimed", "claims", "rep
                        "according", "stated", "told"})
 WOUNDED_WORDS = frozenset({"wounded", "injured", "hurt", "injuries", "wounds", "injury"})
 ALONE = "\x00alone"  # the context key of answer_alone: no chat or console user has a NUL in its name
-FOLLOW_UP_ORDER = ("casualties", "blame", "denial", "perpetrator", "victims", "location", "date", "sources")
+# A named incident with an unclear question: the likeliest question about an incident scoring this (of 100)
+# is taken; below it the bot asks, with the incident's gist and buttons, rather than guessing a summary.
+GUESS_SCORE = 45.0
+MAX_REMEMBERED = 1000  # incidents of a list kept for a follow-up on it ("and who denied them?")
 
 
 class Engine:
@@ -39,8 +47,15 @@ class Engine:
         self.store = store
         self.matcher = matcher or IntentMatcher.from_dir()
         self.contexts = contexts or Contexts()
+        missing = sorted(set(self.matcher.specs) - set(answers.HANDLERS))
+        if missing:
+            raise ValueError(f"intents without an answer in bot/answers.py (@handler): {', '.join(missing)}")
+        self._follow_ups_order = sorted((s.follow_up, s.name) for s in self.matcher.specs.values() if s.follow_up)
         self._index: IncidentIndex | None = None
+        self._filters: FilterIndex | None = None
+        self._parser: FrameParser | None = None
         self._index_version = -1
+        self._parties_seen: tuple[tuple[str, ...], ...] = ()  # the party names the filters were keyed with
         self._latest: tuple[int, int, list[Any]] = (-1, 0, [])  # (store version, incidents, latest 20)
         self.parties = PartyQuestions(store, self.refresh_index, self.matcher.vocabulary)
         self._digests: tuple[int, Digests] = (-1, Digests([]))  # (store version, button digests of incident ids)
@@ -57,22 +72,47 @@ class Engine:
             version, changed = self.store.changes_since(self._index_version)
             for incident_id in changed or ():
                 incident = self.store.incident(incident_id)
+                claims = self.store.claims(incident_id) if incident else []
                 if incident is None:
                     self._index.remove(incident_id)
                 else:
-                    self._index.update(incident, self.store.claims(incident_id))
+                    self._index.update(incident, claims)
+                if self._filters is not None:
+                    self._filters.update(incident_id, incident, claims)  # the same path: one change, one incident
             self._index_version = version
-            if changed is None:
+            # A party's names decide which claims name it: a party edit re-keys the filters (rare, small).
+            parties = tuple((p.id, p.name, *p.aliases) for p in self.store.parties())
+            if changed is None or parties != self._parties_seen:
                 self._index = None
         if self._index is None:
             version = self.store.version
             figures: dict[str, set[int]] = {}
             descriptions: dict[str, str] = {}
+            stored = self.store.parties()
+            parties = tuple((p.id, p.name, *p.aliases) for p in stored)
+            filters = FilterIndex(PartyNames.build(stored, ()))
             for i in self.store.incidents():
-                figures[i.id], descriptions[i.id] = incident_facts(i, self.store.claims(i.id))
+                claims = self.store.claims(i.id)
+                filters.update(i.id, i, claims)
+                figures[i.id], descriptions[i.id] = incident_facts(i, claims)
             self._index = IncidentIndex(self.store.incidents(), figures, descriptions)
+            self._filters = filters
+            self._parser = FrameParser(self.matcher, self._index, filters)
+            self._parties_seen = parties
             self._index_version = version
         return self._index
+
+    @property
+    def filters(self) -> FilterIndex:
+        self.refresh_index()
+        assert self._filters is not None
+        return self._filters
+
+    @property
+    def parser(self) -> FrameParser:
+        self.refresh_index()
+        assert self._parser is not None
+        return self._parser
 
     # -- entry points ------------------------------------------------------------------------------
     def answer(self, text: str, chat: str = "console") -> Reply:
@@ -85,6 +125,22 @@ class Engine:
             picked = self._pick(question, pending)
             if picked:
                 return self._about(pending.intent, picked, ctx, 1.0, pending.wounded)
+        frame = self.parser.parse(question, listed=bool(ctx.listed))
+        parts = frame.parts
+        if len(parts) == 1 and parts[0].form == "wh" and parts[0].target != "party" and not parts[0].premise:
+            return self._single(question, ctx)
+        replies = [self._part(p, ctx) for p in parts]
+        if len(replies) == 1:
+            return replies[0]
+        body = Rich()
+        for r in replies:
+            body.extend(r.body)
+        first, last = replies[0], replies[-1]
+        return Reply(body, first.intent, last.incident or first.incident, min(r.confidence for r in replies),
+                     buttons=last.buttons)
+
+    def _single(self, question: str, ctx: ChatContext) -> Reply:
+        """One question about one incident (or small talk): the pipeline the frame hands plain questions to."""
         # Misspelt question words ("denyed") are question words too, not names or descriptions.
         index, words = self.index, tokens(question)
         corrected = {w: self.matcher.correct(w) for w in words}
@@ -108,13 +164,29 @@ class Engine:
             # A named incident makes a weak incident intent likely right; a bare name ("Al-Hari", "and in Deir
             # Ezzor?") keeps the last question and switches incident.
             best = self.matcher.specs[match.best]
+            bare = all(w in STOPWORDS for w in tokens(res.rest))
             if best.about_incident and match.confidence >= self.matcher.threshold * 0.7 and (
                     self.matcher.has_keyword(res.rest) or not ctx.intent):
                 intent = best.name
-            else:
+            elif bare or ctx.intent:
                 intent, wounded = ctx.intent or "summary", ctx.wounded
+            elif best.about_incident:
+                intent = best.name  # a weak guess at what was asked beats a summary of everything
+            elif (guess := max((n for n, sp in self.matcher.specs.items() if sp.about_incident),
+                               key=lambda n: match.scores.get(n, 0.0))) and \
+                    match.scores.get(guess, 0.0) >= GUESS_SCORE:
+                intent = guess  # the best of the questions about an incident, if it is not a wild guess
+            else:
+                incident = res.candidates[0].incident_id
+                facts = self._facts(incident)
+                ctx.incident = incident
+                return Reply(answers.unsure_about(facts), None, incident, confidence,
+                             buttons=self._follow_ups("summary", facts))
             confidence = max(confidence, res.candidates[0].score * 0.8)
             spec = self.matcher.specs[intent]
+        if spec is None and not res.candidates and ctx.incident and not res.unknown_name \
+                and self.matcher.specs[match.best].about_incident and confidence >= self.matcher.threshold * 0.7:
+            spec = self.matcher.specs[match.best]  # "who carried those out?" about the incident just discussed
         if spec is None:
             if not res.candidates and not self.matcher.knows(question):
                 return self._small_talk("out_of_scope", confidence)
@@ -157,7 +229,8 @@ class Engine:
         if kind == "ask":
             intent, _, incident_id = rest.partition(":")
             incident_id = self._button_incident(incident_id)
-            if intent in answers.INCIDENT_ANSWERS and self.store.incident(incident_id):
+            spec = self.matcher.specs.get(intent)
+            if spec and spec.about_incident and self.store.incident(incident_id):
                 return self._about(intent, incident_id, ctx, 1.0)
         return Reply(answers.stale_button())
 
@@ -178,6 +251,9 @@ class Engine:
                     return self._ask_which(intent, close, ctx, confidence, wounded)
                 return self._about(intent, ctx.incident, ctx, confidence, wounded, speaker)
             return self._about(intent, res.candidates[0].incident_id, ctx, confidence, wounded, speaker)
+        if res.ruled_out:
+            ctx.intent, ctx.incident = intent, None
+            return Reply(self._ruled_out(res), intent, None, confidence)
         if res.unknown_name:
             # "what about Al-Hari then?" after this should keep the question; "it" should not mean the old one.
             ctx.intent, ctx.incident = intent, None
@@ -185,7 +261,7 @@ class Engine:
             return Reply(answers.no_record(res.unknown_name, near), intent, None, confidence)
         if ctx.incident and self.store.incident(ctx.incident):
             return self._about(intent, ctx.incident, ctx, confidence, wounded, speaker)
-        kinds = kinds_for(intent)
+        kinds = self.matcher.specs[intent].claims
         # Only none, one, a few or too many matters, so stop at MAX_CHOICES + 1: with 100,000 incidents,
         # listing them all with their claims took 300 ms for every "who denied it?" without context.
         options = list(islice((i.id for i in self.store.iter_incidents()
@@ -207,13 +283,13 @@ class Engine:
         place = incident.place
         where = (place.lat, place.lon) if intent == "location" and place.lat is not None and place.lon is not None else None
         claimant = _named_claimant(facts.claims, speaker) if speaker else None
-        body = answers.statements(facts, claimant) if claimant else answers.INCIDENT_ANSWERS[intent](facts)
+        body = answers.statements(facts, claimant) if claimant else answers.HANDLERS[intent](facts)
         return Reply(body, intent, incident_id, confidence, buttons=self._follow_ups(intent, facts), location=where)
 
     def _follow_ups(self, intent: str, facts: answers.Facts) -> list[Button]:
         buttons = []
-        for other in FOLLOW_UP_ORDER:
-            kinds = kinds_for(other)
+        for _, other in self._follow_ups_order:
+            kinds = self.matcher.specs[other].claims
             if other == intent or (kinds and not facts.of(*kinds)):
                 continue
             label = self.matcher.specs[other].button or other
@@ -239,6 +315,167 @@ class Engine:
             picked = res.candidates[0].incident_id if res.candidates else None
         return picked if picked and self.store.incident(picked) else None  # it may be gone since we asked
 
+    # -- the parts of a frame ----------------------------------------------------------------------------
+    def _part(self, part: Part, ctx: ChatContext) -> Reply:
+        if part.form == "arithmetic":
+            return self._small_talk("out_of_scope", part.confidence)
+        if part.form == "opinion":
+            return self._opinion(part, ctx)
+        if part.target == "filter" and part.filter is not None and part.filter.empty and part.form == ACROSS \
+                and not part.filter.kinds and not part.listed:
+            return self._single(part.text, ctx)  # "what incidents do you know": the list
+        if part.target == "filter" and part.filter is not None:
+            return self._across(part, ctx)
+        if part.target == "party":
+            return self._party(part, ctx)
+        if part.form == "compare" and part.target == "incidents":
+            return self._compare_incidents(part, ctx)
+        incident = self._one_incident(part.res, ctx)
+        if incident is None:
+            return self._single(part.text, ctx)
+        if part.form == "compare":
+            return self._compare_claims(part, incident, ctx)
+        intent = part.intent if part.intent and self.matcher.specs[part.intent].about_incident else None
+        c = part.check or part.premise
+        if c is None:
+            return self._single(part.text, ctx) if intent is None else self._about(intent, incident, ctx, part.confidence)
+        facts = self._facts(incident)
+        v = checks.check(facts, c, intent, self.filters.names)
+        reply = self._about(intent or "summary", incident, ctx, part.confidence) if intent or v is None \
+            else Reply(Rich(), "summary", incident, part.confidence)
+        if v is None or (part.premise and v.answer in ("yes", "disputed")):
+            return reply
+        lead = answers.verdict(v.answer, v.lead) if part.check else answers.premise_corrected(v.lead)
+        reply.body = lead.extend(reply.body)
+        return reply
+
+    def _one_incident(self, res: Resolution | None, ctx: ChatContext) -> str | None:
+        """The one incident a part is about: named clearly, else the chat's; None leaves it to the pipeline."""
+        if res is None or res.ruled_out or res.unknown_name or (res.candidates and res.ambiguous):
+            return None
+        if res.candidates:
+            return res.candidates[0].incident_id
+        return ctx.incident if ctx.incident and self.store.incident(ctx.incident) else None
+
+    def _facts(self, incident_id: str) -> answers.Facts:
+        incident = self.store.incident(incident_id)
+        assert incident is not None
+        return answers.Facts(incident, self.store.claims(incident_id), self.store.source)
+
+    def _opinion(self, part: Part, ctx: ChatContext) -> Reply:
+        incident = self._one_incident(part.res, ctx) if part.target == "incident" else None
+        body = answers.opinion(incident is not None)
+        if incident:
+            facts = self._facts(incident)
+            body.extend(answers.perpetrator(facts)).extend(answers.casualties(facts))
+            ctx.incident = incident
+        return Reply(body, "out_of_scope", incident, part.confidence)
+
+    def _across(self, part: Part, ctx: ChatContext) -> Reply:
+        f = part.filter
+        assert f is not None
+        if part.listed and ctx.listed:
+            f = replace(f, within=frozenset(ctx.listed))
+        names = self.filters.names
+        ids = self.filters.match(f)
+        intent = part.intent or "summary"
+        if part.form == "superlative":
+            top = self.filters.ranked(None if f.empty else ids, 3, part.most)
+            lines = [answers.incident_line(fa, "casualties", fa.of("casualties"))
+                     for fa in map(self._facts, top)]
+            ctx.listed = tuple(top)
+            return Reply(answers.ranked(lines, part.most), "casualties", top[0] if top else None, part.confidence,
+                         buttons=[Button(self.filters.titles[i], f"ask:casualties:{i}") for i in top])
+        parties = bool(f.claimants or f.accused)
+        if len(ids) == 1 and not parties and part.form != "count" and not part.listed:
+            return self._about(intent, next(iter(ids)), ctx, part.confidence)  # "What happened in February 2018?"
+        shown: list[tuple[answers.Facts, list[Claim]]] = []
+        for iid in self.filters.latest(ids, answers.MAX_LINES + 4):
+            facts = self._facts(iid)
+            fits = [c for c in facts.claims if f.claim_fits(c, names)] if (parties or f.kinds) else []
+            if parties and not fits:  # the sets matched on different claims of the incident
+                ids.discard(iid)
+                continue
+            shown.append((facts, fits))
+        shown = shown[:answers.MAX_LINES]
+        lines = [answers.incident_line(fa, intent, fits, quotes=bool(f.claimants)) for fa, fits in shown]
+        ctx.listed = tuple(self.filters.latest(ids, MAX_REMEMBERED))
+        ctx.incident = None
+        ctx.intent = intent
+        noun = f.types[0] + "s" if f.types else "incidents"
+        named = frozenset(m.key for m in part.mentions if m.exact)
+        if part.form == "count":
+            body = answers.counted(lines, len(ids), noun)
+        else:
+            when = format_date(f"{f.year}-{f.month:02d}" if f.month and f.year else str(f.year or ""),
+                               "month" if f.month and f.year else "year") if f.year else None
+            header = answers.filter_header(
+                "the incidents I listed" if part.listed else noun, f.kinds,
+                self._display(f.claimants & named or f.claimants), self._display(f.accused & named or f.accused), when,
+                " ".join(f.places) if f.places and not f.year else None, f.at_least, f.at_most)
+            body = answers.across(lines, len(ids), header)
+        return Reply(body, intent, None, part.confidence,
+                     buttons=[Button(fa.incident.title, f"ask:{intent}:{fa.incident.id}") for fa, _ in shown])
+
+    def _display(self, keys: frozenset[str]) -> list[str]:
+        return sorted({self.filters.names.display.get(k, k) for k in keys})[:4]
+
+    def _party(self, part: Part, ctx: ChatContext) -> Reply:
+        """Questions about a person or organisation go to the parties module (bot/parties.py); what it does not
+        take, if the question asks what a party said, is the incidents that party reported, as a filter."""
+        about = self.parties.answer(part.text, part.text.split(), ctx)
+        if about is not None:
+            return about
+        keys = frozenset(k for m in part.mentions for k in self.filters.names.related(m.key) if m.exact) or \
+            frozenset(m.key for m in part.mentions)
+        said = part.intent in (None, "sources", "summary") or any(
+            a.name == "said" for a in self.matcher.signals.acts if any(f" {w} " in f" {part.text} " for w in a.words))
+        if said:
+            part.filter, part.form, part.target = Filter(claimants=keys), ACROSS, "filter"
+            return self._across(part, ctx)
+        named = self._display(frozenset(m.key for m in part.mentions if m.exact) or keys)
+        return Reply(answers.party_unknown(named[0]), part.intent, None, part.confidence)
+
+    def _compare_incidents(self, part: Part, ctx: ChatContext) -> Reply:
+        ids = [side.candidates[0].incident_id for side in part.sides]
+        sides = [(self._facts(i), self.filters.figure(i)) for i in ids]
+        ctx.listed, ctx.incident, ctx.intent = tuple(ids), None, "casualties"
+        return Reply(answers.compare_incidents(sides, part.most), "casualties", ids[0], part.confidence,
+                     buttons=[Button(f.incident.title, f"ask:casualties:{f.incident.id}") for f, _ in sides])
+
+    def _compare_claims(self, part: Part, incident: str, ctx: ChatContext) -> Reply:
+        facts = self._facts(incident)
+        names = self.filters.names
+        kinds = self.matcher.specs[part.intent].claims if part.intent and part.intent in self.matcher.specs else None
+        if not kinds and any(w in part.text for w in ("figure", "number", "toll", "dead", "killed", "died")):
+            kinds = ("casualties",)
+        groups: dict[str, list[Claim]] = {}
+        wanted = [m.key for m in part.mentions]
+        for c in facts.claims:
+            if c.kind == "note" or (kinds and c.kind not in kinds):
+                continue
+            keys = {names.key_of(c.claimant), names.key_of(c.via)}
+            if c.kind in ("denial", "claim_responsibility", "perpetrator"):
+                keys.add(names.key_of(str(c.value)))
+            for w in wanted or [names.key_of(c.claimant)]:
+                if w in keys or (wanted and keys & names.related(w)):
+                    groups.setdefault(names.display.get(w, w) if wanted else (c.claimant or "unnamed"), []).append(c)
+                    break
+        for w in wanted:  # a source named but silent on it still has a place in the comparison
+            groups.setdefault(names.display.get(w, w), [])
+        ctx.incident, ctx.intent = incident, part.intent or "sources"
+        return Reply(answers.compare_claimants(facts, list(groups.items())), part.intent or "sources", incident,
+                     part.confidence, buttons=self._follow_ups("sources", facts))
+
+    def _ruled_out(self, res: Resolution) -> Rich:
+        known = [i for c in res.ruled_out if (i := self.store.incident(c.incident_id))]
+        month, year = res.asked_date
+        asked = f"in {format_date(f'{year}-{month:02d}', 'month') if month and year else year or format_date(f'2000-{month:02d}', 'month').split()[0]}"
+        first = known[0]
+        name = first.place.name or first.title
+        noun = "strike" if "strike" in first.type else first.type
+        return answers.no_record_then(f"{name} {noun}", asked, known)
+
     def _small_talk(self, intent: str, confidence: float) -> Reply:
         if intent == "list_incidents":
             # Sorted once per database version: sorting 100,000 incidents took 65 ms per question.
@@ -247,11 +484,9 @@ class Engine:
                 self._latest = (self.store.version, len(incidents),
                                 sorted(incidents, key=lambda i: i.date.value or "", reverse=True)[:20])
             _, total, latest = self._latest
-            return Reply(answers.incident_list(latest, total), intent, None, confidence,
+            return Reply(answers.HANDLERS[intent](latest, total), intent, None, confidence,
                          buttons=[Button(i.title, f"ask:summary:{i.id}") for i in latest[:MAX_CHOICES]])
-        body = {"greeting": answers.greeting, "thanks": answers.thanks, "help": answers.help_text,
-                "out_of_scope": answers.out_of_scope}[intent]()
-        return Reply(body, intent, None, confidence)
+        return Reply(answers.HANDLERS[intent](), intent, None, confidence)
 
 
 def _named_claimant(claims: list[Claim], words: frozenset[str]) -> str | None:

@@ -1,8 +1,8 @@
 """Claim kinds, in one table: how each is stored, spelt in admin commands, labelled and used by answers.
 
 Adding a kind of claim means adding a row here (and, if answers should word it specially, a line in
-bot/answers.py); the YAML format, `/addfact`, the sources list and the "which incident?" choices all
-read this table.
+bot/answers.py); the YAML format, `/addfact` and the sources list read this table. Which intents draw on a
+kind is said by each intent's file (`claims:` in intents/*.yaml).
 """
 from __future__ import annotations
 
@@ -15,23 +15,22 @@ class ClaimKind:
     admin: tuple[str, ...]  # how /addfact spells it; for casualties, one word per measure
     label: str  # in lists of sources: "Denial (the US-led coalition): ..."
     said: str | None  # one source's statement of a claim of this kind ({value}); None: worded in answers
-    intents: tuple[str, ...]  # questions whose answers draw on claims of this kind
     aliases: dict[str, str] = field(default_factory=dict)  # other exact spellings -> admin spelling
 
 
 KINDS: tuple[ClaimKind, ...] = (
-    ClaimKind("casualties", ("killed", "wounded"), "Casualties", None, ("casualties", "victims"),
+    ClaimKind("casualties", ("killed", "wounded"), "Casualties", None,
               {"dead": "killed", "deaths": "killed", "died": "killed", "kill": "killed", "injured": "wounded",
                "wound": "wounded"}),
-    ClaimKind("blame", ("blamed",), "Blame", None, ("blame", "perpetrator"),
+    ClaimKind("blame", ("blamed",), "Blame", None,
               {"blame": "blamed", "accused": "blamed"}),
-    ClaimKind("denial", ("denied",), "Denial", "{value} denied responsibility", ("denial",),
+    ClaimKind("denial", ("denied",), "Denial", "{value} denied responsibility",
               {"denial": "denied", "deny": "denied"}),
-    ClaimKind("perpetrator", ("perpetrator",), "Perpetrator", "{value} carried it out", ("perpetrator",)),
-    ClaimKind("claim_responsibility", ("claimed",), "Claim", "{value} claimed it", ("perpetrator",),
+    ClaimKind("perpetrator", ("perpetrator",), "Perpetrator", "{value} carried it out"),
+    ClaimKind("claim_responsibility", ("claimed",), "Claim", "{value} claimed it",
               {"claim": "claimed", "claim_responsibility": "claimed"}),
-    ClaimKind("victims", ("victims",), "Victims", "The victims were {value}", ("victims",), {"victim": "victims"}),
-    ClaimKind("note", ("note",), "Note", "{value}", (), {"notes": "note"}),
+    ClaimKind("victims", ("victims",), "Victims", "The victims were {value}", {"victim": "victims"}),
+    ClaimKind("note", ("note",), "Note", "{value}", {"notes": "note"}),
 )
 
 BY_NAME: dict[str, ClaimKind] = {k.name: k for k in KINDS}
@@ -50,8 +49,3 @@ def admin_name(kind: str) -> str:
     k = BY_NAME.get(kind)
     return k.admin[0] if k and k.name != "casualties" else kind
 
-
-def kinds_for(intent: str) -> tuple[str, ...] | None:
-    """The kinds of claim that make an incident a sensible answer to `intent`, or None if any incident is."""
-    kinds = tuple(k.name for k in KINDS if intent in k.intents)
-    return kinds or None

@@ -20,6 +20,7 @@ class ChatContext:
     wounded: bool = False  # the last casualties question asked about the wounded
     pending: Pending | None = None
     party: str | None = None  # the person last asked about, for "what did he say?"
+    listed: tuple[str, ...] = ()  # the incidents of the last list, for "and who denied them?"
 
 
 @dataclass

@@ -9,34 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 
-import yaml
 from rapidfuzz import fuzz, process
+from wordfreq import get_frequency_dict
 
 from bot.facts.dates import MONTHS
 from bot.text import STOPWORDS, fold, is_number
-
-INTENT_DIR = Path(str(files("intents")))  # the YAML files; intents/ holds data only
+from bot.understanding.language import INTENT_DIR, IntentSpec, Signals, load
 CONFIDENCE_THRESHOLD = 0.55  # below this the bot says it is unsure rather than guessing
 EXAMPLE_WEIGHT = 0.6  # the rest comes from key words
 TYPO_RATIO = 84  # a word within this rapidfuzz ratio of a key word counts as that key word
 SPELLING_RATIO = 80  # an unknown word this close to a word of the intents is read as that word
+# ... unless it is an English word in its own right: "than" is not "thanks", nor "times" "time". wordfreq's
+# small English list holds words down to 1 in a million; at 1 in 300,000 and above a word is common enough
+# to have been meant ("wen", "happend" sit just below and are still corrected).
+ENGLISH_FREQUENCY = 10 ** (3.5 - 9)  # Zipf 3.5
 OPENER_BONUS = 10.0  # a question that opens like an intent's questions ("where ...") leans to it
 LEAD_INS = frozenset({"and", "so", "ok", "okay", "but", "well", "then", "also", "hey", "please", "um"})
 # Words that date the incident rather than shape the question ("the May 2018 airstrike").
 NOISE = frozenset(MONTHS) | frozenset(str(y) for y in range(1900, 2100))
-
-
-@dataclass(frozen=True)
-class IntentSpec:
-    name: str
-    about_incident: bool
-    examples: tuple[str, ...]
-    keywords: tuple[str, ...]
-    button: str | None = None
-    openers: tuple[str, ...] = ()  # how questions of this intent start: "where", "how many"
 
 
 @dataclass(frozen=True)
@@ -48,10 +40,12 @@ class IntentMatch:
 
 
 class IntentMatcher:
-    def __init__(self, specs: list[IntentSpec], threshold: float = CONFIDENCE_THRESHOLD) -> None:
+    def __init__(self, specs: list[IntentSpec] | tuple[IntentSpec, ...], threshold: float = CONFIDENCE_THRESHOLD,
+                 signals: Signals | None = None) -> None:
         if not specs:
             raise ValueError("no intents to match")
         self.specs = {s.name: s for s in specs}
+        self.signals = signals or load().signals
         self.threshold = threshold
         self._examples = [fold(e) for s in specs for e in s.examples]
         self._example_intent = [s.name for s in specs for _ in s.examples]
@@ -64,18 +58,14 @@ class IntentMatcher:
             w for name in in_scope for text in [*self._keywords[name], *(fold(e) for e in self.specs[name].examples)]
             for w in text.split() if w not in STOPWORDS)
         self._spellings = sorted(self.vocabulary)
+        self._english = get_frequency_dict("en", wordlist="small")
         # The engine and match() both ask about the same words of a question; bounded, as questions are hostile.
         self.correct = lru_cache(maxsize=4096)(self._correct)
 
     @classmethod
     def from_dir(cls, path: str | Path = INTENT_DIR, threshold: float = CONFIDENCE_THRESHOLD) -> IntentMatcher:
-        specs = []
-        for f in sorted(Path(path).glob("*.yaml")):
-            d = yaml.safe_load(f.read_text(encoding="utf-8"))
-            specs.append(IntentSpec(d["intent"], bool(d.get("about_incident")), tuple(d.get("examples") or ()),
-                                    tuple(d.get("keywords") or ()), d.get("button"),
-                                    tuple(fold(o) for o in d.get("openers") or ())))
-        return cls(specs, threshold)
+        language = load(path)
+        return cls(language.intents, threshold, language.signals)
 
     def has_keyword(self, text: str) -> bool:
         """Whether the text holds any in-scope intent's key word ("and in Deir Ezzor?" holds none)."""
@@ -88,7 +78,8 @@ class IntentMatcher:
 
     def _correct(self, word: str) -> str:
         """A misspelt question word as the intents spell it ("wen" -> "when", "denyed" -> "denied")."""
-        if word in self.vocabulary or len(word) < 3 or is_number(word):
+        if (word in self.vocabulary or len(word) < 3 or is_number(word)
+                or self._english.get(word, 0.0) >= ENGLISH_FREQUENCY):
             return word
         hit = process.extractOne(word, self._spellings, scorer=fuzz.ratio, score_cutoff=SPELLING_RATIO)
         return hit[0] if hit else word

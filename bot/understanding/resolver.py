@@ -44,6 +44,7 @@ FIGURE_SCORE = 0.7  # "the 38 figure": a reported number names its incident, if 
 FIGURE_BONUS = 0.3  # ... and backs up weaker evidence
 DESCRIPTION_MIN_SIM = 0.88  # "iraq" ~ "iraqi" (0.89) counts in a description; looser matches do not
 DESCRIPTION_WEIGHT = 0.7  # "the strike near the Iraq border": words from an incident's description
+DATE_MISMATCH = 0.3  # taken off an incident whose date the question's contradicts
 COUNTRY_WEIGHT = 0.7  # a bare country name ("Syria") names a war toll only when nothing more specific fits
 
 
@@ -61,6 +62,9 @@ class Resolution:
     unknown_name: str | None = None  # a name in the question that no incident has
     rest: str = ""  # the question without the words that named the incident, for intent matching
     close: list[Candidate] = field(default_factory=list)  # all within AMBIGUOUS_MARGIN of the best, unlisted too
+    # Named, but the question's date rules them out: "Al-Hari in 2016" is not the Al-Hari strike of 2018.
+    ruled_out: list[Candidate] = field(default_factory=list)
+    asked_date: tuple[int | None, int | None] = (None, None)  # (month, year) the question gives
 
     @property
     def ambiguous(self) -> bool:
@@ -225,7 +229,7 @@ class IncidentIndex:
         self._idf = {k: math.log(1 + n / df) for k, df in self._df.items()}
         self._desc_idf = {k: math.log(1 + n / len(ids)) for k, ids in self._described.items()}
         self._trigrams: dict[str, list[str]] = defaultdict(list)
-        for k in self._postings.keys() | self._described.keys():
+        for k in sorted(self._postings.keys() | self._described.keys()):  # the same lists whatever PYTHONHASHSEED
             if len(k) >= 4:
                 for g in _trigrams(k):
                     self._trigrams[g].append(k)
@@ -260,7 +264,7 @@ class IncidentIndex:
                 only: Iterable[str] | None = None) -> Resolution:
         """Rank incidents for `question`; `known_words` are words that are not names (the intents')."""
         words = tokens(question)
-        month, year = _date_in(words)
+        month, year = date_in(words)
         matches = self._match_tokens(words, known_words)
         allowed = set(only) if only is not None else None
 
@@ -287,8 +291,13 @@ class IncidentIndex:
         for incident_id, (score, used) in scores.items():
             total = score + self._date_score(incident_id, year, month, named=score > 0)
             ranked.append(Candidate(incident_id, round(min(total, 1.0), 3), used))
-        ranked.sort(key=lambda c: c.score, reverse=True)
+        ranked.sort(key=lambda c: (-c.score, c.incident_id))  # equal scores: the same order on every run
         accepted = [c for c in ranked if c.score >= ACCEPT]
+        # A place that fits with a date that does not is another incident, one we have no record of.
+        ruled_out = [c for c in ranked if c.tokens and c.score + DATE_MISMATCH >= ACCEPT
+                     and self._date_conflicts(c.incident_id, year, month)]
+        accepted = [c for c in accepted if c not in ruled_out]
+        ranked = [c for c in ranked if c not in ruled_out]
         if not accepted and ranked and ranked[0].score >= CLEAR_LEAD_ACCEPT and (
                 len(ranked) == 1 or ranked[0].score - ranked[1].score >= CLEAR_LEAD) and any(
                 words[i] not in known_words for i in ranked[0].tokens):  # "toll?" alone names nothing
@@ -298,9 +307,16 @@ class IncidentIndex:
             candidates=accepted[:MAX_LISTED],
             close=[c for c in accepted if c.score >= accepted[0].score - AMBIGUOUS_MARGIN],
             near=[c for c in ranked if 0.3 <= c.score < ACCEPT][:3],
-            unknown_name=None if accepted else _unknown_name(words, matches, known_words, _capitalised(question)),
+            unknown_name=None if accepted or ruled_out else _unknown_name(words, matches, known_words,
+                                                                          _capitalised(question)),
             rest=" ".join(w for i, w in enumerate(words) if i not in used),
+            ruled_out=[] if accepted else ruled_out[:MAX_LISTED],
+            asked_date=(month, year),
         )
+
+    def _date_conflicts(self, incident_id: str, year: int | None, month: int | None) -> bool:
+        iy, im = self._dates.get(incident_id, (None, None))
+        return bool((year and iy and year != iy) or (month and im and month != im))
 
     def _match_tokens(self, words: list[str], known_words: frozenset[str] = frozenset()
                       ) -> list[tuple[frozenset[int], float, str]]:
@@ -421,7 +437,7 @@ class IncidentIndex:
             return 0.0
         iy, im = self._dates.get(incident_id, (None, None))
         if (year and iy and year != iy) or (month and im and month != im):
-            return -0.3  # the question names another time than this incident's
+            return -DATE_MISMATCH  # the question names another time than this incident's
         # A date alone can name an incident ("the May 2018 strike", "the may one"); beside a name it only helps.
         hit = {(True, True): 0.9, (True, False): 0.6, (False, True): 0.6}.get(
             (bool(year and iy == year), bool(month and im == month)), 0.0)
@@ -488,7 +504,7 @@ def _is_name_word(w: str) -> bool:
             and w not in ARTICLES and not is_number(w) and len(w) > 1)
 
 
-def _date_in(words: list[str]) -> tuple[int | None, int | None]:
+def date_in(words: list[str]) -> tuple[int | None, int | None]:
     month = next((MONTHS[w] for w in words if w in MONTHS and (w != "may" or _may_is_month(words))), None)
     if month is None:  # "febuary", "setember": only long month names, so short words never turn into one
         month = next((MONTHS[m] for w in words if len(w) >= 5 and w not in STOPWORDS

@@ -1,0 +1,117 @@
+"""Whether the claims bear out what a yes/no question asks or a question takes for granted.
+
+"Did the Pentagon admit the May strike?" -> no: the US Department of Defense denied it. "Were more than 50
+killed?" -> no: the figures reported are 38 and nearly 40. The answer is grounded in the claims that
+support or contradict it, and is "disputed" when both exist; the wording lives in bot/answers.py.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot import answers
+from bot.answers import Facts
+from bot.facts.models import Claim
+from bot.understanding.frame import Check
+from bot.understanding.mentions import PartyNames
+
+ACTED = ("denial", "claim_responsibility", "perpetrator")  # the party named is the claim's value
+
+
+@dataclass(frozen=True)
+class Verdict:
+    answer: str  # yes | no | disputed | unknown
+    lead: str  # the claims behind it, worded
+
+
+def check(facts: Facts, c: Check, intent: str | None, names: PartyNames) -> Verdict | None:
+    """None when the question holds nothing checkable (then the plain answer is the answer)."""
+    if c.figure:
+        return _figure(facts, c, names)
+    if c.act and c.act.kinds:
+        return _act(facts, c, names)
+    if c.parties and c.act:  # "Did state media say how many died?"
+        return _said(facts, c, intent, names)
+    if c.words and intent == "location":
+        p = facts.incident.place
+        where = " ".join(filter(None, [p.name, p.region, p.country, p.note, *p.aliases])).lower()
+        place = ", ".join(x for x in (p.name, p.region, p.country) if x)
+        if all(any(w[:5] in x for x in where.split()) for w in c.words):
+            return Verdict("yes", f"the {facts.incident.title} took place in {place}.")
+        return Verdict("no", f"the reports place the {facts.incident.title} in {place}.") if place else None
+    if c.words and intent in ("victims", "casualties"):
+        claims = facts.of("victims", "casualties")
+        hits = [x for x in claims if all(w[:5] in _text(x) for w in c.words)]
+        if hits:
+            return Verdict("yes", "; ".join(dict.fromkeys(answers.claim_phrase(facts, x) for x in hits)) + ".")
+        return Verdict("unknown", f"none of the reports I have mentions {' '.join(c.words)} among the victims.")
+    return None
+
+
+def _party_of(claim: Claim, names: PartyNames) -> set[str]:
+    keys = {names.key_of(claim.claimant), names.key_of(claim.via)}
+    if claim.kind in ACTED or claim.kind == "blame":
+        keys.add(names.key_of(str(claim.value)))
+    return keys - {None}  # type: ignore[return-value]
+
+
+def _act(facts: Facts, c: Check, names: PartyNames) -> Verdict:
+    assert c.act is not None
+    by = (lambda x: bool(_party_of(x, names) & c.parties)) if c.parties else (lambda x: True)
+    support = [x for x in facts.of(*c.act.kinds) if by(x)]
+    against = [x for x in facts.of(*c.act.against) if by(x)] or (
+        [x for x in facts.of(*c.act.against)] if not support and c.act.name == "admitted" else [])
+    phrases = lambda xs: "; ".join(dict.fromkeys(answers.claim_phrase(facts, x) for x in xs))  # noqa: E731
+    if support and against:
+        return Verdict("disputed", f"{phrases(support)}; but {phrases(against)}.")
+    if support:
+        return Verdict("yes", phrases(support) + ".")
+    if against:
+        if c.act.name == "admitted":
+            return Verdict("no", answers.no_admission(facts, against))
+        return Verdict("no", phrases(against) + ".")
+    if c.act.name == "admitted":
+        return Verdict("no", answers.no_admission(facts, []))
+    return Verdict("unknown", f"I have no claim that {_who(c, names) or 'anyone'} {c.act.name.replace('_', ' ')} "
+                              f"the {facts.incident.title}.")
+
+
+def _said(facts: Facts, c: Check, intent: str | None, names: PartyNames) -> Verdict:
+    own = [x for x in facts.claims if _party_of(x, names) & c.parties and x.kind != "note"]
+    if intent == "casualties":
+        own = [x for x in own if x.kind == "casualties"]
+        if own and all(x.count and (x.count.qualifier == "unspecified" or not x.count.best) for x in own):
+            return Verdict("no", "; ".join(answers.claim_phrase(facts, x) for x in own) + ".")
+    if own:
+        return Verdict("yes", "; ".join(dict.fromkeys(answers.claim_phrase(facts, x) for x in own)) + ".")
+    return Verdict("unknown", f"I have no claim by {_who(c, names) or 'them'} about that.")
+
+
+def _figure(facts: Facts, c: Check, names: PartyNames) -> Verdict | None:
+    assert c.figure is not None
+    how, n = c.figure
+    claims = [x for x in facts.of("casualties") if x.count and x.count.measure != "wounded"]
+    if c.parties:
+        claims = [x for x in claims if _party_of(x, names) & c.parties] or claims
+    numbered = [x for x in claims if x.count and x.count.best and x.count.qualifier != "unspecified"]
+    if not numbered:
+        return Verdict("unknown", "the reports I have give no number.") if claims else None
+    fits = {"above": lambda v: v >= n, "below": lambda v: v <= n, "equal": lambda v: v == n}[how]
+    yes = [x for x in numbered if x.count and fits(x.count.best or 0)]
+    no = [x for x in numbered if x not in yes]
+    said = lambda xs: "; ".join(answers.claim_phrase(facts, x) for x in xs)  # noqa: E731
+    if yes and no:
+        return Verdict("disputed", f"{said(yes)}; but {said(no)}.")
+    if yes:
+        return Verdict("yes", said(yes) + ".")
+    lead = said(no) + (f", not {n:,}." if how == "equal" else ".")
+    return Verdict("no", lead)
+
+
+def _who(c: Check, names: PartyNames) -> str:
+    return answers.join_names(sorted({names.display.get(k, k) for k in c.parties}))[:120] if c.parties else ""
+
+
+def _text(claim: Claim) -> str:
+    parts: Sequence[object] = (claim.value, claim.note, claim.count.who if claim.count else None)
+    return " ".join(str(p) for p in parts if p).lower()

@@ -1,0 +1,234 @@
+"""Questions across incidents ("Which strikes did the US deny?", "What happened in February 2018?", "Which
+strikes killed more than 30?"), answered from indexes rather than a scan of every claim per question.
+
+`FilterIndex` keeps, for every incident, the sets it belongs to: claim kinds, claimants and accused parties
+(by party key, see mentions.py), year and month, place words, type; plus the incidents ordered by date and
+by their highest reported death toll. `update` replaces one incident's entries, so a change to one incident
+costs that incident only. Built from store reads: this module never opens the database.
+"""
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right, insort
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import chain
+
+from bot.facts.models import Claim, Incident
+from bot.text import STOPWORDS, fold, name_key
+from bot.understanding.mentions import PartyNames
+
+ACTED_KINDS = ("blame", "denial", "perpetrator", "claim_responsibility")  # kinds whose value is a party
+# Words of place names that name no place: "Hasakeh Province", "Borno State".
+PLACE_FILLER = frozenset("al el province governorate district region state oblast raion eastern western northern "
+                         "southern central north south east west city town village".split())
+SORT_DIRECTLY = 5000  # below this many matches, sort them; above, walk the date order until enough are found
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which incidents: every constraint given must hold; within one, any of its values may."""
+    kinds: tuple[str, ...] = ()  # the incident has a claim of one of these kinds ...
+    claimants: frozenset[str] = frozenset()  # ... made by one of these parties (any kind if no kinds)
+    accused: frozenset[str] = frozenset()  # ... naming one of these parties (blamed, denying, carrying it out)
+    year: int | None = None
+    month: int | None = None
+    places: tuple[str, ...] = ()  # name keys of place words: "syria", "deir ezzor"
+    types: tuple[str, ...] = ()  # folded type words: "airstrike", "strike"
+    at_least: int | None = None  # highest reported death toll
+    at_most: int | None = None
+    within: frozenset[str] | None = None  # only these incidents (a follow-up on a list)
+
+    @property
+    def empty(self) -> bool:
+        return self == Filter(kinds=self.kinds)
+
+    def claim_fits(self, claim: Claim, names: PartyNames) -> bool:
+        """Whether this claim is one the filter asks about (shown on the incident's line)."""
+        if self.kinds and claim.kind not in self.kinds:
+            return False
+        if self.claimants and not ({names.key_of(claim.claimant), names.key_of(claim.via)} & self.claimants):
+            return False
+        if self.accused and not (claim.kind in ACTED_KINDS and names.key_of(str(claim.value)) in self.accused):
+            return False
+        return True
+
+
+@dataclass(slots=True)
+class _Entry:
+    keys: list[tuple[str, object]]  # (table, key)
+    figure: int | None
+    date: str
+
+
+class FilterIndex:
+    def __init__(self, names: PartyNames) -> None:
+        self.names = names
+        self._all: set[str] = set()
+        self._kind: dict[object, set[str]] = defaultdict(set)
+        self._claimant: dict[object, set[str]] = defaultdict(set)  # (party key, kind or None)
+        self._accused: dict[object, set[str]] = defaultdict(set)  # (party key, kind or None)
+        self._year: dict[object, set[str]] = defaultdict(set)
+        self._month: dict[object, set[str]] = defaultdict(set)  # (year, month); (None, month) any year
+        self._place: dict[object, set[str]] = defaultdict(set)
+        self._type: dict[object, set[str]] = defaultdict(set)
+        self._by_figure: list[tuple[int, str]] = []  # ascending
+        self._by_date: list[tuple[str, str]] = []  # ascending (date value, id)
+        self._entries: dict[str, _Entry] = {}
+        self._tables = {"kind": self._kind, "claimant": self._claimant, "accused": self._accused, "year": self._year,
+                        "month": self._month, "place": self._place, "type": self._type}
+        self.titles: dict[str, str] = {}
+
+    @classmethod
+    def build(cls, names: PartyNames, incidents: Iterable[tuple[Incident, Sequence[Claim]]]) -> FilterIndex:
+        index = cls(names)
+        for incident, claims in incidents:
+            index.update(incident.id, incident, claims)
+        return index
+
+    # -- keeping up to date ----------------------------------------------------------------------------
+    def update(self, incident_id: str, incident: Incident | None, claims: Sequence[Claim] = ()) -> None:
+        """Replace one incident's entries (None: it was deleted)."""
+        self._remove(incident_id)
+        if incident is not None:
+            self._add(incident, claims)
+
+    def _remove(self, incident_id: str) -> None:
+        entry = self._entries.pop(incident_id, None)
+        if entry is None:
+            return
+        self._all.discard(incident_id)
+        for name, key in entry.keys:
+            table = self._tables[name]
+            ids = table.get(key)
+            if ids is not None:
+                ids.discard(incident_id)
+                if not ids:
+                    del table[key]
+        if entry.figure is not None:
+            _discard(self._by_figure, (entry.figure, incident_id))
+        _discard(self._by_date, (entry.date, incident_id))
+
+    def _add(self, incident: Incident, claims: Sequence[Claim]) -> None:
+        iid = incident.id
+        keys: list[tuple[str, object]] = []  # (table, key)
+        for c in claims:
+            self.names.note_claim(c)
+            keys.append(("kind", c.kind))
+            for who in {self.names.key_of(c.claimant), self.names.key_of(c.via)} - {None}:
+                keys += [("claimant", (who, None)), ("claimant", (who, c.kind))]
+            if c.kind in ACTED_KINDS and (party := self.names.key_of(str(c.value))):
+                keys += [("accused", (party, None)), ("accused", (party, c.kind))]
+        year, month = incident.date.year, incident.date.month
+        if year:
+            keys.append(("year", year))
+        if month:
+            keys += [("month", (year, month)), ("month", (None, month))]
+        p = incident.place
+        for text in filter(None, chain([p.name, p.region, p.country], p.aliases)):
+            keys += [("place", k) for k in _place_keys(text)]
+        keys.append(("type", fold(incident.type)))
+        keys = list(dict.fromkeys(keys))
+        for name, key in keys:
+            self._tables[name][key].add(iid)
+        figure = max((n.killed if n.killed is not None else n.best for c in claims
+                      if (n := c.count) and n.measure in ("killed", "killed_and_wounded")
+                      and (n.killed is not None or n.measure == "killed") and n.best is not None), default=None)
+        if figure is not None:
+            insort(self._by_figure, (figure, iid))
+        date = incident.date.value or ""
+        insort(self._by_date, (date, iid))
+        self._entries[iid] = _Entry(keys, figure, date)
+        self._all.add(iid)
+        self.titles[iid] = incident.title
+
+    # -- asking ------------------------------------------------------------------------------------------
+    def figure(self, incident_id: str) -> int | None:
+        entry = self._entries.get(incident_id)
+        return entry.figure if entry else None
+
+    def match(self, f: Filter) -> set[str]:
+        """The incidents the filter fits. Set operations in C over the smallest sets first."""
+        sets: list[set[str]] = []
+        kinds: tuple[str | None, ...] = f.kinds or (None,)
+        if f.claimants:
+            sets.append(_union(self._claimant.get((k, kind), set()) for k in f.claimants for kind in kinds))
+        if f.accused:
+            sets.append(_union(self._accused.get((k, kind), set()) for k in f.accused for kind in kinds))
+        if f.kinds and not (f.claimants or f.accused):
+            sets.append(_union(self._kind.get(kind, set()) for kind in f.kinds))
+        if f.year and f.month:
+            sets.append(self._month.get((f.year, f.month), set()))
+        elif f.year:
+            sets.append(self._year.get(f.year, set()))
+        elif f.month:
+            sets.append(self._month.get((None, f.month), set()))
+        if f.places:
+            sets.append(_union(self._place.get(k, set()) for k in f.places))
+        if f.types:
+            sets.append(_union(ids for t, ids in self._type.items() if any(w in str(t) for w in f.types)))
+        if f.at_least is not None or f.at_most is not None:
+            lo = bisect_left(self._by_figure, (f.at_least, "")) if f.at_least is not None else 0
+            hi = bisect_right(self._by_figure, (f.at_most, "\uffff")) if f.at_most is not None else len(self._by_figure)
+            sets.append({iid for _, iid in self._by_figure[lo:hi]})
+        if f.within is not None:
+            sets.append(set(f.within))
+        if not sets:
+            return set(self._all)
+        sets.sort(key=len)
+        return sets[0].intersection(*sets[1:])
+
+    def has_place(self, word: str) -> bool:
+        return name_key(word) in self._place
+
+    def latest(self, ids: set[str], n: int) -> list[str]:
+        """Up to n of `ids`, most recent first (equal dates by id, so the order never varies)."""
+        if len(ids) <= SORT_DIRECTLY:
+            return sorted(ids, key=lambda i: (self._entries[i].date, i), reverse=True)[:n]
+        out = []
+        for _, iid in reversed(self._by_date):
+            if iid in ids:
+                out.append(iid)
+                if len(out) == n:
+                    break
+        return out
+
+    def ranked(self, ids: set[str] | None, n: int, most: bool = True) -> list[str]:
+        """Up to n of `ids` (None: any) with the highest (or lowest) reported death toll, in that order."""
+        out = []
+        walk = reversed(self._by_figure) if most else iter(self._by_figure)
+        for _, iid in walk:
+            if ids is None or iid in ids:
+                out.append(iid)
+                if len(out) == n:
+                    break
+        return out
+
+    def place_keys(self, words: Sequence[str]) -> tuple[str, ...]:
+        """The question's words (and word pairs: "deir ezzor") that name a place some incident is in."""
+        found = []
+        for i, w in enumerate(words):
+            for text in (w, w + words[i + 1] if i + 1 < len(words) else ""):
+                k = name_key(text)
+                if len(k) > 2 and k in self._place:
+                    found.append(k)
+        return tuple(dict.fromkeys(found))
+
+
+def _place_keys(text: str) -> list[str]:
+    words = fold(text).split()
+    keys = [name_key(w) for w in words if w not in STOPWORDS and w not in PLACE_FILLER]
+    return keys + [name_key(a + b) for a, b in zip(words, words[1:])]
+
+
+def _union(sets: Iterable[set[str]]) -> set[str]:
+    out: set[str] = set()
+    for s in sets:
+        out |= s
+    return out
+
+
+def _discard(ordered: list, item: tuple) -> None:  # type: ignore[type-arg]
+    i = bisect_left(ordered, item)
+    if i < len(ordered) and ordered[i] == item:
+        del ordered[i]

@@ -1,0 +1,266 @@
+"""A question as a frame, before it is answered: its parts, each with an intent, a target and a form.
+
+    "Who was blamed for the May strike and who denied it?" -> two parts, blame and denial, one incident
+    "Which strikes did the US deny?"                       -> denial over a filter: accused = US parties
+    "Which was deadlier: Al-Hari or the May 2018 strike?"  -> compare two incidents
+    "Did the Pentagon admit the May strike?"               -> yes/no: did the Pentagon admit it
+    "Why did the coalition admit the Al-Hari strike?"      -> premise: the coalition admitted it
+
+The words that signal each shape are data (intents/signals.yaml); this module only reads them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from bot.text import STOPWORDS, fold, is_number
+from bot.understanding.filters import Filter, FilterIndex
+from bot.understanding.language import Act, has_phrase
+from bot.understanding.matcher import LEAD_INS, IntentMatcher
+from bot.understanding.mentions import Mention
+from bot.understanding.resolver import IncidentIndex, Resolution, date_in
+
+ACROSS = "across"  # forms: wh, yesno, compare, superlative, count, across, opinion, arithmetic
+INCIDENT_OR_NONE = ("incident", "none")
+PARTY_ROLE_KINDS = ("denial", "claim_responsibility", "perpetrator")  # the party named is the claim's value
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a yes/no question or a premise holds to be so, to be checked against the claims."""
+    act: Act | None = None  # the party admitted / denied / blamed / carried it out / said
+    parties: frozenset[str] = frozenset()  # party keys, with the parties related to them
+    figure: tuple[str, int] | None = None  # ("above", 50), ("below", 10), ("equal", 80)
+    words: tuple[str, ...] = ()  # other content words: "russians", "hasakeh"
+
+
+@dataclass
+class Part:
+    text: str  # the folded words of this part
+    intent: str | None
+    confidence: float
+    form: str = "wh"
+    target: str = "none"  # incident | incidents (two, compared) | filter | party | none
+    res: Resolution | None = None
+    sides: list[Resolution] = field(default_factory=list)  # compare: each side's incident
+    filter: Filter | None = None
+    mentions: list[Mention] = field(default_factory=list)
+    check: Check | None = None  # yes/no: the proposition asked about
+    premise: Check | None = None  # what the question takes for granted
+    most: bool = True  # superlative / comparison direction
+    listed: bool = False  # "them": the incidents of the last list
+
+
+@dataclass
+class Frame:
+    parts: list[Part]
+
+
+class FrameParser:
+    def __init__(self, matcher: IntentMatcher, incidents: IncidentIndex, filters: FilterIndex) -> None:
+        self.matcher = matcher
+        self.s = matcher.signals
+        self.incidents = incidents
+        self.filters = filters
+        self.known = matcher.vocabulary | self.s.words
+
+    def parse(self, question: str, listed: bool = False) -> Frame:
+        words = fold(question).split()
+        texts = self._split(words)
+        parts = [self._part(t, listed) for t in texts]
+        # A later part that names nothing asks about what the first named: "... and who denied it?"
+        for prev, part in zip(parts, parts[1:]):
+            if part.target == "none" and prev.target in ("incident", "filter"):
+                part.target, part.res, part.filter = prev.target, prev.res, prev.filter and Filter(
+                    **{**prev.filter.__dict__, "kinds": self._kinds(part.intent)})
+        return Frame(parts)
+
+    # -- splitting ------------------------------------------------------------------------------------
+    def _split(self, words: list[str]) -> list[list[str]]:
+        if not words:
+            return [words]
+        # "where and when did it happen": two wh-words joined, one rest.
+        if len(words) > 3 and words[1] in self.s.joins and words[0] in self.s.question_starts \
+                and words[2] in self.s.question_starts and words[0] != words[2]:
+            return [[words[0], *words[3:]], [words[2], *words[3:]]]
+        parts, start = [], 0
+        for i, w in enumerate(words):
+            if (w in self.s.joins and i - start >= 3 and i + 2 < len(words)
+                    and words[i + 1] in self.s.question_starts and words[i + 1] not in ("any",)
+                    and self._asks(words[start:i]) and self._asks(words[i + 1:])):
+                parts.append(words[start:i])
+                start = i + 1
+        parts.append(words[start:])
+        return parts
+
+    def _asks(self, words: list[str]) -> bool:
+        m = self.matcher.match(" ".join(words))
+        return m.intent is not None and self.matcher.specs[m.intent].about_incident
+
+    # -- one part -------------------------------------------------------------------------------------
+    def _part(self, words: list[str], listed: bool) -> Part:
+        text = " ".join(words)
+        lead = [w for w in words if w not in LEAD_INS]
+        mentions = self.filters.names.find(text)
+        if has_phrase(text, self.s.arithmetic) and sum(is_number(w) for w in words) >= 2:
+            return Part(text, "out_of_scope", 1.0, form="arithmetic")
+        mentioned = {p for m in mentions for p in range(m.start, m.end)}
+        figure, figure_at = self._figure(words)
+        rest_words = [w for i, w in enumerate(words) if i not in mentioned and i not in figure_at]
+        res = self.incidents.resolve(" ".join(rest_words), self.known)
+        match = self.matcher.match(self._strip(res.rest or " ".join(rest_words)))
+        part = Part(text, match.intent, match.confidence, res=res, mentions=mentions)
+        if has_phrase(text, self.s.opinions):
+            part.form, part.intent = "opinion", "out_of_scope"
+            part.target = "incident" if res.candidates else "none"
+            return part
+        act = next((a for a in self.s.acts if a.name != "said" and has_phrase(text, a.words)), None) or next(
+            (a for a in self.s.acts if a.name == "said" and has_phrase(text, a.words)), None)
+        parties = frozenset(k for m in mentions for k in self.filters.names.related(m.key))
+        named = any(c.tokens for c in res.candidates) or bool(res.unknown_name)
+        part.listed = listed and bool(has_phrase(text, self.s.listed_pronouns)) and not named
+        across = self._across(text, lead)
+        most = has_phrase(text, self.s.most)
+        least = has_phrase(text, self.s.least)
+        if most or least:
+            part.form, part.most = "superlative", bool(most)
+            part.intent = "casualties"
+        elif across or (part.listed and part.intent and self.matcher.specs[part.intent].about_incident):
+            part.form = "count" if across == "count" else ACROSS
+        elif self._compares(text) and self._compare_sides(part, words):
+            part.form = "compare"
+            part.most = not has_phrase(text, self.s.less)
+            return part
+        elif not named and (figure or mentions) and part.intent in ("blame", "denial", "perpetrator", "casualties") \
+                and (figure or act) and lead and lead[0] in ("which", "what", "list", "any", "how", "where", "give"):
+            part.form = ACROSS  # "what has state media blamed on the coalition?"
+        if part.form in (ACROSS, "count", "superlative"):
+            part.target = "filter"
+            part.filter = self._filter(part, words, mentions, act, figure, across, res)
+            if part.form == ACROSS and replace(part.filter, types=()).empty and not part.filter.kinds \
+                    and self.matcher.match(text).intent == "list_incidents":
+                part.form, part.target, part.filter = "wh", "none", None  # "which strikes do you know about"
+                return part
+            if part.intent is None or not self.matcher.specs[part.intent].about_incident:
+                part.intent = "summary"
+            return part
+        yes_no = bool(lead) and lead[0] in self.s.yes_no_starts or bool(self._tag(words))
+        if figure and (part.intent is None or not self.matcher.specs[part.intent].about_incident):
+            part.intent = "casualties"  # "is it true 40 died?"
+        check = Check(act, parties, figure, self._content(words, mentioned, res))
+        if yes_no:
+            part.form, part.check = "yesno", check
+        elif act and act.kinds and has_phrase(text, self.s.presuppose) and parties:
+            part.premise = check
+        spec = self.matcher.specs.get(part.intent) if part.intent else None
+        if res.candidates or res.unknown_name or res.ruled_out:
+            part.target = "incident"
+        elif mentions and not named and part.form == "wh" and (spec is None or not spec.claims) \
+                and not has_phrase(text, ("it", "this", "that")):
+            part.target = "party"  # "Who is Rami Abdel Rahman?", "Where is the Observatory based?"
+        return part
+
+    def _strip(self, text: str) -> str:
+        """The words left for intent matching once the frame words are read ("which strikes", "more than 30")."""
+        out = f" {text} "
+        for phrase in (*self.s.everything, *self.s.most, *self.s.least):
+            out = out.replace(f" {phrase} ", " ")
+        for det in self.s.across_determiners:
+            for noun in self.s.across_nouns:
+                out = out.replace(f" {det} {noun} ", f" {det} ")
+        return out.strip()
+
+    def _across(self, text: str, lead: list[str]) -> str | None:
+        """"count" for "how many airstrikes", "across" for "which strikes", "all the strikes"; else None."""
+        for det in self.s.count:
+            for noun in self.s.across_nouns:
+                if has_phrase(text, (f"{det} {noun}",)):
+                    return "count"
+        if has_phrase(text, self.s.everything):
+            return "across"
+        plural = [n for n in self.s.across_nouns if n.endswith("s")]
+        for det in self.s.across_determiners:
+            for noun in plural:
+                if has_phrase(text, (f"{det} {noun}",)) and det not in ("the", "those", "other"):
+                    return "across"
+        return None
+
+    def _figure(self, words: list[str]) -> tuple[tuple[str, int] | None, set[int]]:
+        text = " ".join(words)
+        for direction, phrases in (("above", self.s.above), ("below", self.s.below)):
+            for phrase in phrases:
+                n = len(phrase.split())
+                for i in range(len(words) - n):
+                    if " ".join(words[i:i + n]) == phrase and is_number(words[i + n]) and len(words[i + n]) < 7:
+                        return (direction, int(words[i + n]) + (0 if phrase in ("at least", "at most",
+                                "no more than") else (1 if direction == "above" else -1))), set(range(i, i + n + 1))
+        if self._tag(words) or (words and words[0] in self.s.yes_no_starts):
+            for i, w in enumerate(words):  # "The Observatory said 80 died, right?", "Were 40 killed?"
+                if is_number(w) and len(w) < 7 and not (1900 <= int(w) <= 2100):
+                    return ("equal", int(w)), {i}
+        return None, set()
+
+    def _tag(self, words: list[str]) -> str | None:
+        tail = " ".join(words[-3:])
+        return next((t for t in self.s.tag_questions if f" {tail}".endswith(f" {t}")), None) if len(words) > 3 else None
+
+    def _compares(self, text: str) -> bool:
+        return bool(has_phrase(text, self.s.more) or has_phrase(text, self.s.less) or has_phrase(text, self.s.same))
+
+    def _compare_sides(self, part: Part, words: list[str]) -> bool:
+        """Two incidents on either side of "or"/"than"/"and", or claimants of one incident compared."""
+        for i, w in enumerate(words):
+            if w in self.s.sides and 0 < i < len(words) - 1:
+                left = self.incidents.resolve(" ".join(words[:i]), self.known)
+                right = self.incidents.resolve(" ".join(words[i + 1:]), self.known)
+                if left.candidates and right.candidates and \
+                        left.candidates[0].incident_id != right.candidates[0].incident_id:
+                    part.sides, part.target = [left, right], "incidents"
+                    part.intent = "casualties"
+                    return True
+        if part.res and part.res.candidates:
+            part.target = "incident"
+            return True
+        return False
+
+    def _filter(self, part: Part, words: list[str], mentions: list[Mention], act: Act | None,
+                figure: tuple[str, int] | None, across: str | None, res: Resolution) -> Filter:
+        month, year = date_in(words)
+        claimants: set[str] = set()
+        accused: set[str] = set()
+        names = self.filters.names
+        for m in mentions:
+            keys = names.related(m.key) if m.exact else {m.key}
+            if part.intent in ("casualties", "sources", "summary", None) or (act and act.name == "said"):
+                claimants |= keys
+            elif part.intent == "blame" and self._acts_first(words, m):
+                claimants |= keys
+            else:
+                accused |= keys
+        types = tuple(n.rstrip("s") for n in self.s.across_nouns if has_phrase(" ".join(words), (n,))
+                      and n not in self.s.untyped_nouns)
+        places = self.filters.place_keys([w for i, w in enumerate(words)
+                                          if not any(m.start <= i < m.end for m in mentions)])
+        lo = hi = None
+        if figure and figure[0] == "above":
+            lo = figure[1]
+        elif figure and figure[0] == "below":
+            hi = figure[1]
+        return Filter(kinds=self._kinds(part.intent) if part.form != "superlative" else (),
+                      claimants=frozenset(claimants), accused=frozenset(accused), year=year, month=month,
+                      places=places, types=types[:1], at_least=lo, at_most=hi)
+
+    def _kinds(self, intent: str | None) -> tuple[str, ...]:
+        spec = self.matcher.specs.get(intent) if intent else None
+        return spec.claims or () if spec else ()
+
+    def _acts_first(self, words: list[str], m: Mention) -> bool:
+        """"state media blamed ..." / "what has state media blamed": the party is who blamed, not the blamed."""
+        after = words[m.end:m.end + 2]
+        before = words[max(0, m.start - 1):m.start]
+        return any(w.startswith(("blam", "accus")) for w in after) and not any(w in ("on", "against") for w in before)
+
+    def _content(self, words: list[str], mentioned: set[int], res: Resolution) -> tuple[str, ...]:
+        used = {p for c in res.candidates[:1] for p in c.tokens}
+        rest = fold(res.rest).split() if res.rest else words
+        return tuple(w for w in rest if w not in STOPWORDS and w not in self.known and not is_number(w)
+                     and len(w) > 2) if used or rest else ()

@@ -1,0 +1,121 @@
+"""The words the bot understands, read in one place from intents/: one YAML file per intent, and
+`signals.yaml` for the words that shape a question beyond its intent (spanning incidents, comparing, yes/no,
+premises, opinions). Everything else asks this module; nothing else opens those files.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.text import fold
+
+INTENT_DIR = Path(str(files("intents")))  # the YAML files; intents/ holds data only
+SIGNALS_FILE = "signals.yaml"
+
+
+@dataclass(frozen=True)
+class IntentSpec:
+    name: str
+    about_incident: bool
+    examples: tuple[str, ...]
+    keywords: tuple[str, ...]
+    button: str | None = None
+    openers: tuple[str, ...] = ()  # how questions of this intent start: "where", "how many"
+    claims: tuple[str, ...] | None = None  # kinds of claim that make an incident a sensible answer; None: any
+    follow_up: int | None = None  # its place among the follow-up buttons under an answer; None: not offered
+
+
+@dataclass(frozen=True)
+class Act:
+    """What a party did, as a question words it ("admit") and the claims that would show it, or its opposite."""
+    name: str
+    words: tuple[str, ...]
+    kinds: tuple[str, ...]
+    against: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Signals:
+    joins: tuple[str, ...]
+    question_starts: frozenset[str]
+    yes_no_starts: frozenset[str]
+    tag_questions: tuple[str, ...]
+    across_determiners: tuple[str, ...]
+    across_nouns: tuple[str, ...]
+    untyped_nouns: frozenset[str]
+    everything: tuple[str, ...]
+    count: tuple[str, ...]
+    listed_pronouns: tuple[str, ...]
+    above: tuple[str, ...]
+    below: tuple[str, ...]
+    most: tuple[str, ...]
+    least: tuple[str, ...]
+    more: tuple[str, ...]
+    less: tuple[str, ...]
+    same: tuple[str, ...]
+    sides: tuple[str, ...]
+    acts: tuple[Act, ...]
+    presuppose: tuple[str, ...]
+    opinions: tuple[str, ...]
+    arithmetic: tuple[str, ...]
+    words: frozenset[str] = field(default=frozenset())  # every word above: not names of incidents
+
+
+@dataclass(frozen=True)
+class Language:
+    intents: tuple[IntentSpec, ...]
+    signals: Signals
+
+
+def load(path: str | Path = INTENT_DIR) -> Language:
+    specs = []
+    signals = None
+    for f in sorted(Path(path).glob("*.yaml")):
+        d = yaml.safe_load(f.read_text(encoding="utf-8"))
+        if f.name == SIGNALS_FILE:
+            signals = _signals(d)
+            continue
+        claims = d.get("claims")
+        specs.append(IntentSpec(d["intent"], bool(d.get("about_incident")), tuple(d.get("examples") or ()),
+                                tuple(d.get("keywords") or ()), d.get("button"),
+                                tuple(fold(o) for o in d.get("openers") or ()),
+                                tuple(claims) if claims else None, d.get("follow_up")))
+    return Language(tuple(specs), signals or _signals({}))
+
+
+def _signals(d: dict[str, Any]) -> Signals:
+    def words(*keys: str) -> tuple[str, ...]:
+        node: Any = d
+        for k in keys:
+            node = (node or {}).get(k)
+        # Longest first, so "more than" is read before "more" and "all the strikes" before "all".
+        return tuple(sorted({fold(str(w)) for w in node or ()}, key=lambda w: (-len(w.split()), w)))
+
+    acts = tuple(Act(name, words("acts", name, "words"), tuple((d.get("acts") or {})[name].get("kinds") or ()),
+                     tuple((d.get("acts") or {})[name].get("against") or ()))
+                 for name in (d.get("acts") or {}))
+    s = Signals(
+        joins=words("joins"), question_starts=frozenset(words("question_starts")),
+        yes_no_starts=frozenset(words("yes_no_starts")), tag_questions=words("tag_questions"),
+        across_determiners=words("across", "determiners"), across_nouns=words("across", "nouns"),
+        untyped_nouns=frozenset(words("across", "untyped")), everything=words("across", "everything"),
+        count=words("across", "count"), listed_pronouns=words("listed_pronouns"),
+        above=words("figures", "above"), below=words("figures", "below"),
+        most=words("superlatives", "most"), least=words("superlatives", "least"),
+        more=words("comparisons", "more"), less=words("comparisons", "less"), same=words("comparisons", "same"),
+        sides=words("comparisons", "sides"), acts=acts, presuppose=words("presuppose"),
+        opinions=words("opinions", "phrases"), arithmetic=words("arithmetic"))
+    every = {w for name in ("across_nouns", "most", "least", "more", "less", "same", "above", "below")
+             for phrase in getattr(s, name) for w in phrase.split()}
+    every |= {w for a in acts for phrase in a.words for w in phrase.split()}
+    return Signals(**{**s.__dict__, "words": frozenset(every)})
+
+
+def has_phrase(text: str, phrases: tuple[str, ...]) -> str | None:
+    """The first of `phrases` (longest first) found as whole words in folded `text`."""
+    padded = f" {text} "
+    return next((p for p in phrases if f" {p} " in padded), None)

@@ -1,0 +1,116 @@
+"""Questions beyond one question about one incident, through the console contract (`main.py console --json`):
+across incidents, two in one, comparisons, yes/no, premises, opinions, dates that rule an incident out."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.evaluate import load_cases, run_cases
+from bot.settings import SEED_FILE
+from bot.store import open_store
+from bot.facts.models import Claim, Incident, IncidentDate, Place
+from bot.engine import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+BREADTH_SCORE = 36  # of 38; the two left are about who parties are (issue 12 item 5, the parties module)
+
+
+def chat(tmp_path: Path, *lines: str) -> list[dict]:
+    p = subprocess.run([sys.executable, "main.py", "console", "--json", "--db", str(tmp_path / "f.json")], cwd=ROOT,
+                       input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return [json.loads(line) for line in p.stdout.splitlines()]
+
+
+def test_the_breadth_questions_score_at_least_what_we_reached() -> None:
+    outcomes = run_cases(load_cases(ROOT / "tests" / "dev_questions_breadth.yaml"), SEED_FILE)
+    right = sum(o.text_ok and (not o.expected or o.expected == o.got) for o in outcomes)
+    assert len(outcomes) == 38 and right >= BREADTH_SCORE, [(o.say, o.why) for o in outcomes if not o.text_ok]
+
+
+def test_a_filter_lists_every_matching_incident_most_recent_first_then_a_follow_up_applies_to_them(
+        tmp_path: Path) -> None:
+    listed, denied = chat(tmp_path, "Which strikes were blamed on the coalition?", "and who denied them?")
+    text = listed["text"]
+    assert "which incident do you mean" not in text.lower() and listed["choices"] == []
+    assert text.index("Al-Hari airstrike (18 June 2018)") < text.index("May 2018 airstrike")  # most recent first
+    assert "Deir Ezzor" not in text  # its claims blame no one
+    assert "US-led coalition denied" in denied["text"] and "US Department of Defense denied" in denied["text"]
+
+
+def test_filters_by_claimant_figure_date_and_type_and_counts(tmp_path: Path) -> None:
+    by_source, over_30, month, count, deadliest = chat(
+        tmp_path, "which incidents did the observatory report on?", "which strikes killed more than 30 people?",
+        "what happened in february 2018?", "how many airstrikes do you know about?", "what was the deadliest strike?")
+    assert "Al-Hari" in by_source["text"] and "May 2018" in by_source["text"] and "Dashisha" not in by_source["text"]
+    assert "Al-Hari" in over_30["text"] and "Deir Ezzor" in over_30["text"] and "May 2018 air" not in over_30["text"]
+    assert month["incident"] == "deir-ezzor-2018-02" and "100" in month["text"]
+    assert "I know of 3 airstrikes" in count["text"] and "Dashisha" not in count["text"]
+    assert deadliest["text"].index("Deir Ezzor") < deadliest["text"].index("Al-Hari")
+    assert "350,000" not in deadliest["text"]  # the war toll is not a strike
+
+
+def test_two_questions_in_one_are_both_answered_in_order(tmp_path: Path) -> None:
+    (both,) = chat(tmp_path, "Who was blamed for the May 2018 strike and who denied it?")
+    text = both["text"]
+    assert "blamed the US-led coalition" in text and text.rindex("US Department of Defense") > text.index("blamed")
+    (where_when,) = chat(tmp_path, "where and when did the al-hari strike happen")
+    assert where_when["text"].index("Syrian-Iraqi border") < where_when["text"].index("18 June 2018")
+
+
+def test_comparisons_put_figures_side_by_side_and_never_pick_a_source(tmp_path: Path) -> None:
+    incidents, claimants = chat(tmp_path, "Which was deadlier: Al-Hari or the May 2018 strike?",
+                                "do the coalition and state media agree about al-hari?")
+    assert "38" in incidents["text"] and "a dozen" in incidents["text"] and "was deadlier" in incidents["text"]
+    assert "don't say which source is right" in incidents["text"]
+    assert "They disagree" in claimants["text"] and "denied" in claimants["text"]
+    (vague,) = chat(tmp_path, "Is the Observatory's figure for Al-Hari higher than state media's?")
+    assert "38" in vague["text"] and "gave no number" in vague["text"]
+
+
+def test_yes_no_leads_with_a_grounded_answer(tmp_path: Path) -> None:
+    admit, over_50, place, said = chat(tmp_path, "Did the Pentagon admit the May strike?",
+                                       "Were more than 50 killed at Al-Hari?", "Is Dashisha in Hasakeh province?",
+                                       "Did state media say how many died at Al-Hari?")
+    assert admit["text"].startswith("No: nobody has admitted") and "US Department of Defense denied" in admit["text"]
+    assert over_50["text"].startswith("No: 38 killed")
+    assert place["text"].startswith("Yes: ")
+    assert said["text"].startswith("No: several killed and wounded, no number given")
+
+
+def test_false_premises_are_corrected_first_and_opinions_get_a_neutral_line(tmp_path: Path) -> None:
+    why, figure, lying, assad, sums = chat(
+        tmp_path, "Why did the coalition admit the Al-Hari strike?", "The Observatory said 80 died at Al-Hari, right?",
+        "Which side is lying about Al-Hari?", "Is Assad a good president?", "what is 12 plus 38")
+    assert why["text"].startswith("That is not what the reports say: nobody has admitted")
+    assert figure["text"].startswith("No: 38 killed (the Syrian Observatory for Human Rights), not 80.")
+    assert lying["text"].startswith("I take no side") and "blamed the US-led coalition" in lying["text"]
+    assert assad["intent"] == "out_of_scope" and "38" not in assad["text"]
+    assert sums["intent"] == "out_of_scope" and "which incident" not in sums["text"].lower()
+
+
+def test_a_date_that_does_not_fit_rules_the_incident_out(tmp_path: Path) -> None:
+    (strike,) = chat(tmp_path, "How many were killed in the airstrike on Al-Hari in 2016?")
+    assert strike["text"] == ("I have no record of an Al-Hari strike in 2016; "
+                              "I know of the Al-Hari airstrike of 18 June 2018.")
+    assert strike["incident"] is None
+
+
+def test_real_english_words_are_not_corrected_into_intent_words(tmp_path: Path) -> None:
+    than, think = chat(tmp_path, "more dead in deir ezzor than in al-hari?", "I think the Observatory is wrong")
+    assert "welcome" not in than["text"] and "100" in than["text"] and "38" in than["text"]
+    assert "welcome" not in think["text"] and think["intent"] == "out_of_scope"
+
+
+def test_filter_indexes_follow_a_change_to_one_incident(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "f.json", SEED_FILE)
+    engine = Engine(store)
+    assert "Mayadin" not in engine.answer("which incidents were blamed on the coalition?").text
+    store.add_incident(Incident("mayadin-2018-07", "Al-Mayadin airstrike", "airstrike",
+                                IncidentDate("2018-07-05", "day"), Place("Al-Mayadin", country="Syria")), "t")
+    store.add_claim(Claim("", "mayadin-2018-07", "blame", "the US-led coalition", claimant="SANA"), "t")
+    engine.refresh_index()
+    text = engine.answer("which incidents were blamed on the coalition?", chat="2").text
+    assert text.index("Al-Mayadin airstrike (5 July 2018): SANA blamed the US-led coalition") < text.index("Al-Hari")
