@@ -458,7 +458,7 @@ def outlets(facts: Facts) -> Rich:
         return Rich().para(f"No source is recorded for the {facts.incident.title}.")
     names = [", ".join(x for x in (s.publisher, s.dateline, format_date(s.published, "day") if s.published else None)
                        if x) for s in found]
-    out = Rich().para(f"The report on the {facts.incident.title} was published by ", Bold(_join(names)), ".")
+    out = Rich().para(f"The report on the {facts.incident.title} was published by ", Bold(join_names(names)), ".")
     return out.extend(sources(facts))
 
 

@@ -115,7 +115,7 @@ class FrameParser:
             return part
         act = next((a for a in self.s.acts if a.name != "said" and has_phrase(text, a.words)), None) or next(
             (a for a in self.s.acts if a.name == "said" and has_phrase(text, a.words)), None)
-        parties = frozenset(k for m in mentions for k in self.filters.names.related(m.key))
+        parties = frozenset(k for m in mentions for k in self.filters.names.related(m.key, words[m.start:m.end]))
         named = any(c.tokens for c in res.candidates) or bool(res.unknown_name)
         part.listed = listed and bool(has_phrase(text, self.s.listed_pronouns)) and not named
         across = self._across(text, lead)
@@ -229,7 +229,7 @@ class FrameParser:
         accused: set[str] = set()
         names = self.filters.names
         for m in mentions:
-            keys = names.related(m.key) if m.exact else {m.key}
+            keys = names.related(m.key, words[m.start:m.end]) if m.exact else {m.key}
             if part.intent in ("casualties", "sources", "summary", None) or (act and act.name == "said"):
                 claimants |= keys
             elif part.intent == "blame" and self._acts_first(words, m):

@@ -103,12 +103,13 @@ class PartyNames:
                     out.append(Mention(key, i, i + 1, False))
         return out
 
-    def related(self, key: str) -> set[str]:
-        """The party, its members (the coalition's press office), and parties whose name leads with the same
-        word (the US Department of Defense for the US-led coalition), for filters over what a party did."""
+    def related(self, key: str, said: Iterable[str] | None = None) -> set[str]:
+        """The party, its members (the coalition's press office), and, when the words that named it (`said`)
+        include the word its name leads with, the parties whose names lead with it too: "the US-led coalition"
+        brings in the US Department of Defense; "the Pentagon" does not bring in the coalition."""
         out = {key} | self.members.get(key, set())
         lead = self._leading.get(key)
-        if lead:
+        if lead and said is not None and lead in {_stem(w) for w in said}:
             out |= {k for k in self._by_word.get(lead, ()) if self._leading.get(k) == lead}
         return out
 
