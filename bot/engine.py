@@ -387,6 +387,14 @@ class Engine:
             return Reply(answers.ranked(lines, part.most), "casualties", top[0] if top else None, part.confidence,
                          buttons=[Button(self.filters.titles[i], f"ask:casualties:{i}") for i in top])
         parties = bool(f.claimants or f.accused)
+        if parties and part.form == ACROSS and not part.listed and replace(
+                f, claimants=frozenset(), accused=frozenset(), types=()).empty:
+            # What a party reported, denied, blamed on another: the parties module words it (bot/parties.py);
+            # the incidents it fits are remembered here, for "and who denied them?".
+            about = self.parties.answer(part.text, part.text.split(), ctx)
+            if about is not None:
+                ctx.listed = tuple(self.filters.latest(ids, MAX_REMEMBERED))
+                return about
         if len(ids) == 1 and not parties and part.form != "count" and not part.listed:
             return self._about(intent, next(iter(ids)), ctx, part.confidence)  # "What happened in February 2018?"
         shown: list[tuple[answers.Facts, list[Claim]]] = []
