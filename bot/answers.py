@@ -458,7 +458,7 @@ def outlets(facts: Facts) -> Rich:
         return Rich().para(f"No source is recorded for the {facts.incident.title}.")
     names = [", ".join(x for x in (s.publisher, s.dateline, format_date(s.published, "day") if s.published else None)
                        if x) for s in found]
-    out = Rich().para(f"The report on the {facts.incident.title} was published by ", Bold(join_names(names)), ".")
+    out = Rich().para(f"The report on the {facts.incident.title} was published by ", Bold(_join(names)), ".")
     return out.extend(sources(facts))
 
 
@@ -473,7 +473,7 @@ def _blamed(facts: Facts, blames: Sequence[Claim]) -> Rich:
     line per accused party, with everyone who blamed it. Every answer that lists blame words it this way."""
     out = Rich()
     for party, claims in _by_value(blames).items():
-        out.para(cap(join_names([attribution(facts, c) for c in claims])), " blamed ", Bold(party), ".")
+        out.para(cap(_join([attribution(facts, c) for c in claims])), " blamed ", Bold(party), ".")
     return out
 
 
@@ -580,7 +580,7 @@ def _by_value(claims: Sequence[Claim]) -> dict[str, list[Claim]]:
     return grouped
 
 
-def join_names(items: Sequence[str]) -> str:
+def _join(items: Sequence[str]) -> str:
     items = list(dict.fromkeys(items))
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -670,7 +670,7 @@ def compare_incidents(sides: Sequence[tuple[Facts, int | None]], most: bool) -> 
         out.para(f"The highest figures reported for each are the same: {fa:,}.")
     else:
         missing = [f.incident.title for f, n in sides if n is None]
-        out.para(f"I can't say which was deadlier: the reports give no number for the {join_names(missing)}.")
+        out.para(f"I can't say which was deadlier: the reports give no number for the {_join(missing)}.")
     return out.para("I report who gives which figure; I don't say which source is right.")
 
 
@@ -686,14 +686,14 @@ def compare_claimants(facts: Facts, groups: Sequence[tuple[str, Sequence[Claim]]
     vague = [c for c in claims if c.count and (c.count.qualifier == "unspecified" or not c.count.best)]
     if denied:
         d = denied[0]
-        accusers = join_names([c.claimant or "a source" for c in claims if c.kind == "blame" and c.value == d.value])
+        accusers = _join([c.claimant or "a source" for c in claims if c.kind == "blame" and c.value == d.value])
         out.para(Bold("They disagree"), f": {accusers} blamed {d.value}, which denied it.")
     if len({n for _, n in numbers}) > 1:
         out.para(Bold("Their figures differ"), ": " + " against ".join(f"{figure(c.count)} ({c.claimant})"
                                                                       for c, _ in numbers if c.count) + ".")
     if numbers and vague:
-        out.para(f"Only {join_names(list(dict.fromkeys(c.claimant or 'a source' for c, _ in numbers)))} gives a number; "
-                 f"{join_names(list(dict.fromkeys(c.claimant or 'a source' for c in vague)))} gave no number.")
+        out.para(f"Only {_join(list(dict.fromkeys(c.claimant or 'a source' for c, _ in numbers)))} gives a number; "
+                 f"{_join(list(dict.fromkeys(c.claimant or 'a source' for c in vague)))} gave no number.")
     return out.para("I report who says what; I don't say which is right.")
 
 
@@ -709,7 +709,7 @@ def premise_corrected(lead: str) -> Rich:
 
 
 def no_admission(facts: Facts, denials: Sequence[Claim]) -> str:
-    who = join_names([str(d.value) for d in denials])
+    who = _join([str(d.value) for d in denials])
     return f"nobody has admitted the {facts.incident.title}" + (f"; {who} denied it." if denials else ".")
 
 
@@ -726,7 +726,7 @@ def no_record_then(name: str, asked: str, known: Sequence[Incident]) -> Rich:
         when = format_date(i.date.value, i.date.precision)
         knowns.append(f"the {i.title}" + ("" if when in i.title else f" of {when}" if i.date.precision == "day"
                                            else f" ({when})"))
-    return Rich().para(f"I have no record of {article} {name} {asked}; I know of {join_names(knowns)}.")
+    return Rich().para(f"I have no record of {article} {name} {asked}; I know of {_join(knowns)}.")
 
 
 def party_unknown(name: str) -> Rich:
@@ -744,13 +744,13 @@ def filter_header(noun: str, kinds: Sequence[str], claimants: Sequence[str], acc
     words = [cap(noun)]
     kind = next((KIND_HEADERS[k] for k in kinds if k in KIND_HEADERS), None)
     if kind in ("denied", "claimed", "carried out") and accused:
-        words.append(f"{kind} by {join_names(list(accused))}")
+        words.append(f"{kind} by {_join(list(accused))}")
     elif kind == "blamed" and accused:
-        words.append(f"blamed on {join_names(list(accused))}")
+        words.append(f"blamed on {_join(list(accused))}")
     elif kind:
         words.append(kind)
     if claimants:
-        words.append(f"{'according to' if kind else 'reported on by'} {join_names(list(claimants))}")
+        words.append(f"{'according to' if kind else 'reported on by'} {_join(list(claimants))}")
     if place:
         words.append(f"in {place}")
     if when:

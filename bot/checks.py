@@ -109,7 +109,7 @@ def _figure(facts: Facts, c: Check, names: PartyNames) -> Verdict | None:
 
 
 def _who(c: Check, names: PartyNames) -> str:
-    return answers.join_names(sorted({names.display.get(k, k) for k in c.parties}))[:120] if c.parties else ""
+    return " or ".join(sorted({names.display.get(k, k) for k in c.parties}))[:120] if c.parties else ""
 
 
 def _text(claim: Claim) -> str:
