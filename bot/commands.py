@@ -72,12 +72,10 @@ class Commands:
         if name in ADMIN_COMMANDS:
             if not caller.is_admin:
                 return Reply(Rich().para(f"/{name} needs admin rights; nothing was changed. {caller.become_admin}"))
-            if name == "ingest":
-                reply = self.ingest.start(args, caller.user, caller.chat)
-            else:
-                reply = self.admin.run(name, args, actor=caller.user)
-            self.engine.refresh_index()
-            return reply
+            with self.engine.changing():
+                if name == "ingest":
+                    return self.ingest.start(args, caller.user, caller.chat)
+                return self.admin.run(name, args, actor=caller.user)
         # The closest command this caller can use, as Errbot's unknown_command does.
         known = [c.lstrip("/") for c, _ in self.menu(caller.is_admin) + extra]
         hit = process.extractOne(name, known, scorer=fuzz.ratio, score_cutoff=COMMAND_TYPO_RATIO) if name else None
@@ -90,9 +88,8 @@ class Commands:
             if not caller.is_admin:
                 return Reply(Rich().para(f"Reviewing articles needs admin rights; nothing was changed. "
                                          f"{caller.become_admin}"))
-            reply = self.ingest.act(action, caller.user, caller.chat)
-            self.engine.refresh_index()
-            return reply
+            with self.engine.changing():
+                return self.ingest.act(action, caller.user, caller.chat)
         return self.engine.act(action, caller.chat)
 
     def document(self, data: bytes, name: str, caller: Caller, caption: str = "") -> Reply:
@@ -101,6 +98,13 @@ class Commands:
             return Reply(Rich().para(f"Sending articles to ingest needs admin rights; nothing was changed. "
                                      f"{caller.become_admin}"))
         return self.ingest.start_file(data, name, caller.user, caller.chat, caption)
+
+    @staticmethod
+    def slow(text: str) -> bool:
+        """Whether a command may take long: admin commands write the database and rebuild what is derived
+        from it (seconds on a big database), /export serialises all of it. Transports run these off the
+        thread that answers questions."""
+        return split_command(text)[0] in ADMIN_COMMANDS if text.startswith("/") else False
 
     @staticmethod
     def menu(is_admin: bool) -> list[tuple[str, str]]:

@@ -5,6 +5,9 @@ worded answer + follow-up buttons.
 """
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from itertools import islice
 from typing import Any
@@ -57,17 +60,27 @@ class Engine:
         self._index_version = -1
         self._parties_seen: tuple[tuple[str, ...], ...] = ()  # the party names the filters were keyed with
         self._latest: tuple[int, int, list[Any]] = (-1, 0, [])  # (store version, incidents, latest 20)
-        self.parties = PartyQuestions(store, self.refresh_index, self.matcher.vocabulary)
+        self.parties = PartyQuestions(store, lambda: self.index, self.matcher.vocabulary)
         self._digests: tuple[int, Digests] = (-1, Digests([]))  # (store version, button digests of incident ids)
+        self._changing = threading.Lock()  # held around a change to the store and the index rebuild after it
 
     @property
     def index(self) -> IncidentIndex:
         return self.refresh_index()
 
+    @contextmanager
+    def changing(self) -> Iterator[None]:
+        """Hold around a change to the store made in another thread (an admin command, off the event loop):
+        answers meanwhile keep the index as it is, and the first answer after the change brings it up to
+        date on the answering thread, so the index is never changed under a reader."""
+        with self._changing:
+            yield
+
     def refresh_index(self) -> IncidentIndex:
         """Bring the incident index up to date with the store: the incidents a change touched, or all of it at
-        start and after an import. Transports call it after an edit and at start, so neither cost lands on a
-        user's question."""
+        start and after an import. Transports call it at start, so that cost never lands on a user's question."""
+        if self._index is not None and self._changing.locked():
+            return self._index  # a change is under way: answer from the index as it was
         if self._index is not None and self._index_version != self.store.version:
             version, changed = self.store.changes_since(self._index_version)
             for incident_id in changed or ():

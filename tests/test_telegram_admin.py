@@ -17,6 +17,7 @@ from bot.admin import ADMIN_COMMANDS
 from bot.commands import USER_COMMANDS
 from bot.settings import SEED_FILE
 from bot.store import Store
+from bot.telegram.handlers import bot_of
 
 ADMIN, OTHER_ADMIN, USER = 4001, 4002, 4100
 AL_HARI = "al-hari-2018-06"
@@ -111,6 +112,26 @@ def test_admin_command_menu_only_in_admin_chats(api: FakeBotApi, db: Path) -> No
     assert menus[json.dumps({"chat_id": ADMIN, "type": "chat"}, sort_keys=True)] == [*USER_COMMANDS, *ADMIN_COMMANDS]
     assert len(menus) == 2  # no menu for the failed admin, the bad id, or anyone else
     assert not bot.errors.records  # logged as warnings: the bot starts anyway
+
+
+def test_no_chat_waits_for_an_admin_write_and_the_admins_chat_keeps_its_order(api: FakeBotApi, db: Path) -> None:
+    with live_bot(api, db, admins=admins(ADMIN)) as live:
+        writers = bot_of(live.app).commands.engine.store._mutex  # the store's writer lock: held here, it
+        writers.acquire()  # stands in for a write that takes a long time (a big database, a slow disk)
+        try:
+            api.send_text(f'/addfact {AL_HARI} note "written while others ask"', user_id=ADMIN)
+            api.send_text(f"/facts {AL_HARI}", user_id=ADMIN)  # must wait for the /addfact before it
+            [typing] = api.wait_for("sendChatAction", chat_id=ADMIN)  # a slow answer shows the indicator
+            assert typing["action"] == "typing"
+            api.send_text("how many died in the al-hari strike?", user_id=USER)
+            assert "<b>38</b>" in nth_reply(api, USER, 1)  # answered while the write is still held
+            assert not api.sent("sendMessage", chat_id=ADMIN)
+        finally:
+            writers.release()
+        added, facts = api.wait_for("sendMessage", 2, chat_id=ADMIN)
+    assert added["text"].startswith("Added fact #")
+    assert "written while others ask" in facts["text"]  # in order: the list came after the write
+    assert not api.sent("sendChatAction", chat_id=USER)  # a quick answer costs no typing call
 
 
 def test_export_is_sent_as_a_yaml_document(api: FakeBotApi, db: Path) -> None:

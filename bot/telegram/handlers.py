@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import CallbackQuery, Message, Update
+from telegram import Bot, CallbackQuery, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes, MessageHandler,
@@ -34,6 +34,7 @@ NOT_TEXT = "I can only read text. Ask me a question, for example “How many die
 WORKERS = 16  # turns being answered at once: enough to keep 30 msg/s flowing over a ~100 ms network, and
 #               few enough that httpx's connection pool (whose bookkeeping grows with its size) stays cheap
 BOT_KEY = "incident_bot"
+TYPING_DELAY = 0.5  # seconds an answer may take before a typing indicator is worth its API call
 
 
 def slow_down_text(limit: int, window: float) -> str:
@@ -56,6 +57,7 @@ class TelegramBot:
         self.sender = Sender()
         self.seen = SeenUpdates()
         self.in_flight = InFlight()
+        self.typing_delay = TYPING_DELAY
 
     @property
     def replies(self) -> int:
@@ -139,12 +141,9 @@ class TelegramBot:
                 reply = await article_reply(document, message.caption or "", caller, context.bot, self.commands)
             elif question is None:
                 reply = Reply(Rich().para(NOT_TEXT))
-            elif question.startswith("/ingest"):  # fetching a URL and reading an article: off the event loop
-                await self.sender.typing(context.bot, chat.id)
-                reply = await asyncio.to_thread(self._answer, question, caller)
             else:
-                await self.sender.typing(context.bot, chat.id)
-                reply = self._answer(question, caller)
+                async with self._typing_if_slow(context.bot, chat.id):
+                    reply = await self._answer(question, caller)
             await self.sender.send(context.bot, update.update_id, chat.id, reply,
                              reply_to=None if private else message.message_id)
 
@@ -190,13 +189,33 @@ class TelegramBot:
             log.info("flood limit: user %s told to slow down", caller.user)
         return verdict
 
-    def _answer(self, question: str, caller: Caller) -> Reply:
+    async def _answer(self, question: str, caller: Caller) -> Reply:
         try:
+            if self.commands.slow(question):
+                # Off the event loop, so no other chat waits for an admin's write; this chat's turn is held
+                # until it is done. Answers meanwhile read the store's previous maps, swapped whole.
+                return await asyncio.to_thread(self.commands.handle, question, caller)
             if question.startswith("/"):
                 return self.commands.handle(question, caller)
             return self.commands.engine.answer(question, caller.chat)
         except StoreError as e:  # one line for the user, as on the console
             return Reply(Rich().para(str(e)))
+
+    @asynccontextmanager
+    async def _typing_if_slow(self, bot: Bot, chat_id: int) -> AsyncIterator[None]:
+        """Show "typing…" only when the answer is not ready within typing_delay. Questions are answered
+        on the event loop in milliseconds, before the timer can fire, so they cost no extra API call;
+        slow work (admin commands, in a thread) gets the indicator."""
+        loop = asyncio.get_running_loop()
+        started: list[asyncio.Task[None]] = []
+        timer = loop.call_later(self.typing_delay,
+                                lambda: started.append(loop.create_task(self.sender.typing(bot, chat_id))))
+        try:
+            yield
+        finally:
+            timer.cancel()
+            for task in started:
+                await task  # so the indicator never arrives after the reply it announces
 
     def _act(self, action: str, caller: Caller) -> Reply:
         try:
