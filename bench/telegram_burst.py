@@ -6,23 +6,32 @@ library defaults), side by side on the same fake server, with PTB's AIORateLimit
 ceiling, about 30 messages/s overall) and off. Every question must get exactly one reply.
 
     .venv/bin/python bench/telegram_burst.py [--users 100] [--per-user 10] [--latency 0] [--no-limiter-runs]
+    .venv/bin/python bench/telegram_burst.py --admin-writes [--incidents 100000] [--rate 20]
 
 Each bot runs in its own process (`python main.py run`, and PTB's echo example with run_polling), the fake
 server in this one. All questions are queued at once; the clock runs from the first one queued to the
 last reply delivered. "Reply wait" is per question, from queueing to its reply (under a burst it is
 mostly waiting in line). --latency adds a delay to every API call, as a real network would; the bare echo
 bot handles one update at a time, so its rate is then bounded by 1/latency.
+
+--admin-writes asks whether other chats wait for an admin: incident-bot alone, on a database of
+--incidents synthetic incidents (bench/synth.py, imported as bench/scale.py does) plus the seed, the users
+asking at a steady --rate (questions/s, below capacity, so a wait is the bot's delay rather than a queue),
+once with nobody writing and once with an admin sending /addfact after /addfact, each as soon as the last
+one is answered. It reports the users' reply waits both ways, and how long the admin's writes took.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import platform
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -75,9 +84,29 @@ def serve_echo_bot() -> int:
     return 0
 
 
+ADMIN_ID = 9_999  # the admin of --admin-writes, a user id none of the askers has
+WRITE_TARGET = "al-hari-2018-06"  # a seed incident, present at every --incidents size
+START_TIMEOUT = 300  # seconds for a bot to start: loading 100,000 incidents takes a while
+
+
+def build_database(path: Path, incidents: int) -> None:
+    """The seed plus `incidents` synthetic incidents, imported in one write (as bench/scale.py does)."""
+    from bench.synth import generate
+    from bot.facts.dataset import load_dataset
+    from bot.settings import SEED_FILE
+    from bot.store import Store
+
+    real = load_dataset(SEED_FILE)
+    store = Store(path, seed=SEED_FILE)
+    try:
+        store.import_dataset(generate(incidents, reserved=frozenset(i.id for i in real.incidents)), actor="bench")
+    finally:
+        store.close()
+
+
 def start_bot(kind: str, api: FakeBotApi, tmp: Path, limiter: bool) -> subprocess.Popen:
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_BASE_URL": api.base_url,
-           "RATE_LIMITER": "1" if limiter else "0", "BOT_ADMINS": ""}
+           "RATE_LIMITER": "1" if limiter else "0", "BOT_ADMINS": str(ADMIN_ID)}
     if kind == "incident-bot":
         cmd = [sys.executable, str(ROOT / "main.py"), "run", "--db", str(tmp / "facts.json")]
     else:
@@ -85,33 +114,70 @@ def start_bot(kind: str, api: FakeBotApi, tmp: Path, limiter: bool) -> subproces
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def burst(kind: str, limiter: bool, users: int, per_user: int, latency: float) -> dict:
+class AdminWriter(threading.Thread):
+    """An admin sending /addfact after /addfact, each as soon as the last one is answered."""
+
+    def __init__(self, api: FakeBotApi) -> None:
+        super().__init__(daemon=True)
+        self.api = api
+        self.stop = threading.Event()
+        self.took: list[float] = []
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            t = time.monotonic()
+            self.api.send_text(f'/addfact {WRITE_TARGET} note "bench write {len(self.took)}"', user_id=ADMIN_ID)
+            while len(self.api.sent("sendMessage", chat_id=ADMIN_ID)) <= len(self.took):
+                time.sleep(0.02)
+            self.took.append(time.monotonic() - t)
+
+
+def burst(kind: str, limiter: bool, users: int, per_user: int, latency: float, rate: float = 0.0,
+          db: Path | None = None, writes: bool = False) -> dict:
+    """Ask users x per_user questions: all at once, or `rate` a second; on a copy of `db` if given, with
+    an admin writing throughout if `writes`."""
     with tempfile.TemporaryDirectory() as tmp, TimedFakeBotApi(latency=latency) as api:
+        if db is not None:
+            shutil.copy(db, Path(tmp) / "facts.json")
         proc = start_bot(kind, api, Path(tmp), limiter)
+        writer = AdminWriter(api)
         try:
-            api.wait_for("deleteWebhook", timeout=30)  # polling starts right after
+            api.wait_for("deleteWebhook", timeout=START_TIMEOUT)  # polling starts right after
+            if writes:
+                writer.start()
+                while not writer.took:  # the first write is under way when it is answered; wait for one
+                    time.sleep(0.02)
             total = users * per_user
             queued: dict[int, list[float]] = defaultdict(list)
             started = time.monotonic()
             for k in range(per_user):  # round-robin, as a crowd would send them
                 for u in range(users):
                     user_id = 10_000 + u
+                    if rate:
+                        time.sleep(max(0.0, started + (k * users + u) / rate - time.monotonic()))
                     queued[user_id].append(time.monotonic())
                     api.send_text(QUESTIONS[k % len(QUESTIONS)], user_id=user_id)
-            deadline = time.monotonic() + total / 10 + 60
-            while len(api.sent("sendMessage")) < total:  # polled: wait_for rescans every call on every call
+            deadline = time.monotonic() + total / 10 + 120
+
+            def answered() -> int:
+                return sum(1 for m in api.sent("sendMessage") if m["chat_id"] != ADMIN_ID)
+            while answered() < total:  # polled: wait_for rescans every call on every call
                 if time.monotonic() > deadline:
-                    raise SystemExit(f"{kind}: only {len(api.sent('sendMessage'))} of {total} replies arrived")
+                    raise SystemExit(f"{kind}: only {answered()} of {total} replies arrived")
                 time.sleep(0.05)
+            writer.stop.set()
+            if writes:
+                writer.join(START_TIMEOUT)  # until its last write is answered: nothing left running
             time.sleep(0.5)  # anything extra would show up now
             replies: dict[int, list[float]] = defaultdict(list)
             for call, t in zip(api.calls, api.times):
-                if call.method == "sendMessage" and not call.failed:
+                if call.method == "sendMessage" and not call.failed and call.params["chat_id"] != ADMIN_ID:
                     replies[call.params["chat_id"]].append(t)
         finally:
+            writer.stop.set()
             proc.send_signal(signal.SIGTERM)
             try:
-                _, err = proc.communicate(timeout=30)
+                _, err = proc.communicate(timeout=START_TIMEOUT)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 raise
@@ -123,8 +189,10 @@ def burst(kind: str, limiter: bool, users: int, per_user: int, latency: float) -
     assert sum(len(r) for r in replies.values()) == total, f"{kind}: replies to strangers"
     elapsed = max(t for r in replies.values() for t in r) - started
     waits = sorted(r - q for u in queued for q, r in zip(queued[u], replies[u]))
+    took = sorted(writer.took)
     return {"bot": kind, "limiter": "on" if limiter else "off", "questions": total, "seconds": elapsed,
-            "rate": total / elapsed, "p50": statistics.median(waits), "p99": waits[int(len(waits) * 0.99) - 1]}
+            "rate": total / elapsed, "p50": statistics.median(waits), "p99": waits[int(len(waits) * 0.99) - 1],
+            "writes": len(took), "write_p50": statistics.median(took) if took else 0.0}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,10 +202,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency", type=float, nargs="+", default=[0.0],
                    help="fake server delay per API call, seconds (several values: one set of runs each)")
     p.add_argument("--no-limiter-runs", action="store_true", help="skip the (slow, ~35 s each) limiter-on runs")
+    p.add_argument("--admin-writes", action="store_true",
+                   help="incident-bot only: users' reply waits with and without an admin writing throughout")
+    p.add_argument("--incidents", type=int, default=0, help="with --admin-writes: synthetic incidents in the database")
+    p.add_argument("--rate", type=float, default=20.0, help="with --admin-writes: questions per second")
     p.add_argument("--serve-echo", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.serve_echo:
         return serve_echo_bot()
+    if args.admin_writes:
+        return admin_writes(args)
     runs = [(latency, kind, lim) for latency in args.latency
             for lim in ((False,) if args.no_limiter_runs else (False, True))
             for kind in ("incident-bot", "PTB echo bot")]
@@ -155,6 +229,34 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         print(f"| {r['bot']:<14} | {r['latency'] * 1000:>8g} ms | {r['limiter']:<7} | {r['rate']:>9.1f} | "
               f"{r['seconds']:>7.2f} | {r['p50']:>16.2f} | {r['p99']:>16.2f} |")
+    print("\nEvery question got exactly one reply in every run.")
+    return 0
+
+
+def admin_writes(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "facts.json"
+        print(f"building a database of {args.incidents:,} synthetic incidents and the seed ...", file=sys.stderr,
+              flush=True)
+        build_database(db, args.incidents)
+        rows = []
+        for writes in (False, True):
+            print(f"running incident-bot, {'an admin writing' if writes else 'no writes'} ...", file=sys.stderr,
+                  flush=True)
+            rows.append(burst("incident-bot", False, args.users, args.per_user, args.latency[0], args.rate, db,
+                              writes) | {"writing": writes})
+    print(f"\n{args.users * args.per_user} questions from {args.users} users at {args.rate:g}/s, "
+          f"{args.incidents:,} synthetic incidents plus the seed, API latency {args.latency[0] * 1000:g} ms, "
+          "rate limiter off")
+    print(f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}, "
+          f"{os.cpu_count()} CPUs\n")
+    header = "| admin            | reply wait p50 s | reply wait p99 s | admin writes | write p50 s |"
+    print(header)
+    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    for r in rows:
+        admin = "/addfact nonstop" if r["writing"] else "idle"
+        print(f"| {admin:<16} | {r['p50']:>16.3f} | {r['p99']:>16.3f} | {r['writes']:>12} | "
+              f"{r['write_p50']:>11.2f} |")
     print("\nEvery question got exactly one reply in every run.")
     return 0
 

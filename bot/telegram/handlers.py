@@ -31,8 +31,9 @@ log = logging.getLogger("incident_bot.telegram")
 
 APOLOGY = "Sorry, something went wrong while answering that. Please try again in a moment."
 NOT_TEXT = "I can only read text. Ask me a question, for example “How many died in the Al-Hari airstrike?”"
-WORKERS = 16  # turns being answered at once: enough to keep 30 msg/s flowing over a ~100 ms network, and
-#               few enough that httpx's connection pool (whose bookkeeping grows with its size) stays cheap
+WORKERS = 8  # turns being answered at once: enough to keep Telegram's 30 msg/s flowing over a network of
+#              up to ~250 ms per call. Each one in flight holds an HTTP connection, and httpcore checks
+#              every idle connection against all the others on every request, so more only costs CPU.
 BOT_KEY = "incident_bot"
 TYPING_DELAY = 0.5  # seconds an answer may take before a typing indicator is worth its API call
 
