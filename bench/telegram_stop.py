@@ -46,8 +46,7 @@ def stop_seconds(scenario: str) -> tuple[float, int | None]:
                 time.sleep(25)
             if scenario == "hung-answer":
                 api.hang("sendMessage")
-                api.send_text("How many died in the Al-Hari airstrike?", user_id=45)
-                api.wait_for("sendChatAction", chat_id=45, timeout=30)
+                api.wait_delivered(api.send_text("How many died in the Al-Hari airstrike?", user_id=45), timeout=30)
             if scenario != "hung-start":
                 api.hang()
             time.sleep(0.5)

@@ -406,6 +406,15 @@ class FakeBotApi:
             f"{' matching predicate' if predicate else ''}; recorded calls:\n{recorded}"
         )
 
+    def wait_delivered(self, update_id: int, timeout: float = 10.0) -> None:
+        """Block until a getUpdates call has handed the bot update ``update_id``."""
+        def delivered() -> bool:
+            return any(call.method == "getUpdates" and any(u.get("update_id") == update_id for u in call.result or ())
+                       for call in self._calls)
+        with self._cond:
+            if not self._cond.wait_for(delivered, timeout):
+                raise AssertionError(f"timed out after {timeout}s waiting for update {update_id} to be fetched")
+
     def _matching(
         self,
         method: str,
