@@ -7,7 +7,8 @@ precision), 2-6 claims of the kinds in data/incidents.yaml, and a source. The sa
 same incidents, so runs compare.
 
 Also builds the question mix the benchmark asks: named incidents (exact, with typos, transliterated),
-month/year questions, follow-ups in the same chat, unknown incidents and small talk.
+month/year questions, follow-ups in the same chat, unknown incidents, small talk, and questions across
+incidents (filters by party, figure, month; counts; superlatives; comparisons; yes/no; two in one).
 """
 from __future__ import annotations
 
@@ -245,8 +246,8 @@ def questions(ds: Dataset, n: int = 240, seed: int = 7) -> list[Question]:
     while len(out) < n:
         chat += 1
         c = f"chat-{chat}"
-        kind = rng.choices(["named", "typo", "translit", "dated", "follow_up", "unknown", "small_talk"],
-                           [4, 3, 2, 2, 3, 2, 2])[0]
+        kind = rng.choices(["named", "typo", "translit", "dated", "follow_up", "unknown", "small_talk", "across"],
+                           [4, 3, 2, 2, 3, 2, 2, 3])[0]
         inc = rng.choice(incidents)
         ask = rng.choice(ASKS)
         place = inc.place.name or inc.title
@@ -269,6 +270,23 @@ def questions(ds: Dataset, n: int = 240, seed: int = 7) -> list[Question]:
         elif kind == "unknown":
             out.append(Question(ask.format(rng.choice(UNKNOWN_PLACES) + " " + rng.choice(["massacre", "attack", "strike"])),
                                 c, kind, None))
+        elif kind == "across":  # across incidents, comparisons, yes/no, two in one: not judged as found/wrong
+            other = rng.choice(incidents)
+            month = MONTH_NAMES[(inc.date.month or 1) - 1]
+            asked = rng.choice([
+                f"Which incidents did {rng.choice(PARTIES)} deny?", f"What has {rng.choice(CLAIMANTS)} blamed on "
+                f"{rng.choice(PARTIES)}?", f"Which strikes killed more than {rng.randint(5, 200)} people?",
+                f"What happened in {month} {inc.date.year or 2018}?", "how many airstrikes do you know about",
+                f"What was the deadliest {rng.choice(['strike', 'incident', 'shelling'])}?",
+                f"Which incidents did {rng.choice(CLAIMANTS)} report on?",
+                f"Was {place} deadlier than {other.place.name or other.title}?",
+                f"Did {rng.choice(PARTIES)} admit the {place} strike?",
+                f"Were more than {rng.randint(5, 80)} killed in {place}?",
+                f"Who was blamed for the {place} strike and who denied it?",
+                f"Which side is lying about {place}?"])
+            out.append(Question(asked, c, kind, None))
+            if rng.random() < 0.3:
+                out.append(Question("and who denied them?", c, kind, None))
         else:
             out.append(Question(rng.choice(SMALL_TALK), c, kind, None))
     return out

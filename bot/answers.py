@@ -709,8 +709,9 @@ def premise_corrected(lead: str) -> Rich:
 
 
 def no_admission(facts: Facts, denials: Sequence[Claim]) -> str:
-    who = _join([str(d.value) for d in denials])
-    return f"nobody has admitted the {facts.incident.title}" + (f"; {who} denied it." if denials else ".")
+    if not denials:
+        return f"nobody has admitted the {facts.incident.title}."
+    return f"nobody has admitted the {facts.incident.title}; {_join([str(d.value) for d in denials])} denied it."
 
 
 def opinion(named: bool) -> Rich:

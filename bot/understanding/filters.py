@@ -12,6 +12,7 @@ from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 
 from bot.facts.models import Claim, Incident
@@ -127,7 +128,7 @@ class FilterIndex:
         p = incident.place
         for text in filter(None, chain([p.name, p.region, p.country], p.aliases)):
             keys += [("place", k) for k in _place_keys(text)]
-        keys.append(("type", fold(incident.type)))
+        keys.append(("type", _folded(incident.type)))
         keys = list(dict.fromkeys(keys))
         for name, key in keys:
             self._tables[name][key].add(iid)
@@ -215,10 +216,16 @@ class FilterIndex:
         return tuple(dict.fromkeys(found))
 
 
-def _place_keys(text: str) -> list[str]:
+@lru_cache(maxsize=1 << 16)  # region and country names repeat across thousands of incidents
+def _place_keys(text: str) -> tuple[str, ...]:
     words = fold(text).split()
     keys = [name_key(w) for w in words if w not in STOPWORDS and w not in PLACE_FILLER]
-    return keys + [name_key(a + b) for a, b in zip(words, words[1:])]
+    return tuple(keys + [name_key(a + b) for a, b in zip(words, words[1:])])
+
+
+@lru_cache(maxsize=1024)
+def _folded(text: str) -> str:
+    return fold(text)
 
 
 def _union(sets: Iterable[set[str]]) -> set[str]:

@@ -65,6 +65,8 @@ class IntentMatcher:
         # Every intent's score asks which key words each question word hits: a third of a question's time
         # when worked out again per intent, so worked out once per word.
         self._keyword_hits = lru_cache(maxsize=4096)(self._hits)
+        # The frame reads a question's parts, then the pipeline reads the same words again: match them once.
+        self.match = lru_cache(maxsize=4096)(self._match)
 
     @classmethod
     def from_dir(cls, path: str | Path = INTENT_DIR, threshold: float = CONFIDENCE_THRESHOLD) -> IntentMatcher:
@@ -88,7 +90,7 @@ class IntentMatcher:
         hit = process.extractOne(word, self._spellings, scorer=fuzz.ratio, score_cutoff=SPELLING_RATIO)
         return hit[0] if hit else word
 
-    def match(self, text: str) -> IntentMatch:
+    def _match(self, text: str) -> IntentMatch:
         query = " ".join(self.correct(w) for w in fold(text).split() if w not in NOISE)
         if not query:
             return IntentMatch(None, 0.0, "out_of_scope")

@@ -38,6 +38,7 @@ class PartyNames:
     display: dict[str, str] = field(default_factory=dict)
     members: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # key -> keys of its members
     _leading: dict[str, str] = field(default_factory=dict)  # key -> the first distinctive word of its name
+    _keys: dict[str, str | None] = field(default_factory=dict)  # claim string -> its party key (key_of)
 
     @classmethod
     def build(cls, parties: Iterable[Party], claims: Iterable[Claim]) -> PartyNames:
@@ -52,6 +53,7 @@ class PartyNames:
 
     def add(self, key: str, display: str, aliases: Iterable[str]) -> None:
         self.display.setdefault(key, display)
+        self._keys.clear()
         for alias in aliases:
             words = tuple(_stem(w) for w in fold(alias).split())
             # "IS" (the Islamic State group) and "US" read as the words "is" and "us" in every question.
@@ -73,11 +75,14 @@ class PartyNames:
                 self.add(fold(text), text, [text])
 
     def key_of(self, text: str | None) -> str | None:
-        """The party a claim's string names: the first whole name or alias in it, leftmost and longest."""
+        """The party a claim's string names: the first whole name or alias in it, leftmost and longest.
+        Claims repeat the same few strings, so each is read once (until a name is added)."""
         if not text:
             return None
-        exact = [m for m in self.find(text) if m.exact]
-        return exact[0].key if exact else None
+        if text not in self._keys:
+            exact = [m for m in self.find(text) if m.exact]
+            self._keys[text] = exact[0].key if exact else None
+        return self._keys[text]
 
     def find(self, text: str) -> list[Mention]:
         """Every party named in the text: whole names first (leftmost, longest), then single distinctive words
