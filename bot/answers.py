@@ -247,8 +247,7 @@ def _said(own: Facts) -> Rich:
         out.extend(casualties(own))
     out.extend(_blamed(own, own.of("blame")))
     for c in own.of("denial", "perpetrator", "claim_responsibility", "victims", "note"):
-        said = cap(str(BY_NAME[c.kind].said).format(value=c.value))
-        out.para(f"{said}.", f" “{c.quote.strip()}”" if c.quote else "")
+        out.para(f"{cap(_stated(c))}.", f" “{c.quote.strip()}”" if c.quote else "")
         if c.note and c.kind != "note":
             out.para(cap(c.note) + ".")
     return out
@@ -445,8 +444,7 @@ def _gist(facts: Facts, c: Claim) -> str:
         return f"{by} blamed {c.value}"
     if c.kind == "denial":
         return f"{c.value} denied responsibility" + ("" if c.claimant == c.value else f", according to {by}")
-    template = BY_NAME[c.kind].said or "{value}"
-    said = template.format(value=c.value)
+    said = _stated(c)
     return f"{by}: {said[:1].lower() + said[1:] if said.startswith('The ') else said}"
 
 
@@ -466,6 +464,12 @@ def _sources_of(groups: Sequence[Facts]) -> str:
     """One sources line for facts drawn from several incidents."""
     claims = [c for own in groups for c in own.claims]
     return sources_line(Facts(groups[0].incident, claims, groups[0].source)) if claims else ""
+
+
+def _stated(c: Claim) -> str:
+    """A claim's value as its kind states it ("X denied responsibility"), from the kinds table."""
+    kind = BY_NAME.get(c.kind)
+    return ((kind.said if kind else None) or "{value}").format(value=c.value)
 
 
 def _blamed(facts: Facts, blames: Sequence[Claim]) -> Rich:
@@ -609,9 +613,7 @@ def claim_phrase(facts: Facts, c: Claim, quote: bool = False) -> str:
         return f"{who} blamed {c.value}"
     if c.kind == "denial":
         return f"{c.value} denied responsibility" + (f" (said by {who})" if c.claimant and c.claimant != c.value else "")
-    said = BY_NAME[c.kind].said if c.kind in BY_NAME else None
-    text = str(said).format(value=c.value) if said else str(c.value)
-    return f"{text} ({who})"
+    return f"{_stated(c)} ({who})"
 
 
 def incident_line(facts: Facts, intent: str, fits: Sequence[Claim], quotes: bool = False) -> str:
