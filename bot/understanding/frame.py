@@ -107,7 +107,8 @@ class FrameParser:
         figure, figure_at = self._figure(words)
         rest_words = [w for i, w in enumerate(words) if i not in mentioned and i not in figure_at]
         res = self.incidents.resolve(" ".join(rest_words), self.known)
-        match = self.matcher.match(self._strip(res.rest or " ".join(rest_words)))
+        stripped = self._strip(res.rest or " ".join(rest_words))
+        match = self.matcher.match(stripped)
         part = Part(text, match.intent, match.confidence, res=res, mentions=mentions)
         if has_phrase(text, self.s.opinions):
             part.form, part.intent = "opinion", "out_of_scope"
@@ -130,6 +131,9 @@ class FrameParser:
             part.form = "compare"
             part.most = not has_phrase(text, self.s.less)
             return part
+        elif not named and len(res.close) > 1 and any(res.asked_date) and part.intent \
+                and self.matcher.specs[part.intent].about_incident:
+            part.form = ACROSS  # "what happened in june 2018?": every incident of that month
         elif not named and (figure or mentions) and part.intent in ("blame", "denial", "perpetrator", "casualties") \
                 and (figure or act) and lead and lead[0] in ("which", "what", "list", "any", "how", "where", "give"):
             part.form = ACROSS  # "what has state media blamed on the coalition?"
@@ -140,8 +144,9 @@ class FrameParser:
                     and self.matcher.match(text).intent == "list_incidents":
                 part.form, part.target, part.filter = "wh", "none", None  # "which strikes do you know about"
                 return part
-            if part.intent is None or not self.matcher.specs[part.intent].about_incident:
-                part.intent = "summary"
+            if part.intent is None or not self.matcher.specs[part.intent].about_incident or (
+                    part.form != "superlative" and not self.matcher.has_keyword(stripped, part.intent)):
+                part.intent = "summary"  # "how many incidents were there in 2018": no word of "where" in it
             return part
         yes_no = bool(lead) and lead[0] in self.s.yes_no_starts or bool(self._tag(words))
         if figure and (part.intent is None or not self.matcher.specs[part.intent].about_incident):
@@ -166,7 +171,8 @@ class FrameParser:
             out = out.replace(f" {phrase} ", " ")
         for det in self.s.across_determiners:
             for noun in self.s.across_nouns:
-                out = out.replace(f" {det} {noun} ", f" {det} ")
+                # "how many strikes were blamed on X" asks to count blame, not casualties: the count goes too.
+                out = out.replace(f" {det} {noun} ", " " if det in self.s.count else f" {det} ")
         return out.strip()
 
     def _across(self, text: str, lead: list[str]) -> str | None:

@@ -73,10 +73,12 @@ class IntentMatcher:
         language = load(path)
         return cls(language.intents, threshold, language.signals)
 
-    def has_keyword(self, text: str) -> bool:
-        """Whether the text holds any in-scope intent's key word ("and in Deir Ezzor?" holds none)."""
-        query = fold(text)
-        return any(self._keyword_score(query, name) > 0 for name in self.specs if name != "out_of_scope")
+    def has_keyword(self, text: str, intent: str | None = None) -> bool:
+        """Whether the text holds a key word of `intent`, or of any in-scope intent ("and in Deir Ezzor?"
+        holds none)."""
+        query = " ".join(self.correct(w) for w in fold(text).split())
+        names = [intent] if intent else [name for name in self.specs if name != "out_of_scope"]
+        return any(self._keyword_score(query, name) > 0 for name in names)
 
     def knows(self, text: str) -> bool:
         """Whether the text has any word an in-scope intent uses (else it is chat about something else)."""
@@ -114,8 +116,12 @@ class IntentMatcher:
 
     def _hits(self, word: str) -> frozenset[str]:
         """The one-word key words (of any intent) that `word` counts as: itself, or a typo of a long one."""
+        # A word in its own right is not a typo ("were" is not "where"), though it may be another form of the
+        # key word ("accuse" for "accused", "denies" for "denied").
+        english = word in self.vocabulary or self._english.get(word, 0.0) >= ENGLISH_FREQUENCY
         return frozenset(kw for kw in self._single_keywords
-                         if word == kw or (len(kw) >= 5 and len(word) >= 4 and fuzz.ratio(word, kw) >= TYPO_RATIO))
+                         if word == kw or (len(kw) >= 5 and len(word) >= 4 and fuzz.ratio(word, kw) >= TYPO_RATIO
+                                           and (not english or word[:4] == kw[:4])))
 
     def _keyword_score(self, query: str, name: str) -> float:
         words = query.split()
