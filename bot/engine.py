@@ -19,17 +19,16 @@ from bot.actions import DIGEST_MARK, Digests
 from bot.facts.dates import format_date
 from bot.facts.models import Claim
 from bot.parties import PartyQuestions
-from bot.understanding.resolver import MAX_LISTED, IncidentIndex, Resolution, incident_facts
+from bot.understanding.resolver import COUNTRY_WEIGHT, MAX_LISTED, IncidentIndex, Resolution, incident_facts
 from bot.replies import Button, Choice, Reply
 from bot.rich import Rich
 from bot.store import Store
 from bot.text import STOPWORDS, clean_input, is_number, tokens
 from bot.understanding.context import ChatContext, Contexts, Pending
 from bot.understanding.filters import Filter, FilterIndex
-from bot.understanding.frame import ACROSS, FrameParser, Part
+from bot.understanding.frame import ACROSS, OUTSIDE, FrameParser, Part
 from bot.understanding.matcher import IntentMatcher
 from bot.understanding.mentions import PartyNames
-from bot.understanding.resolver import MAX_LISTED, IncidentIndex, Resolution
 
 MAX_CHOICES = MAX_LISTED
 MAX_FOLLOW_UPS = 4
@@ -330,7 +329,7 @@ class Engine:
 
     # -- the parts of a frame ----------------------------------------------------------------------------
     def _part(self, part: Part, ctx: ChatContext) -> Reply:
-        if part.form == "arithmetic":
+        if part.form == OUTSIDE:
             return self._small_talk("out_of_scope", part.confidence)
         if part.form == "opinion":
             return self._opinion(part, ctx)
@@ -376,7 +375,10 @@ class Engine:
         return answers.Facts(incident, self.store.claims(incident_id), self.store.source)
 
     def _opinion(self, part: Part, ctx: ChatContext) -> Reply:
-        incident = self._one_incident(part.res, ctx) if part.target == "incident" else None
+        # Claims go with the neutral line only for an incident the question names: a country alone ("should
+        # the US pull out of Syria?") or a loose description scores no more than COUNTRY_WEIGHT.
+        named = part.res is not None and any(c.score > COUNTRY_WEIGHT for c in part.res.candidates)
+        incident = self._one_incident(part.res, ctx) if part.target == "incident" and named else None
         body = answers.opinion(incident is not None)
         if incident:
             facts = self._facts(incident)
@@ -408,7 +410,8 @@ class Engine:
             if about is not None:
                 ctx.listed = tuple(self.filters.latest(ids, MAX_REMEMBERED))
                 return about
-        if len(ids) == 1 and not parties and part.form != "count" and not part.listed:
+        if len(ids) == 1 and not parties and part.form != "count" and not part.listed \
+                and f.at_least is None and f.at_most is None:
             return self._about(intent, next(iter(ids)), ctx, part.confidence)  # "What happened in February 2018?"
         shown: list[tuple[answers.Facts, list[Claim]]] = []
         for iid in self.filters.latest(ids, answers.MAX_LINES + 4):

@@ -19,7 +19,8 @@ from bot.understanding.matcher import LEAD_INS, IntentMatcher
 from bot.understanding.mentions import Mention
 from bot.understanding.resolver import IncidentIndex, Resolution, date_in
 
-ACROSS = "across"  # forms: wh, yesno, compare, superlative, count, across, opinion, arithmetic
+ACROSS = "across"  # forms: wh, yesno, compare, superlative, count, across, opinion, outside
+OUTSIDE = "outside"  # sums, and questions about something else that name a known place
 INCIDENT_OR_NONE = ("incident", "none")
 PARTY_ROLE_KINDS = ("denial", "claim_responsibility", "perpetrator")  # the party named is the claim's value
 
@@ -102,7 +103,7 @@ class FrameParser:
         lead = [w for w in words if w not in LEAD_INS]
         mentions = self.filters.names.find(text)
         if has_phrase(text, self.s.arithmetic) and sum(is_number(w) for w in words) >= 2:
-            return Part(text, "out_of_scope", 1.0, form="arithmetic")
+            return Part(text, "out_of_scope", 1.0, form=OUTSIDE)
         mentioned = {p for m in mentions for p in range(m.start, m.end)}
         figure, figure_at = self._figure(words)
         rest_words = [w for i, w in enumerate(words) if i not in mentioned and i not in figure_at]
@@ -110,6 +111,9 @@ class FrameParser:
         stripped = self._strip(res.rest or " ".join(rest_words))
         match = self.matcher.match(stripped)
         part = Part(text, match.intent, match.confidence, res=res, mentions=mentions)
+        if res.candidates and match.best == "out_of_scope" and not self.matcher.has_keyword(stripped):
+            part.form, part.intent = OUTSIDE, "out_of_scope"  # "the weather in Deir Ezzor", "Syria's capital"
+            return part
         if has_phrase(text, self.s.opinions):
             part.form, part.intent = "opinion", "out_of_scope"
             part.target = "incident" if res.candidates else "none"
