@@ -18,7 +18,7 @@ from bot import answers, checks
 from bot.actions import DIGEST_MARK, Digests
 from bot.facts.dates import format_date
 from bot.facts.models import Claim
-from bot.parties import PartyQuestions
+from bot.parties import PARTY_VALUED, PartyQuestions
 from bot.understanding.resolver import COUNTRY_WEIGHT, MAX_LISTED, IncidentIndex, Resolution, incident_facts
 from bot.replies import Button, Choice, Reply
 from bot.rich import Rich
@@ -164,6 +164,9 @@ class Engine:
             return about_party
         # "What did Syrian state media say about Al-Hari?": the words that may name who said it.
         speaker = frozenset(words) if SAY_WORDS & set(corrected.values()) else frozenset()
+        party = self.store.party(ctx.party) if speaker and ctx.party else None
+        if party and set(words) & self.parties.words.pronouns:
+            speaker |= frozenset(tokens(party.name))  # "what did they say about Al-Hari?" after the Observatory
         res = index.resolve(question, self.matcher.vocabulary | misspelt)
         match = self.matcher.match(res.rest or question)
         intent, confidence = match.intent, match.confidence
@@ -205,7 +208,7 @@ class Engine:
             return Reply(answers.unsure(answers.EXAMPLE_QUESTIONS[:3]), None, None, confidence)
         if not spec.about_incident:
             return self._small_talk(spec.name, confidence)
-        return self._incident_question(spec.name, confidence, res, ctx, wounded, speaker)
+        return self._incident_question(spec.name, confidence, res, ctx, wounded, speaker, _figure(words))
 
     def answer_alone(self, text: str) -> list[tuple[str, Reply]]:
         """A question answered with no chat's memory, as (title, reply) pairs: for inline mode, where every
@@ -255,14 +258,14 @@ class Engine:
 
     # -- steps ---------------------------------------------------------------------------------------
     def _incident_question(self, intent: str, confidence: float, res: Resolution, ctx: ChatContext,
-                           wounded: bool, speaker: frozenset[str] = frozenset()) -> Reply:
+                           wounded: bool, speaker: frozenset[str] = frozenset(), figure: int | None = None) -> Reply:
         if res.candidates:
             if res.ambiguous:
                 close = [c.incident_id for c in res.close]
                 if ctx.incident not in close:
                     return self._ask_which(intent, close, ctx, confidence, wounded)
-                return self._about(intent, ctx.incident, ctx, confidence, wounded, speaker)
-            return self._about(intent, res.candidates[0].incident_id, ctx, confidence, wounded, speaker)
+                return self._about(intent, ctx.incident, ctx, confidence, wounded, speaker, figure)
+            return self._about(intent, res.candidates[0].incident_id, ctx, confidence, wounded, speaker, figure)
         if res.ruled_out:
             ctx.intent, ctx.incident = intent, None
             return Reply(self._ruled_out(res), intent, None, confidence)
@@ -286,17 +289,31 @@ class Engine:
         return Reply(answers.need_incident(), intent, None, confidence)
 
     def _about(self, intent: str, incident_id: str, ctx: ChatContext, confidence: float,
-               wounded: bool = False, speaker: frozenset[str] = frozenset()) -> Reply:
+               wounded: bool = False, speaker: frozenset[str] = frozenset(), figure: int | None = None) -> Reply:
         incident = self.store.incident(incident_id)
         assert incident is not None
         ctx.wounded = wounded and intent == "casualties"  # a follow-up such as "and in Deir Ezzor?" keeps it
-        facts = answers.Facts(incident, self.store.claims(incident_id), self.store.source, wounded)
+        claims = self.store.claims(incident_id)
+        if figure is not None and intent in ("sources", "casualties"):
+            # "Who reported the figure of 38?": the claims that give it, if any do.
+            claims = [c for c in claims if c.kind == "casualties" and c.count and figure in (
+                c.count.best, c.count.low, c.count.high)] or claims
+        facts = answers.Facts(incident, claims, self.store.source, wounded)
         ctx.incident, ctx.intent = incident_id, intent
+        ctx.party = self._party_of(facts, intent) or ctx.party
         place = incident.place
         where = (place.lat, place.lon) if intent == "location" and place.lat is not None and place.lon is not None else None
         claimant = _named_claimant(facts.claims, speaker) if speaker else None
         body = answers.statements(facts, claimant) if claimant else answers.HANDLERS[intent](facts)
         return Reply(body, intent, incident_id, confidence, buttons=self._follow_ups(intent, facts), location=where)
+
+    def _party_of(self, facts: answers.Facts, intent: str) -> str | None:
+        """The one party an answer is about ("who denied it?" -> the coalition), for "where are they based?"."""
+        kinds = self.matcher.specs[intent].claims or ("casualties",)
+        names = self.filters.names
+        keys = {names.key_of(str(c.value) if c.kind in PARTY_VALUED else c.claimant) for c in facts.of(*kinds)}
+        key = keys.pop() if len(keys) == 1 else None
+        return key if key and self.store.party(key) else None
 
     def _follow_ups(self, intent: str, facts: answers.Facts) -> list[Button]:
         buttons = []
@@ -340,6 +357,8 @@ class Engine:
             return self._across(part, ctx)
         if part.target == "party":
             return self._party(part, ctx)
+        if part.inherited and ctx.party and (about := self.parties.answer(part.text, part.text.split(), ctx)):
+            return about  # "who reported 38 and where are they based?": they, the party just answered
         if part.form == "compare" and part.target == "incidents":
             return self._compare_incidents(part, ctx)
         incident = self._one_incident(part.res, ctx)
@@ -350,7 +369,8 @@ class Engine:
         intent = part.intent if part.intent and self.matcher.specs[part.intent].about_incident else None
         c = part.check or part.premise
         if c is None:
-            return self._single(part.text, ctx) if intent is None else self._about(intent, incident, ctx, part.confidence)
+            return self._single(part.text, ctx) if intent is None else self._about(
+                intent, incident, ctx, part.confidence, figure=_figure(part.text.split()))
         facts = self._facts(incident)
         v = checks.check(facts, c, intent, self.filters.names)
         reply = self._about(intent or "summary", incident, ctx, part.confidence) if intent or v is None \
@@ -511,6 +531,12 @@ class Engine:
             return Reply(answers.HANDLERS[intent](latest, total), intent, None, confidence,
                          buttons=[Button(i.title, f"ask:summary:{i.id}") for i in latest[:MAX_CHOICES]])
         return Reply(answers.HANDLERS[intent](), intent, None, confidence)
+
+
+def _figure(words: list[str]) -> int | None:
+    """The one figure a question gives ("who reported the figure of 38?"), not a year."""
+    figures = [int(w) for w in words if is_number(w) and len(w) < 7 and not 1900 <= int(w) <= 2100]
+    return figures[0] if len(figures) == 1 else None
 
 
 def _named_claimant(claims: list[Claim], words: frozenset[str]) -> str | None:

@@ -24,8 +24,8 @@ from bot.replies import Reply
 from bot.rich import Rich
 from bot.store import Store
 from bot.understanding.context import ChatContext
-from bot.understanding.parties import (PartyFinder, PartyQuestion, PartyWords, asks_outlet, pronoun_mention,
-                                      read_party_question)
+from bot.understanding.parties import (PartyFinder, PartyQuestion, PartyWords, asks_outlet, has_phrase,
+                                      pronoun_mention, read_party_question)
 from bot.understanding.resolver import IncidentIndex
 
 # Kinds whose value names a party (the accused, the one who denied or carried it out).
@@ -34,6 +34,8 @@ INTENT_OF_KIND = {"denial": "denial", "blame": "blame", "claim_responsibility": 
                   "perpetrator": "perpetrator"}
 DONE_BY = ("perpetrator", "claim_responsibility")  # kinds whose value is who did it
 PROFILE_SHAPES = frozenset({"identity", "role", "based", "head"})
+# What "it"/"they" can ask about an organisation rather than an incident: an incident has no base or head.
+ORGANISATION_SHAPES = frozenset({"role", "based", "head"})
 MAX_INCIDENTS = 8  # incidents listed in one answer, latest first; the rest are counted
 
 
@@ -69,14 +71,17 @@ class PartyQuestions:
         """The answer to a question about a person or organisation, or None if it is not one."""
         finder = self.finder()
         mentions = finder.find(words, question)
-        if not mentions and ctx.party and self.store.party(ctx.party):
-            mentions = pronoun_mention(words, ctx.party, self.words)
+        pointed = self.store.party(ctx.party) if not mentions and ctx.party else None
+        if pointed:
+            mentions = pronoun_mention(words, pointed.id, pointed.type == "person", self.words)
         if not mentions:
             return self._outlet(question, ctx) if asks_outlet(words, self.words) else None
         typed = {p.id: p.type for p in self.store.parties()}
         asked = read_party_question(words, mentions, self.words, typed)
-        if asked is None:
-            return None
+        if asked is None or (pointed and pointed.type != "person" and (
+                asked.shape not in ORGANISATION_SHAPES or ctx.incident and not any(
+                    has_phrase(words, w) for w in self.words.organisation_words))):
+            return None  # "what did they say?", "where is it?": the chat's incident more likely than its party
         if self._names_incident(question, words, asked):
             return None  # "what did the observatory say about Al-Hari", "the SDF operation in Hasakeh"
         if asked.bare and ctx.incident:
@@ -91,7 +96,7 @@ class PartyQuestions:
                 return self._profile(PartyQuestion("head", asked.subject, mentions=asked.mentions), confidence)
             asked = PartyQuestion(asked.shape, members[0].id, mentions=asked.mentions)
         subject = self.store.party(asked.subject or "")
-        ctx.party = subject.id if subject and subject.type == "person" else ctx.party
+        ctx.party = subject.id if subject else ctx.party
         if asked.shape in PROFILE_SHAPES:
             return self._profile(asked, confidence)
         if asked.shape == "said":

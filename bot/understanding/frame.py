@@ -10,6 +10,7 @@ The words that signal each shape are data (intents/signals.yaml); this module on
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from bot.text import STOPWORDS, fold, is_number
@@ -23,6 +24,7 @@ ACROSS = "across"  # forms: wh, yesno, compare, superlative, count, across, opin
 OUTSIDE = "outside"  # sums, and questions about something else that name a known place
 INCIDENT_OR_NONE = ("incident", "none")
 PARTY_ROLE_KINDS = ("denial", "claim_responsibility", "perpetrator")  # the party named is the claim's value
+SENTENCE_BREAK = re.compile(r"[?;!]+|\s[+&]\s")  # between two questions typed as one message
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class Part:
     premise: Check | None = None  # what the question takes for granted
     most: bool = True  # superlative / comparison direction
     listed: bool = False  # "them": the incidents of the last list
+    inherited: bool = False  # names nothing itself: its target is the previous part's
 
 
 @dataclass
@@ -65,17 +68,32 @@ class FrameParser:
         self.known = matcher.vocabulary | self.s.words
 
     def parse(self, question: str, listed: bool = False) -> Frame:
-        words = fold(question).split()
-        texts = self._split(words)
+        texts = [t for sentence in self._sentences(question) for t in self._split(sentence)]
         parts = [self._part(t, listed) for t in texts]
         # A later part that names nothing asks about what the first named: "... and who denied it?"
         for prev, part in zip(parts, parts[1:]):
             if part.target == "none" and prev.target in ("incident", "filter"):
+                part.inherited = True
                 part.target, part.res, part.filter = prev.target, prev.res, prev.filter and Filter(
                     **{**prev.filter.__dict__, "kinds": self._kinds(part.intent)})
         return Frame(parts)
 
     # -- splitting ------------------------------------------------------------------------------------
+    def _sentences(self, question: str) -> list[list[str]]:
+        """Questions one after the other ("Who reported 38? Where are they based?", "... + who denied it"),
+        each kept apart only if both ask something: "Al-Hari? how many died" stays one question."""
+        out: list[list[str]] = []
+        for piece in SENTENCE_BREAK.split(question):
+            words = fold(piece).split()
+            if not words:
+                continue
+            if out and not (len(out[-1]) >= 3 and len(words) >= 2 and words[0] in self.s.question_starts
+                            and self._asks(out[-1]) and self._asks(words)):
+                out[-1] = out[-1] + words
+            else:
+                out.append(words)
+        return out or [[]]
+
     def _split(self, words: list[str]) -> list[list[str]]:
         if not words:
             return [words]
@@ -94,8 +112,15 @@ class FrameParser:
         return parts
 
     def _asks(self, words: list[str]) -> bool:
-        m = self.matcher.match(" ".join(words))
-        return m.intent is not None and self.matcher.specs[m.intent].about_incident
+        """Whether these words ask about an incident or a party on their own: names lower the intent's score
+        ("where is dashisha"), so a question opening that leans to one, or what a party said, is enough."""
+        text = " ".join(words)
+        m = self.matcher.match(text)
+        if m.intent is not None:
+            return self.matcher.specs[m.intent].about_incident
+        return words[0] in self.s.question_starts and (
+            self.matcher.specs[m.best].about_incident and m.confidence >= self.matcher.threshold * 0.6
+            or any(has_phrase(text, a.words) for a in self.s.acts))
 
     # -- one part -------------------------------------------------------------------------------------
     def _part(self, words: list[str], listed: bool) -> Part:

@@ -144,8 +144,14 @@ class PartyWords:
     incident_pronouns: frozenset[str]
     incident_openers: tuple[str, ...]
     person_pronouns: frozenset[str]
+    organisation_pronouns: frozenset[str]
+    organisation_words: tuple[str, ...]
     outlet_nouns: tuple[str, ...]
     outlet_verbs: tuple[str, ...]
+
+    @property
+    def pronouns(self) -> frozenset[str]:
+        return self.person_pronouns | self.organisation_pronouns
 
     @property
     def head_words(self) -> frozenset[str]:
@@ -180,6 +186,8 @@ class PartyWords:
             incident_pronouns=frozenset(phrases(d["incident_pronouns"])),
             incident_openers=phrases(d["incident_openers"]),
             person_pronouns=frozenset(phrases(d["person_pronouns"])),
+            organisation_pronouns=frozenset(phrases(d["organisation_pronouns"])),
+            organisation_words=phrases(d["organisation_words"]),
             outlet_nouns=phrases(d["outlet"]["nouns"]),
             outlet_verbs=phrases(d["outlet"]["verbs"]),
         )
@@ -197,11 +205,13 @@ class PartyQuestion:
     of_head: bool = False  # about the subject's head or spokesperson ("what did the observatory's head say?")
 
 
-def pronoun_mention(words: list[str], party_id: str, vocab: PartyWords) -> list[Mention]:
-    """"what is his job?" after a question about a person: the pronoun as a mention of them."""
+def pronoun_mention(words: list[str], party_id: str, person: bool, vocab: PartyWords) -> list[Mention]:
+    """"what is his job?" after a question about a person, "where are they based?" after one naming an
+    organisation: the pronoun as a mention of them."""
+    pronouns = vocab.person_pronouns if person else vocab.organisation_pronouns
     for i, w in enumerate(words):
-        if w in vocab.person_pronouns:
-            return [Mention(party_id, i, i + 1, possessive=w in ("his", "her", "hers"))]
+        if w in pronouns:
+            return [Mention(party_id, i, i + 1, possessive=w in ("his", "her", "hers", "its", "their"))]
     return []
 
 
