@@ -454,10 +454,26 @@ def outlets(facts: Facts) -> Rich:
     found = [s for sid in ids if (s := facts.source(sid))]
     if not found:
         return Rich().para(f"No source is recorded for the {facts.incident.title}.")
-    names = [", ".join(x for x in (s.publisher, s.dateline, format_date(s.published, "day") if s.published else None)
-                       if x) for s in found]
-    out = Rich().para(f"The report on the {facts.incident.title} was published by ", Bold(_join(names)), ".")
+    out = Rich().para(f"The report on the {facts.incident.title} was published by ",
+                      Bold(_join([_report(s) for s in found])), ".")
     return out.extend(sources(facts))
+
+
+def all_outlets(found: Sequence[Source]) -> Rich:
+    """Where all the records come from ("which news agency is all this from?")."""
+    if not found:
+        return Rich().para("No sources are recorded yet.")
+    shown = [_report(s) for s in found[:MAX_LINES]]
+    more = f", and {len(found) - MAX_LINES:,} more" if len(found) > MAX_LINES else ""
+    noun = "report" if len(found) == 1 else "reports"
+    return Rich().para(f"My records come from {len(found):,} {noun}: ", Bold(_join(shown)), f"{more}.")
+
+
+def _report(s: Source) -> str:
+    """"AFP (dateline Beirut, 19 June 2018)"."""
+    details = [f"dateline {s.dateline}" if s.dateline else None,
+               format_date(s.published, "day") if s.published else None]
+    return s.publisher + (f" ({', '.join(d for d in details if d)})" if any(details) else "")
 
 
 def _sources_of(groups: Sequence[Facts]) -> str:

@@ -24,7 +24,7 @@ from bot.replies import Reply
 from bot.rich import Rich
 from bot.store import Store
 from bot.understanding.context import ChatContext
-from bot.understanding.parties import (PartyFinder, PartyQuestion, PartyWords, asks_outlet, has_phrase,
+from bot.understanding.parties import (PartyFinder, PartyQuestion, PartyWords, asks_outlet, asks_source, has_phrase,
                                       pronoun_mention, read_party_question)
 from bot.understanding.resolver import IncidentIndex
 
@@ -74,8 +74,11 @@ class PartyQuestions:
         pointed = self.store.party(ctx.party) if not mentions and ctx.party else None
         if pointed:
             mentions = pronoun_mention(words, pointed.id, pointed.type == "person", self.words)
+        if asks_source(words, self.words) or not mentions and asks_outlet(words, self.words):
+            named = {i for m in mentions for i in range(m.start, m.end)}  # "AFP" names no incident here
+            return self._outlet(" ".join(w for i, w in enumerate(words) if i not in named), ctx)
         if not mentions:
-            return self._outlet(question, ctx) if asks_outlet(words, self.words) else None
+            return None
         typed = {p.id: p.type for p in self.store.parties()}
         asked = read_party_question(words, mentions, self.words, typed)
         if asked is None or (pointed and pointed.type != "person" and (
@@ -169,8 +172,8 @@ class PartyQuestions:
             return None  # let the engine ask which one, or say it has no record
         incident_id = res.candidates[0].incident_id if res.candidates else ctx.incident
         incident = self.store.incident(incident_id) if incident_id else None
-        if incident is None:
-            return None
+        if incident is None:  # "which news agency is all this from?": every report the records draw on
+            return Reply(answers.all_outlets(self.store.sources()), "sources", None, 0.9)
         facts = answers.Facts(incident, self.store.claims(incident.id), self.store.source)
         ctx.incident, ctx.intent = incident.id, "sources"
         return Reply(answers.outlets(facts), "sources", incident.id, 0.9)

@@ -148,6 +148,7 @@ class PartyWords:
     organisation_words: tuple[str, ...]
     outlet_nouns: tuple[str, ...]
     outlet_verbs: tuple[str, ...]
+    outlet_questions: tuple[str, ...]
 
     @property
     def pronouns(self) -> frozenset[str]:
@@ -162,7 +163,7 @@ class PartyWords:
         """Every word of these phrases: question words, never incident names ("who is the head")."""
         phrases = [p for _, ps in (*self.kind_verbs, *self.list_verbs) for p in ps]
         phrases += [p for ps in self.shape_words.values() for p in ps]
-        phrases += [*self.openers, *self.outlet_nouns, *self.outlet_verbs, *self.list_nouns]
+        phrases += [*self.openers, *self.outlet_nouns, *self.outlet_verbs, *self.outlet_questions, *self.list_nouns]
         return frozenset(w for p in phrases for w in p.split())
 
     @classmethod
@@ -190,6 +191,7 @@ class PartyWords:
             organisation_words=phrases(d["organisation_words"]),
             outlet_nouns=phrases(d["outlet"]["nouns"]),
             outlet_verbs=phrases(d["outlet"]["verbs"]),
+            outlet_questions=phrases(d["outlet"]["questions"]),
         )
 
 
@@ -302,3 +304,9 @@ def asks_outlet(words: list[str], vocab: PartyWords) -> bool:
     """"Which outlet published the report on Al-Hari?": a publisher noun and a publishing verb."""
     return (any(has_phrase(words, n) for n in vocab.outlet_nouns)
             and any(has_phrase(words, v) for v in vocab.outlet_verbs))
+
+
+def asks_source(words: list[str], vocab: PartyWords) -> bool:
+    """"Which news agency is all this from?", "the dateline of the AFP report": about the report itself, even
+    when it names its publisher."""
+    return any(has_phrase(words, q) for q in vocab.outlet_questions)
