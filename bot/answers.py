@@ -712,6 +712,11 @@ def compare_claimants(facts: Facts, groups: Sequence[tuple[str, Sequence[Claim]]
     if numbers and vague:
         out.para(f"Only {_join(list(dict.fromkeys(c.claimant or 'a source' for c, _ in numbers)))} gives a number; "
                  f"{_join(list(dict.fromkeys(c.claimant or 'a source' for c in vague)))} gave no number.")
+    said = [{(c.kind, str(c.value)) for c in cs if c.kind in ("blame", "denial", "perpetrator")} for _, cs in groups]
+    if len(groups) > 1 and not denied and said[0] and all(s == said[0] for s in said):
+        agreed = "; ".join(f"blamed {value}" if kind == "blame" else f"say {_stated(Claim('', '', kind, value))}"
+                           for kind, value in sorted(said[0]))
+        out.para(Bold("They agree"), f": {'both' if len(groups) == 2 else 'all'} {agreed}.")
     return out.para("I report who says what; I don't say which is right.")
 
 

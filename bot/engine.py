@@ -137,7 +137,7 @@ class Engine:
             picked = self._pick(question, pending)
             if picked:
                 return self._about(pending.intent, picked, ctx, 1.0, pending.wounded)
-        frame = self.parser.parse(question, listed=bool(ctx.listed))
+        frame = self.parser.parse(question, listed=bool(ctx.listed), recent=ctx.recent)
         parts = frame.parts
         if len(parts) == 1 and parts[0].form == "wh" and parts[0].target != "party" and not parts[0].premise:
             return self._single(question, ctx)
@@ -299,7 +299,8 @@ class Engine:
             claims = [c for c in claims if c.kind == "casualties" and c.count and figure in (
                 c.count.best, c.count.low, c.count.high)] or claims
         facts = answers.Facts(incident, claims, self.store.source, wounded)
-        ctx.incident, ctx.intent = incident_id, intent
+        ctx.answered(incident_id)
+        ctx.intent = intent
         ctx.party = self._party_of(facts, intent) or ctx.party
         place = incident.place
         where = (place.lat, place.lon) if intent == "location" and place.lat is not None and place.lon is not None else None

@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+MAX_RECENT = 3
+
 
 @dataclass(frozen=True)
 class Pending:
@@ -21,6 +23,11 @@ class ChatContext:
     pending: Pending | None = None
     party: str | None = None  # the person last asked about, for "what did he say?"
     listed: tuple[str, ...] = ()  # the incidents of the last list, for "and who denied them?"
+    recent: tuple[str, ...] = ()  # the last incidents answered about, for "which was worse?"
+
+    def answered(self, incident: str) -> None:
+        self.incident = incident
+        self.recent = (*[i for i in self.recent if i != incident][-(MAX_RECENT - 1):], incident)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from bot.understanding.filters import Filter, FilterIndex
 from bot.understanding.language import Act, has_phrase
 from bot.understanding.matcher import LEAD_INS, IntentMatcher
 from bot.understanding.mentions import Mention
-from bot.understanding.resolver import IncidentIndex, Resolution, date_in
+from bot.understanding.resolver import Candidate, IncidentIndex, Resolution, date_in
 
 ACROSS = "across"  # forms: wh, yesno, compare, superlative, count, across, opinion, outside
 OUTSIDE = "outside"  # sums, and questions about something else that name a known place
@@ -67,9 +67,10 @@ class FrameParser:
         self.filters = filters
         self.known = matcher.vocabulary | self.s.words
 
-    def parse(self, question: str, listed: bool = False) -> Frame:
+    def parse(self, question: str, listed: bool = False, recent: tuple[str, ...] = ()) -> Frame:
+        """`listed`: the chat has a list to refer back to; `recent`: the incidents it last answered about."""
         texts = [t for sentence in self._sentences(question) for t in self._split(sentence)]
-        parts = [self._part(t, listed) for t in texts]
+        parts = [self._part(t, listed, recent) for t in texts]
         # A later part that names nothing asks about what the first named: "... and who denied it?"
         for prev, part in zip(parts, parts[1:]):
             if part.target == "none" and prev.target in ("incident", "filter"):
@@ -123,7 +124,7 @@ class FrameParser:
             or any(has_phrase(text, a.words) for a in self.s.acts))
 
     # -- one part -------------------------------------------------------------------------------------
-    def _part(self, words: list[str], listed: bool) -> Part:
+    def _part(self, words: list[str], listed: bool, recent: tuple[str, ...] = ()) -> Part:
         text = " ".join(words)
         lead = [w for w in words if w not in LEAD_INS]
         mentions = self.filters.names.find(text)
@@ -151,12 +152,19 @@ class FrameParser:
         across = self._across(text, lead)
         most = has_phrase(text, self.s.most)
         least = has_phrase(text, self.s.least)
+        # "Al-Hari, the May one or Deir Ezzor: which killed the fewest?", or "which was worst?" after two answers.
+        # Incidents named with different dates rule each other out; named together, each still counts.
+        pool = [c.incident_id for c in (*res.candidates, *res.dated_out) if c.tokens or res.dated_out]
+        among = pool if len(pool) > 1 else []
+        if not among and not named and not across and not listed:
+            among = list(recent)
         if most or least:
             part.form, part.most = "superlative", bool(most)
             part.intent = "casualties"
         elif across or (part.listed and part.intent and self.matcher.specs[part.intent].about_incident):
             part.form = "count" if across == "count" else ACROSS
-        elif self._compares(text) and self._compare_sides(part, words):
+        elif self._compares(text) and self._compare_sides(part, [w if i not in mentioned else "" for i, w in
+                                                                enumerate(words)], among):
             part.form = "compare"
             part.most = not has_phrase(text, self.s.less)
             return part
@@ -169,6 +177,9 @@ class FrameParser:
         if part.form in (ACROSS, "count", "superlative"):
             part.target = "filter"
             part.filter = self._filter(part, words, mentions, act, figure, across, res)
+            if part.form == "superlative" and len(among) > 1 and not (
+                    part.filter.claimants or part.filter.accused or part.filter.at_least or part.filter.at_most):
+                part.filter = Filter(within=frozenset(among))  # their names and dates are in `among` already
             if part.form == ACROSS and replace(part.filter, types=()).empty and not part.filter.kinds \
                     and self.matcher.match(text).intent == "list_incidents":
                 part.form, part.target, part.filter = "wh", "none", None  # "which strikes do you know about"
@@ -241,10 +252,12 @@ class FrameParser:
     def _compares(self, text: str) -> bool:
         return bool(has_phrase(text, self.s.more) or has_phrase(text, self.s.less) or has_phrase(text, self.s.same))
 
-    def _compare_sides(self, part: Part, words: list[str]) -> bool:
-        """Two incidents on either side of "or"/"than"/"and", or claimants of one incident compared."""
+    def _compare_sides(self, part: Part, words: list[str], among: list[str]) -> bool:
+        """Two incidents on either side of "or"/"than"/"and", or claimants of one incident compared; else the
+        two the chat last answered about ("which was worse?")."""
         for i, w in enumerate(words):
             if w in self.s.sides and 0 < i < len(words) - 1:
+                # A party's name is no side ("do the Observatory and state media agree"): `words` has them blank.
                 left = self.incidents.resolve(" ".join(words[:i]), self.known)
                 right = self.incidents.resolve(" ".join(words[i + 1:]), self.known)
                 if left.candidates and right.candidates and \
@@ -254,6 +267,10 @@ class FrameParser:
                     return True
         if part.res and part.res.candidates:
             part.target = "incident"
+            return True
+        if len(among) > 1 and not part.mentions:
+            part.sides = [Resolution(candidates=[Candidate(i, 1.0, frozenset())]) for i in among[-2:]]
+            part.target, part.intent = "incidents", "casualties"
             return True
         return False
 

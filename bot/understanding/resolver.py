@@ -64,6 +64,7 @@ class Resolution:
     close: list[Candidate] = field(default_factory=list)  # all within AMBIGUOUS_MARGIN of the best, unlisted too
     # Named, but the question's date rules them out: "Al-Hari in 2016" is not the Al-Hari strike of 2018.
     ruled_out: list[Candidate] = field(default_factory=list)
+    dated_out: list[Candidate] = field(default_factory=list)  # the same, even beside another candidate
     asked_date: tuple[int | None, int | None] = (None, None)  # (month, year) the question gives
 
     @property
@@ -311,6 +312,7 @@ class IncidentIndex:
                                                                           _capitalised(question)),
             rest=" ".join(w for i, w in enumerate(words) if i not in used),
             ruled_out=[] if accepted else ruled_out[:MAX_LISTED],
+            dated_out=ruled_out[:MAX_LISTED],
             asked_date=(month, year),
         )
 
