@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.facts.dates import format_date
 from bot.facts.kinds import BY_NAME
-from bot.facts.models import Claim, Count, Description, Incident, Party, Source
+from bot.facts.models import Claim, Count, Description, Incident, Party, Place, Source
 from bot.rich import Bold, Rich
 from bot.text import fold
 
@@ -162,6 +162,15 @@ def perpetrator(facts: Facts) -> Rich:
     return out.extend(_blamed(facts, blames)).extend(_denied(facts))
 
 
+def place_words(p: Place) -> list[str]:
+    """Name, region, country, each once: "Al-Hari, eastern Syria" rather than "..., eastern Syria, Syria"."""
+    out: list[str] = []
+    for x in (p.name, p.region, p.country):
+        if x and not any(x.lower() in y.lower() for y in out):
+            out.append(x)
+    return out
+
+
 @handler("location")
 def location(facts: Facts) -> Rich:
     i, p = facts.incident, facts.incident.place
@@ -169,9 +178,7 @@ def location(facts: Facts) -> Rich:
         country = f", only that it was in {p.country}" if p.country else ""
         out = Rich().para(f"The reports I have do not say exactly where the {i.title} took place{country}.")
     else:
-        where = [x for x in (p.region, p.country) if x and x.lower() not in p.name.lower()]
-        if p.region and p.country and p.country.lower() in p.region.lower():
-            where = [p.region]
+        where = place_words(p)[1:]
         out = Rich().para(f"The {i.title} took place in ", Bold(p.name), f", {', '.join(where)}" if where else "", ".")
     if p.note:
         out.para(cap(p.note) + ".")
@@ -637,7 +644,7 @@ def incident_line(facts: Facts, intent: str, fits: Sequence[Claim], quotes: bool
     i = facts.incident
     if intent == "location":
         p = i.place
-        what = ", ".join(x for x in (p.name, p.region, p.country) if x) or "place not reported"
+        what = ", ".join(place_words(p)) or "place not reported"
     elif intent == "date":
         what = format_date(i.date.value, i.date.precision) + (f" ({i.date.text})" if i.date.text else "")
     else:

@@ -34,11 +34,13 @@ def check(facts: Facts, c: Check, intent: str | None, names: PartyNames) -> Verd
         return _said(facts, c, intent, names)
     if c.words and intent == "location":
         p = facts.incident.place
-        where = " ".join(filter(None, [p.name, p.region, p.country, p.note, *p.aliases])).lower()
-        place = ", ".join(x for x in (p.name, p.region, p.country) if x)
+        # The place's note ("on the Syrian-Iraqi border") is near it, not where it is: it is told, not matched.
+        where = " ".join(filter(None, [p.name, p.region, p.country, *p.aliases])).lower()
+        place = ", ".join(answers.place_words(p))
         if all(any(w[:5] in x for x in where.split()) for w in c.words):
             return Verdict("yes", f"the {facts.incident.title} took place in {place}.")
-        return Verdict("no", f"the reports place the {facts.incident.title} in {place}.") if place else None
+        near = f" ({p.note})" if p.note else ""
+        return Verdict("no", f"the reports place the {facts.incident.title} in {place}{near}.") if place else None
     if c.words and intent in ("victims", "casualties"):
         claims = facts.of("victims", "casualties")
         hits = [x for x in claims if all(w[:5] in _text(x) for w in c.words)]
@@ -72,8 +74,10 @@ def _act(facts: Facts, c: Check, names: PartyNames) -> Verdict:
         return Verdict("no", phrases(against) + ".")
     if c.act.name == "admitted":
         return Verdict("no", answers.no_admission(facts, []))
+    # What the reports do say about who did it, so "So the SDF bombed Al-Hari?" is not left at "I don't know".
+    said = facts.of("perpetrator", "claim_responsibility", "blame", "denial")
     return Verdict("unknown", f"I have no claim that {_who(c, names) or 'anyone'} {c.act.name.replace('_', ' ')} "
-                              f"the {facts.incident.title}.")
+                              f"the {facts.incident.title}" + (f"; the reports say: {phrases(said)}." if said else "."))
 
 
 def _said(facts: Facts, c: Check, intent: str | None, names: PartyNames) -> Verdict:

@@ -147,6 +147,9 @@ class FrameParser:
         act = next((a for a in self.s.acts if a.name != "said" and has_phrase(text, a.words)), None) or next(
             (a for a in self.s.acts if a.name == "said" and has_phrase(text, a.words)), None)
         parties = frozenset(k for m in mentions for k in self.filters.names.related(m.key, words[m.start:m.end]))
+        if act and not parties and all(has_phrase(text, (w,)) is None or w in self.s.across_nouns
+                                       for w in act.words if has_phrase(text, (w,))):
+            act = None  # "was the Al-Hari strike in Hasakeh?": "strike" names the incident, it asks no act
         named = any(c.tokens for c in res.candidates) or bool(res.unknown_name)
         part.listed = listed and bool(has_phrase(text, self.s.listed_pronouns)) and not named
         across = self._across(text, lead)
@@ -191,7 +194,15 @@ class FrameParser:
         yes_no = bool(lead) and lead[0] in self.s.yes_no_starts or bool(self._tag(words))
         if figure and (part.intent is None or not self.matcher.specs[part.intent].about_incident):
             part.intent = "casualties"  # "is it true 40 died?"
-        check = Check(act, parties, figure, self._content(words, mentioned, res))
+        content = self._content(words, mentioned, res)
+        if yes_no and (located := self._located(rest_words, res)):
+            # "Is Dashisha in Deir Ezzor?": one incident named as the subject, the other as a place to check.
+            res, content = located
+            part.res, part.intent = res, "location"
+        elif yes_no and content and not act and not figure and any(
+                w in content and i and rest_words[i - 1] in self.s.place_prepositions for i, w in enumerate(rest_words)):
+            part.intent = "location"  # "did the strike on Al-Hari happen in Iraq?"
+        check = Check(act, parties, figure, content)
         if yes_no:
             part.form, part.check = "yesno", check
         elif act and act.kinds and has_phrase(text, self.s.presuppose) and parties:
@@ -310,6 +321,16 @@ class FrameParser:
         after = words[m.end:m.end + 2]
         before = words[max(0, m.start - 1):m.start]
         return any(w.startswith(("blam", "accus")) for w in after) and not any(w in ("on", "against") for w in before)
+
+    def _located(self, words: list[str], res: Resolution) -> tuple[Resolution, tuple[str, ...]] | None:
+        """The first incident named, and the words of a second named after "in"/"near", as a place."""
+        if len(res.candidates) < 2 or not all(c.tokens for c in res.candidates[:2]):
+            return None
+        first, other = sorted(res.candidates[:2], key=lambda c: min(c.tokens))
+        start = min(other.tokens)
+        if start == 0 or words[start - 1] not in self.s.place_prepositions:
+            return None
+        return replace(res, candidates=[first], close=[first]), tuple(words[i] for i in sorted(other.tokens))
 
     def _content(self, words: list[str], mentioned: set[int], res: Resolution) -> tuple[str, ...]:
         used = {p for c in res.candidates[:1] for p in c.tokens}

@@ -62,6 +62,7 @@ class Signals:
     presuppose: tuple[str, ...]
     opinions: tuple[str, ...]
     arithmetic: tuple[str, ...]
+    place_prepositions: frozenset[str] = frozenset()
     words: frozenset[str] = field(default=frozenset())  # every word above: not names of incidents
 
 
@@ -108,7 +109,8 @@ def _signals(d: dict[str, Any]) -> Signals:
         most=words("superlatives", "most"), least=words("superlatives", "least"),
         more=words("comparisons", "more"), less=words("comparisons", "less"), same=words("comparisons", "same"),
         sides=words("comparisons", "sides"), acts=acts, presuppose=words("presuppose"),
-        opinions=words("opinions", "phrases"), arithmetic=words("arithmetic"))
+        opinions=words("opinions", "phrases"), arithmetic=words("arithmetic"),
+        place_prepositions=frozenset(words("place_prepositions")))
     every = {w for name in ("across_nouns", "most", "least", "more", "less", "same", "above", "below")
              for phrase in getattr(s, name) for w in phrase.split()}
     every |= {w for a in acts for phrase in a.words for w in phrase.split()}
