@@ -7,7 +7,7 @@ support or contradict it, and is "disputed" when both exist; the wording lives i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot import answers
 from bot.answers import Facts
@@ -26,6 +26,20 @@ class Verdict:
 
 def check(facts: Facts, c: Check, intent: str | None, names: PartyNames) -> Verdict | None:
     """None when the question holds nothing checkable (then the plain answer is the answer)."""
+    if c.speakers and not [x for x in facts.claims if _party_of(x, names) & c.speakers]:
+        # "McGurk said the coalition hit Al-Hari, didn't he?": he said nothing about it that I have.
+        verdict = check(facts, replace(c, speakers=frozenset()), intent, names)
+        said = f" What the reports do say: {verdict.lead}" if verdict else ""
+        return Verdict("no", f"I have no record of {_who(replace(c, parties=c.speakers), names)} saying anything "
+                             f"about the {facts.incident.title}.{said}")
+    if c.speakers and c.act and c.act.kinds and c.act.name != "denied":
+        # "State media said the coalition hit Al-Hari, didn't they?": blame by them counts as saying so.
+        own = [x for x in facts.of(*c.act.kinds, "blame") if _party_of(x, names) & c.speakers
+               and (not c.parties or names.key_of(str(x.value)) in c.parties)]
+        if own:
+            against = [x for x in facts.of(*c.act.against) if _party_of(x, names) & c.parties]
+            lead = "; ".join(dict.fromkeys(answers.claim_phrase(facts, x) for x in own + against))
+            return Verdict("yes", lead + ".")
     if c.figure:
         return _figure(facts, c, names)
     if c.act and c.act.kinds:

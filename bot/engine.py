@@ -34,8 +34,6 @@ MAX_CHOICES = MAX_LISTED
 MAX_FOLLOW_UPS = 4
 # Words of a claimant's name that do not tell claimants apart ("the Syrian Observatory", "Syrian state media").
 CLAIMANT_FILLER = STOPWORDS | {"syrian", "us", "head", "office"}
-SAY_WORDS = frozenset({"say", "said", "says", "claim", "claimed", "claims", "report", "reported", "reports",
-                       "according", "stated", "told"})
 WOUNDED_WORDS = frozenset({"wounded", "injured", "hurt", "injuries", "wounds", "injury"})
 ALONE = "\x00alone"  # the context key of answer_alone: no chat or console user has a NUL in its name
 # A named incident with an unclear question: the likeliest question about an incident scoring this (of 100)
@@ -163,7 +161,7 @@ class Engine:
         if about_party is not None:
             return about_party
         # "What did Syrian state media say about Al-Hari?": the words that may name who said it.
-        speaker = frozenset(words) if SAY_WORDS & set(corrected.values()) else frozenset()
+        speaker = frozenset(words) if self.parties.words.said_words & set(corrected.values()) else frozenset()
         party = self.store.party(ctx.party) if speaker and ctx.party else None
         if party and set(words) & self.parties.words.pronouns:
             speaker |= frozenset(tokens(party.name))  # "what did they say about Al-Hari?" after the Observatory
@@ -305,6 +303,8 @@ class Engine:
         place = incident.place
         where = (place.lat, place.lon) if intent == "location" and place.lat is not None and place.lon is not None else None
         claimant = _named_claimant(facts.claims, speaker) if speaker else None
+        if claimant and (key := self.filters.names.key_of(claimant)) and self.store.party(key):
+            ctx.party = key  # "what did the Observatory say about Al-Hari?" "who runs it?"
         body = answers.statements(facts, claimant) if claimant else answers.HANDLERS[intent](facts)
         return Reply(body, intent, incident_id, confidence, buttons=self._follow_ups(intent, facts), location=where)
 

@@ -34,6 +34,7 @@ class Check:
     parties: frozenset[str] = frozenset()  # party keys, with the parties related to them
     figure: tuple[str, int] | None = None  # ("above", 50), ("below", 10), ("equal", 80)
     words: tuple[str, ...] = ()  # other content words: "russians", "hasakeh"
+    speakers: frozenset[str] = frozenset()  # "McGurk said the coalition hit it": who is said to have said so
 
 
 @dataclass
@@ -202,7 +203,11 @@ class FrameParser:
         elif yes_no and content and not act and not figure and any(
                 w in content and i and rest_words[i - 1] in self.s.place_prepositions for i, w in enumerate(rest_words)):
             part.intent = "location"  # "did the strike on Al-Hari happen in Iraq?"
-        check = Check(act, parties, figure, content)
+        said = next((a for a in self.s.acts if a.name == "said"), None)
+        speakers = frozenset(k for m in mentions if said and act and act.name != "said" and m.end < len(words)
+                             and has_phrase(" ".join(words[m.end:m.end + 2]), said.words)
+                             for k in self.filters.names.related(m.key, words[m.start:m.end]))
+        check = Check(act, parties - speakers or parties, figure, content, speakers)
         if yes_no:
             part.form, part.check = "yesno", check
         elif act and act.kinds and has_phrase(text, self.s.presuppose) and parties:

@@ -151,6 +151,11 @@ class PartyWords:
     outlet_questions: tuple[str, ...]
 
     @property
+    def said_words(self) -> frozenset[str]:
+        """One-word signs of a question about what someone said ("say", "reported", "cite")."""
+        return frozenset(p for p in self.shape_words["said"] if " " not in p)
+
+    @property
     def pronouns(self) -> frozenset[str]:
         return self.person_pronouns | self.organisation_pronouns
 
