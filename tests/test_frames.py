@@ -114,3 +114,61 @@ def test_filter_indexes_follow_a_change_to_one_incident(tmp_path: Path) -> None:
     engine.refresh_index()
     text = engine.answer("which incidents were blamed on the coalition?", chat="2").text
     assert text.index("Al-Mayadin airstrike (5 July 2018): SANA blamed the US-led coalition") < text.index("Al-Hari")
+
+
+def test_counts_and_dates_across_incidents_ask_what_was_asked(tmp_path: Path) -> None:
+    blamed, june, year = chat(tmp_path, "how many strikes got blamed on the coalition",
+                              "what happened in june 2018?", "how many incidents were there in 2018")
+    assert "I know of 2 strikes" in blamed["text"] and "blamed the US-led coalition" in blamed["text"]
+    assert blamed["intent"] == "blame"  # the count is of blamed strikes, not of the dead
+    assert "Al-Hari" in june["text"] and "Dashisha" in june["text"] and june["choices"] == []
+    assert year["intent"] != "location"  # "were there" is not a misspelt "where"
+    assert "I know of 4 incidents" in year["text"]
+
+
+def test_questions_about_something_else_that_name_a_known_place_are_declined(tmp_path: Path) -> None:
+    capital, weather, opinion = chat(tmp_path, "whats the capital of syria", "how's the weather in deir ezzor today?",
+                                     "should the US pull out of Syria?")
+    for reply in (capital, weather):
+        assert reply["intent"] == "out_of_scope" and reply["incident"] is None
+    assert "350,000" not in capital["text"] and "100" not in weather["text"]
+    assert "no opinions" in opinion["text"] and "350,000" not in opinion["text"]  # a country names no incident
+
+
+def test_two_questions_typed_as_one_and_they_pointing_at_the_party_just_answered(tmp_path: Path) -> None:
+    plus, figure = chat(tmp_path, "how many fighters died in the may strike + who denied responsibility",
+                        "who reported the figure of 38 and where are they based?")
+    assert "dozen" in plus["text"] and "US Department of Defense denied" in plus["text"]
+    assert "38 killed: the Syrian Observatory" in figure["text"] and "Nearly 40" not in figure["text"]
+    assert "based in Britain" in figure["text"]
+    said, runs, based, where = chat(tmp_path, "what did the observatory say about al hari", "who runs it",
+                                    "where are they based?", "where is it?")
+    assert "Rami Abdel Rahman is the head" in runs["text"] and "based in Britain" in based["text"]
+    assert "took place in" in where["text"]  # "where is it?" in a chat about Al-Hari is still its place
+
+
+def test_where_the_facts_come_from(tmp_path: Path) -> None:
+    agency, dateline, via = chat(tmp_path, "which news agency is all this from", "what's the dateline of the afp report",
+                                 "where did syrian state media get its info on al-hari")
+    assert "AFP (dateline Beirut, 19 June 2018)" in agency["text"]
+    assert "dateline Beirut" in dateline["text"] and dateline["incident"] is None
+    assert "citing a military source" in via["text"]
+
+
+def test_comparisons_of_named_or_recent_incidents_and_of_sources_that_agree(tmp_path: Path) -> None:
+    agree, fewest = chat(tmp_path, "Do the Observatory and state media agree on who was behind the May strike?",
+                         "al-hari, the may one or deir ezzor: which killed the fewest")
+    assert "They agree: both blamed the US-led coalition" in agree["text"] and "Al-Hari" not in agree["text"]
+    lines = [line for line in fewest["text"].splitlines() if line[:2] in ("1.", "2.", "3.")]
+    assert len(lines) == 3 and "May 2018" in lines[0] and "Deir Ezzor" in lines[2]
+    *_, worse = chat(tmp_path, "how many died in deir ezzor in feb 2018", "and at al-hari?", "which was worse")
+    assert "Deir Ezzor was deadlier" in worse["text"].replace("\n", " ")
+
+
+def test_yes_no_checks_places_and_what_someone_is_said_to_have_said(tmp_path: Path) -> None:
+    place, mcgurk, media = chat(tmp_path, "is dashisha in deir ezzor", "mcgurk said the coalition hit al-hari didnt he",
+                                "state media said the coalition hit al-hari, didn't they?")
+    assert place["text"].startswith("No: ") and "Hasakeh" in place["text"] and place["choices"] == []
+    assert mcgurk["text"].startswith("No: I have no record of Brett McGurk saying anything about the Al-Hari")
+    assert media["text"].startswith("Yes: Syrian state media blamed the US-led coalition")
+    assert "denied responsibility" in media["text"]  # and the denial beside it
