@@ -138,7 +138,7 @@ class Engine:
         frame = self.parser.parse(question, listed=bool(ctx.listed), recent=ctx.recent)
         parts = frame.parts
         if len(parts) == 1 and parts[0].form == "wh" and parts[0].target != "party" and not parts[0].premise:
-            return self._single(question, ctx)
+            return self._single(question, ctx, self._own_res(parts[0]))
         replies = [self._part(p, ctx) for p in parts]
         if len(replies) == 1:
             return replies[0]
@@ -149,8 +149,9 @@ class Engine:
         return Reply(body, first.intent, last.incident or first.incident, min(r.confidence for r in replies),
                      buttons=last.buttons)
 
-    def _single(self, question: str, ctx: ChatContext) -> Reply:
-        """One question about one incident (or small talk): the pipeline the frame hands plain questions to."""
+    def _single(self, question: str, ctx: ChatContext, res: Resolution | None = None) -> Reply:
+        """One question about one incident (or small talk): the pipeline the frame hands plain questions to,
+        with the incidents the frame found in it (`res`), if it read the whole question."""
         # Misspelt question words ("denyed") are question words too, not names or descriptions.
         index, words = self.index, tokens(question)
         corrected = {w: self.matcher.correct(w) for w in words}
@@ -165,7 +166,7 @@ class Engine:
         party = self.store.party(ctx.party) if speaker and ctx.party else None
         if party and set(words) & self.parties.words.pronouns:
             speaker |= frozenset(tokens(party.name))  # "what did they say about Al-Hari?" after the Observatory
-        res = index.resolve(question, self.matcher.vocabulary | misspelt)
+        res = res or index.resolve(question, self.matcher.vocabulary | misspelt)
         match = self.matcher.match(res.rest or question)
         intent, confidence = match.intent, match.confidence
         spec = self.matcher.specs.get(intent) if intent else None
@@ -353,7 +354,7 @@ class Engine:
             return self._opinion(part, ctx)
         if part.target == "filter" and part.filter is not None and part.filter.empty and part.form == ACROSS \
                 and not part.filter.kinds and not part.listed:
-            return self._single(part.text, ctx)  # "what incidents do you know": the list
+            return self._single(part.text, ctx, self._own_res(part))  # "what incidents do you know": the list
         if part.target == "filter" and part.filter is not None:
             return self._across(part, ctx)
         if part.target == "party":
@@ -364,13 +365,13 @@ class Engine:
             return self._compare_incidents(part, ctx)
         incident = self._one_incident(part.res, ctx)
         if incident is None:
-            return self._single(part.text, ctx)
+            return self._single(part.text, ctx, self._own_res(part))
         if part.form == "compare":
             return self._compare_claims(part, incident, ctx)
         intent = part.intent if part.intent and self.matcher.specs[part.intent].about_incident else None
         c = part.check or part.premise
         if c is None:
-            return self._single(part.text, ctx) if intent is None else self._about(
+            return self._single(part.text, ctx, self._own_res(part)) if intent is None else self._about(
                 intent, incident, ctx, part.confidence, figure=_figure(part.text.split()))
         facts = self._facts(incident)
         v = checks.check(facts, c, intent, self.filters.names)
@@ -381,6 +382,11 @@ class Engine:
         lead = answers.verdict(v.answer, v.lead) if part.check else answers.premise_corrected(v.lead)
         reply.body = lead.extend(reply.body)
         return reply
+
+    @staticmethod
+    def _own_res(part: Part) -> Resolution | None:
+        """The part's incidents, if the frame read them from all of the part's own words."""
+        return part.res if part.whole and not part.inherited else None
 
     def _one_incident(self, res: Resolution | None, ctx: ChatContext) -> str | None:
         """The one incident a part is about: named clearly, else the chat's; None leaves it to the pipeline."""

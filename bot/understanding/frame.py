@@ -53,6 +53,7 @@ class Part:
     most: bool = True  # superlative / comparison direction
     listed: bool = False  # "them": the incidents of the last list
     inherited: bool = False  # names nothing itself: its target is the previous part's
+    whole: bool = False  # its incident was resolved from all its words (so the engine reuses `res`)
 
 
 @dataclass
@@ -71,7 +72,8 @@ class FrameParser:
     def parse(self, question: str, listed: bool = False, recent: tuple[str, ...] = ()) -> Frame:
         """`listed`: the chat has a list to refer back to; `recent`: the incidents it last answered about."""
         texts = [t for sentence in self._sentences(question) for t in self._split(sentence)]
-        parts = [self._part(t, listed, recent) for t in texts]
+        # One part: its incident is read from the question as typed, capitals and all, as the engine would.
+        parts = [self._part(t, listed, recent, question if len(texts) == 1 else None) for t in texts]
         # A later part that names nothing asks about what the first named: "... and who denied it?"
         for prev, part in zip(parts, parts[1:]):
             if part.target == "none" and prev.target in ("incident", "filter"):
@@ -125,7 +127,7 @@ class FrameParser:
             or any(has_phrase(text, a.words) for a in self.s.acts))
 
     # -- one part -------------------------------------------------------------------------------------
-    def _part(self, words: list[str], listed: bool, recent: tuple[str, ...] = ()) -> Part:
+    def _part(self, words: list[str], listed: bool, recent: tuple[str, ...] = (), typed: str | None = None) -> Part:
         text = " ".join(words)
         lead = [w for w in words if w not in LEAD_INS]
         mentions = self.filters.names.find(text)
@@ -134,10 +136,14 @@ class FrameParser:
         mentioned = {p for m in mentions for p in range(m.start, m.end)}
         figure, figure_at = self._figure(words)
         rest_words = [w for i, w in enumerate(words) if i not in mentioned and i not in figure_at]
-        res = self.incidents.resolve(" ".join(rest_words), self.known)
+        # Misspelt question words ("denyed") are question words too, not names or descriptions.
+        known = self.known | {w for w in words if self.matcher.correct(w) != w and not self.incidents.has_word(w)}
+        whole = len(rest_words) == len(words)
+        res = self.incidents.resolve(typed if whole and typed is not None else text, known) if whole else \
+            self.incidents.resolve(" ".join(rest_words), known)
         stripped = self._strip(res.rest or " ".join(rest_words))
         match = self.matcher.match(stripped)
-        part = Part(text, match.intent, match.confidence, res=res, mentions=mentions)
+        part = Part(text, match.intent, match.confidence, res=res, mentions=mentions, whole=whole)
         if res.candidates and match.best == "out_of_scope" and not self.matcher.has_keyword(stripped):
             part.form, part.intent = OUTSIDE, "out_of_scope"  # "the weather in Deir Ezzor", "Syria's capital"
             return part
