@@ -297,8 +297,9 @@ class IncidentIndex:
         # A place that fits with a date that does not is another incident, one we have no record of.
         ruled_out = [c for c in ranked if c.tokens and c.score + DATE_MISMATCH >= ACCEPT
                      and self._date_conflicts(c.incident_id, year, month)]
-        accepted = [c for c in accepted if c not in ruled_out]
-        ranked = [c for c in ranked if c not in ruled_out]
+        out = {c.incident_id for c in ruled_out}  # by id: comparing candidates field by field was O(n * m)
+        accepted = [c for c in accepted if c.incident_id not in out]
+        ranked = [c for c in ranked if c.incident_id not in out]
         if not accepted and ranked and ranked[0].score >= CLEAR_LEAD_ACCEPT and (
                 len(ranked) == 1 or ranked[0].score - ranked[1].score >= CLEAR_LEAD) and any(
                 words[i] not in known_words for i in ranked[0].tokens):  # "toll?" alone names nothing
