@@ -770,10 +770,15 @@ KIND_HEADERS = {"denial": "denied", "blame": "blamed", "casualties": "with repor
 
 
 def filter_header(noun: str, kinds: Sequence[str], claimants: Sequence[str], accused: Sequence[str],
-                  when: str | None, place: str | None, at_least: int | None, at_most: int | None) -> str:
+                  when: str | None, place: str | None, at_least: int | None, at_most: int | None,
+                  victims: Sequence[str] = ()) -> str:
     """"Incidents denied by the US-led coalition", "Airstrikes in February 2018 with more than 30 killed"."""
     words = [cap(noun)]
     kind = next((KIND_HEADERS[k] for k in kinds if k in KIND_HEADERS), None)
+    if at_least is not None or at_most is not None or victims:
+        kind = None if kind == KIND_HEADERS.get("casualties") else kind  # the figure or the dead say it already
+    if victims:
+        words.append(f"with {_join(list(victims))} reported among the dead")
     if kind in ("denied", "claimed", "carried out") and accused:
         words.append(f"{kind} by {_join(list(accused))}")
     elif kind == "blamed" and accused:

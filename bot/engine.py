@@ -420,7 +420,7 @@ class Engine:
             f = replace(f, within=frozenset(ctx.listed))
         names = self.filters.names
         ids = self.filters.match(f)
-        intent = part.intent or "summary"
+        intent = part.intent if part.intent and self.matcher.specs[part.intent].about_incident else "summary"
         if part.form == "superlative":
             top = self.filters.ranked(None if f.empty else ids, 3, part.most)
             lines = [answers.incident_line(fa, "casualties", fa.of("casualties"))
@@ -438,7 +438,7 @@ class Engine:
                 ctx.listed = tuple(self.filters.latest(ids, MAX_REMEMBERED))
                 return about
         if len(ids) == 1 and not parties and part.form != "count" and not part.listed \
-                and f.at_least is None and f.at_most is None:
+                and f.at_least is None and f.at_most is None and not f.victims:
             return self._about(intent, next(iter(ids)), ctx, part.confidence)  # "What happened in February 2018?"
         shown: list[tuple[answers.Facts, list[Claim]]] = []
         for iid in self.filters.latest(ids, answers.MAX_LINES + 4):
@@ -463,9 +463,10 @@ class Engine:
             header = answers.filter_header(
                 "the incidents I listed" if part.listed else noun, f.kinds,
                 self._display(f.claimants & named or f.claimants), self._display(f.accused & named or f.accused), when,
-                " ".join(f.places) if f.places and not f.year else None, f.at_least, f.at_most)
+                " and ".join(w.title() for w in f.place_names) if f.places and not f.year else None, f.at_least, f.at_most,
+                [v + "s" for v in f.victims])
             body = answers.across(lines, len(ids), header)
-        return Reply(body, intent, None, part.confidence,
+        return Reply(body, part.intent or intent, None, part.confidence,
                      buttons=[Button(fa.incident.title, f"ask:{intent}:{fa.incident.id}") for fa, _ in shown])
 
     def _display(self, keys: frozenset[str]) -> list[str]:

@@ -172,3 +172,13 @@ def test_yes_no_checks_places_and_what_someone_is_said_to_have_said(tmp_path: Pa
     assert mcgurk["text"].startswith("No: I have no record of Brett McGurk saying anything about the Al-Hari")
     assert media["text"].startswith("Yes: Syrian state media blamed the US-led coalition")
     assert "denied responsibility" in media["text"]  # and the denial beside it
+
+
+def test_who_died_and_which_type_filter_across_incidents(tmp_path: Path) -> None:
+    russians, civilians, strikes, hasakeh = chat(tmp_path, "how many russians died", "were any civilians killed",
+                                                 "which strikes do you know about", "any strikes in hasakeh?")
+    assert "Deir Ezzor" in russians["text"] and "Al-Hari" not in russians["text"] and russians["choices"] == []
+    assert "no record of incidents with civilians" in civilians["text"]
+    assert strikes["intent"] == "list_incidents" and "Dashisha" not in strikes["text"]
+    assert "350,000" not in strikes["text"] and "Al-Hari" in strikes["text"]
+    assert "no record of strikes in Hasakeh" in hasakeh["text"]  # as the user wrote it, not an index key

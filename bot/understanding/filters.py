@@ -39,6 +39,8 @@ class Filter:
     at_least: int | None = None  # highest reported death toll
     at_most: int | None = None
     within: frozenset[str] | None = None  # only these incidents (a follow-up on a list)
+    place_names: tuple[str, ...] = ()  # the question's words for `places`, to show ("hasakeh", not its key)
+    victims: tuple[str, ...] = ()  # words of who died, as victim_key has them: "russian", "civilian"
 
     @property
     def empty(self) -> bool:
@@ -73,11 +75,12 @@ class FilterIndex:
         self._month: dict[object, set[str]] = defaultdict(set)  # (year, month); (None, month) any year
         self._place: dict[object, set[str]] = defaultdict(set)
         self._type: dict[object, set[str]] = defaultdict(set)
+        self._victim: dict[object, set[str]] = defaultdict(set)  # victim_key of the words saying who died
         self._by_figure: list[tuple[int, str]] = []  # ascending
         self._by_date: list[tuple[str, str]] = []  # ascending (date value, id)
         self._entries: dict[str, _Entry] = {}
         self._tables = {"kind": self._kind, "claimant": self._claimant, "accused": self._accused, "year": self._year,
-                        "month": self._month, "place": self._place, "type": self._type}
+                        "month": self._month, "place": self._place, "type": self._type, "victim": self._victim}
         self.titles: dict[str, str] = {}
 
     @classmethod
@@ -120,6 +123,9 @@ class FilterIndex:
                 keys += [("claimant", (who, None)), ("claimant", (who, c.kind))]
             if c.kind in ACTED_KINDS and (party := self.names.key_of(str(c.value))):
                 keys += [("accused", (party, None)), ("accused", (party, c.kind))]
+            who = str(c.value) if c.kind == "victims" else c.count.who if c.kind == "casualties" and c.count else None
+            if who:
+                keys += [("victim", k) for k in _victim_keys(who)]
         year, month = incident.date.year, incident.date.month
         if year:
             keys.append(("year", year))
@@ -172,6 +178,8 @@ class FilterIndex:
             lo = bisect_left(self._by_figure, (f.at_least, "")) if f.at_least is not None else 0
             hi = bisect_right(self._by_figure, (f.at_most, "\uffff")) if f.at_most is not None else len(self._by_figure)
             sets.append({iid for _, iid in self._by_figure[lo:hi]})
+        if f.victims:
+            sets.append(_union(self._victim.get(k, set()) for k in f.victims))
         if f.within is not None:
             sets.append(set(f.within))
         if not sets:
@@ -205,15 +213,27 @@ class FilterIndex:
                     break
         return out
 
-    def place_keys(self, words: Sequence[str]) -> tuple[str, ...]:
-        """The question's words (and word pairs: "deir ezzor") that name a place some incident is in."""
-        found = []
+    def place_keys(self, words: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The keys of the question's words (and word pairs: "deir ezzor") that name a place some incident is
+        in, and those words."""
+        found, said = [], []
         for i, w in enumerate(words):
-            for text in (w, w + words[i + 1] if i + 1 < len(words) else ""):
+            for text, shown in ((w, w), (w + words[i + 1], f"{w} {words[i + 1]}") if i + 1 < len(words) else ("", "")):
                 k = name_key(text)
                 if len(k) > 2 and k in self._place:
                     found.append(k)
-        return tuple(dict.fromkeys(found))
+                    said = [s for s in said if s not in shown.split()] + [shown]
+        return tuple(dict.fromkeys(found)), tuple(dict.fromkeys(said))
+
+
+def victim_key(word: str) -> str:
+    """"Russians" and "Russian" alike."""
+    return word[:-1] if len(word) > 4 and word.endswith("s") else word
+
+
+@lru_cache(maxsize=1 << 16)  # "pro-regime fighters" repeats across thousands of incidents
+def _victim_keys(text: str) -> tuple[str, ...]:
+    return tuple({victim_key(w) for w in fold(text).split() if w not in STOPWORDS and len(w) > 2})
 
 
 @lru_cache(maxsize=1 << 16)  # region and country names repeat across thousands of incidents

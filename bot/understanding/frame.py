@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from bot.text import STOPWORDS, fold, is_number
-from bot.understanding.filters import Filter, FilterIndex
+from bot.understanding.filters import Filter, FilterIndex, victim_key
 from bot.understanding.language import Act, has_phrase
 from bot.understanding.matcher import LEAD_INS, IntentMatcher
 from bot.understanding.mentions import Mention
@@ -160,6 +160,7 @@ class FrameParser:
         named = any(c.tokens for c in res.candidates) or bool(res.unknown_name)
         part.listed = listed and bool(has_phrase(text, self.s.listed_pronouns)) and not named
         across = self._across(text, lead)
+        groups = tuple(victim_key(w) for g in self.s.victim_groups if has_phrase(text, (g,)) for w in g.split()[-1:])
         most = has_phrase(text, self.s.most)
         least = has_phrase(text, self.s.least)
         # "Al-Hari, the May one or Deir Ezzor: which killed the fewest?", or "which was worst?" after two answers.
@@ -178,6 +179,8 @@ class FrameParser:
             part.form = "compare"
             part.most = not has_phrase(text, self.s.less)
             return part
+        elif not named and not mentions and part.intent in ("victims", "casualties") and groups:
+            part.form = ACROSS  # "were any Russians killed?": every incident whose dead include them
         elif not named and len(res.close) > 1 and any(res.asked_date) and part.intent \
                 and self.matcher.specs[part.intent].about_incident:
             part.form = ACROSS  # "what happened in june 2018?": every incident of that month
@@ -187,12 +190,17 @@ class FrameParser:
         if part.form in (ACROSS, "count", "superlative"):
             part.target = "filter"
             part.filter = self._filter(part, words, mentions, act, figure, across, res)
+            if groups:
+                part.filter = replace(part.filter, victims=groups, kinds=())
             if part.form == "superlative" and len(among) > 1 and not (
                     part.filter.claimants or part.filter.accused or part.filter.at_least or part.filter.at_most):
                 part.filter = Filter(within=frozenset(among))  # their names and dates are in `among` already
             if part.form == ACROSS and replace(part.filter, types=()).empty and not part.filter.kinds \
                     and self.matcher.match(text).intent == "list_incidents":
-                part.form, part.target, part.filter = "wh", "none", None  # "which strikes do you know about"
+                if part.filter.empty:
+                    part.form, part.target, part.filter = "wh", "none", None  # "which incidents do you know about"
+                else:
+                    part.intent = "list_incidents"  # "which strikes do you know about": the list, of strikes only
                 return part
             if part.intent is None or not self.matcher.specs[part.intent].about_incident or (
                     part.form != "superlative" and not self.matcher.has_keyword(stripped, part.intent)):
@@ -312,7 +320,7 @@ class FrameParser:
                 accused |= keys
         types = tuple(n.rstrip("s") for n in self.s.across_nouns if has_phrase(" ".join(words), (n,))
                       and n not in self.s.untyped_nouns)
-        places = self.filters.place_keys([w for i, w in enumerate(words)
+        places, place_names = self.filters.place_keys([w for i, w in enumerate(words)
                                           if not any(m.start <= i < m.end for m in mentions)])
         lo = hi = None
         if figure and figure[0] == "above":
@@ -321,7 +329,7 @@ class FrameParser:
             hi = figure[1]
         return Filter(kinds=self._kinds(part.intent) if part.form != "superlative" else (),
                       claimants=frozenset(claimants), accused=frozenset(accused), year=year, month=month,
-                      places=places, types=types[:1], at_least=lo, at_most=hi)
+                      places=places, types=types[:1], at_least=lo, at_most=hi, place_names=place_names)
 
     def _kinds(self, intent: str | None) -> tuple[str, ...]:
         spec = self.matcher.specs.get(intent) if intent else None
