@@ -61,6 +61,14 @@ def check(facts: Facts, c: Check, intent: str | None, names: PartyNames) -> Verd
         if hits:
             return Verdict("yes", "; ".join(dict.fromkeys(answers.claim_phrase(facts, x) for x in hits)) + ".")
         return Verdict("unknown", f"none of the reports I have mentions {' '.join(c.words)} among the victims.")
+    if c.words and not c.act and intent in (None, "summary"):
+        # "Was anyone arrested for the Al-Hari strike?": a word no claim or account of it uses.
+        told = " ".join([facts.incident.summary or "", *(_text(x) for x in facts.claims),
+                         *(x.quote or "" for x in facts.claims)]).lower()
+        missing = [w for w in c.words if w[:5] not in told]
+        if missing:
+            return Verdict("unknown", f"none of the reports I have on the {facts.incident.title} mentions "
+                                      f"{' or '.join(missing)}.")
     return None
 
 

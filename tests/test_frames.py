@@ -182,3 +182,11 @@ def test_who_died_and_which_type_filter_across_incidents(tmp_path: Path) -> None
     assert strikes["intent"] == "list_incidents" and "Dashisha" not in strikes["text"]
     assert "350,000" not in strikes["text"] and "Al-Hari" in strikes["text"]
     assert "no record of strikes in Hasakeh" in hasakeh["text"]  # as the user wrote it, not an index key
+
+
+def test_yes_no_on_words_no_report_uses_and_on_figures_written_as_comparisons(tmp_path: Path) -> None:
+    arrested, higher, figure = chat(tmp_path, "was anyone arrested for the al-hari strike",
+                                    "is the war toll higher than 300000", "is the 38 figure from the observatory")
+    assert arrested["text"].startswith("The reports I have do not say") and "arrested" in arrested["text"]
+    assert higher["text"].startswith("Yes: more than 350,000 killed")
+    assert figure["text"].startswith("Yes: 38 killed (the Syrian Observatory")

@@ -135,6 +135,8 @@ class FrameParser:
             return Part(text, "out_of_scope", 1.0, form=OUTSIDE)
         mentioned = {p for m in mentions for p in range(m.start, m.end)}
         figure, figure_at = self._figure(words)
+        if figure and figure[0] == "equal":
+            figure_at = set()  # "is the 38 figure from the Observatory?": the number names the incident too
         rest_words = [w for i, w in enumerate(words) if i not in mentioned and i not in figure_at]
         # Misspelt question words ("denyed") are question words too, not names or descriptions.
         known = self.known | {w for w in words if self.matcher.correct(w) != w and not self.incidents.has_word(w)}
@@ -174,7 +176,7 @@ class FrameParser:
             part.intent = "casualties"
         elif across or (part.listed and part.intent and self.matcher.specs[part.intent].about_incident):
             part.form = "count" if across == "count" else ACROSS
-        elif self._compares(text) and self._compare_sides(part, [w if i not in mentioned else "" for i, w in
+        elif not figure and self._compares(text) and self._compare_sides(part, [w if i not in mentioned else "" for i, w in
                                                                 enumerate(words)], among):
             part.form = "compare"
             part.most = not has_phrase(text, self.s.less)
