@@ -435,8 +435,7 @@ class Engine:
             # the incidents it fits are remembered here, for "and who denied them?".
             about = self.parties.answer(part.text, part.text.split(), ctx)
             if about is not None:
-                ctx.listed = tuple(self.filters.latest(ids, MAX_REMEMBERED))
-                return about
+                return about  # it remembers the incidents it listed, for "and who denied them?"
         if len(ids) == 1 and not parties and part.form != "count" and not part.listed \
                 and f.at_least is None and f.at_most is None and not f.victims:
             return self._about(intent, next(iter(ids)), ctx, part.confidence)  # "What happened in February 2018?"

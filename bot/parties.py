@@ -290,6 +290,7 @@ class PartyQuestions:
         incident: Incident | None = groups[0].incident if len({g.incident.id for g in groups}) == 1 else None
         if incident:
             ctx.incident, ctx.intent = incident.id, intent
+        ctx.listed = tuple(dict.fromkeys(g.incident.id for g in groups))  # "how many died in them?"
         return Reply(body, intent, incident.id if incident else None, confidence)
 
 
