@@ -190,3 +190,10 @@ def test_yes_no_on_words_no_report_uses_and_on_figures_written_as_comparisons(tm
     assert arrested["text"].startswith("The reports I have do not say") and "arrested" in arrested["text"]
     assert higher["text"].startswith("Yes: more than 350,000 killed")
     assert figure["text"].startswith("Yes: 38 killed (the Syrian Observatory")
+
+
+def test_a_trailing_wh_word_and_two_sources_compared_without_naming_the_incident(tmp_path: Path) -> None:
+    who_when, differ = chat(tmp_path, "who carried out the dashisha operation and when",
+                            "what's the difference between the observatory's and afp's numbers")
+    assert "Syrian Democratic Forces" in who_when["text"] and "June 2018" in who_when["text"]
+    assert "Their figures differ: 38" in differ["text"] and differ["incident"] == "al-hari-2018-06"

@@ -107,7 +107,9 @@ class FrameParser:
             return [[words[0], *words[3:]], [words[2], *words[3:]]]
         parts, start = [], 0
         for i, w in enumerate(words):
-            if (w in self.s.joins and i - start >= 3 and i + 2 < len(words)
+            # "... and who denied it?"; a bare wh-word at the end asks too: "who carried it out and when?"
+            if (w in self.s.joins and i - start >= 3 and (i + 2 < len(words) or i + 2 == len(words) and words[-1]
+                                                          in self.s.wh_alone)
                     and words[i + 1] in self.s.question_starts and words[i + 1] not in ("any",)
                     and self._asks(words[start:i]) and self._asks(words[i + 1:])):
                 parts.append(words[start:i])
@@ -300,11 +302,24 @@ class FrameParser:
         if part.res and part.res.candidates:
             part.target = "incident"
             return True
+        if len(part.mentions) > 1 and (shared := self._reported_by_all(part.mentions, words)):
+            # "the difference between the Observatory's and AFP's numbers": the latest incident both report on.
+            part.res = Resolution(candidates=[Candidate(shared, 1.0, frozenset())])
+            part.target = "incident"
+            return True
         if len(among) > 1 and not part.mentions:
             part.sides = [Resolution(candidates=[Candidate(i, 1.0, frozenset())]) for i in among[-2:]]
             part.target, part.intent = "incidents", "casualties"
             return True
         return False
+
+    def _reported_by_all(self, mentions: list[Mention], words: list[str]) -> str | None:
+        ids: set[str] | None = None
+        for m in mentions:
+            keys = frozenset(self.filters.names.related(m.key, [w for w in words[m.start:m.end] if w]))
+            found = self.filters.match(Filter(claimants=keys))
+            ids = found if ids is None else ids & found
+        return next(iter(self.filters.latest(ids, 1)), None) if ids else None
 
     def _filter(self, part: Part, words: list[str], mentions: list[Mention], act: Act | None,
                 figure: tuple[str, int] | None, across: str | None, res: Resolution) -> Filter:

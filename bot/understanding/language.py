@@ -64,6 +64,7 @@ class Signals:
     arithmetic: tuple[str, ...]
     place_prepositions: frozenset[str] = frozenset()
     victim_groups: tuple[str, ...] = ()
+    wh_alone: frozenset[str] = frozenset()
     words: frozenset[str] = field(default=frozenset())  # every word above: not names of incidents
 
 
@@ -111,7 +112,8 @@ def _signals(d: dict[str, Any]) -> Signals:
         more=words("comparisons", "more"), less=words("comparisons", "less"), same=words("comparisons", "same"),
         sides=words("comparisons", "sides"), acts=acts, presuppose=words("presuppose"),
         opinions=words("opinions", "phrases"), arithmetic=words("arithmetic"),
-        place_prepositions=frozenset(words("place_prepositions")), victim_groups=words("victim_groups"))
+        place_prepositions=frozenset(words("place_prepositions")), victim_groups=words("victim_groups"),
+        wh_alone=frozenset(words("wh_alone")))
     every = {w for name in ("across_nouns", "most", "least", "more", "less", "same", "above", "below")
              for phrase in getattr(s, name) for w in phrase.split()}
     every |= {w for a in acts for phrase in a.words for w in phrase.split()}

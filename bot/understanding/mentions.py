@@ -121,4 +121,4 @@ class PartyNames:
 
 def _stem(word: str) -> str:
     """Possessives as folded text writes them: "coalitions" (coalition's) -> "coalition", not "us" -> "u"."""
-    return word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word  # "afps"
