@@ -760,6 +760,10 @@ def no_record_then(name: str, asked: str, known: Sequence[Incident]) -> Rich:
     return Rich().para(f"I have no record of {article} {name} {asked}; I know of {_join(knowns)}.")
 
 
+def not_reported(name: str) -> Rich:
+    return Rich().para(f"The reports I have do not say that about {name}. What they do say:")
+
+
 def party_unknown(name: str) -> Rich:
     return Rich().para(f"I can tell you what the reports say {name} said or did: ask, for example, "
                        f"“Which incidents did {name} report on?”")

@@ -364,6 +364,10 @@ class Engine:
         if part.form == "compare" and part.target == "incidents":
             return self._compare_incidents(part, ctx)
         incident = self._one_incident(part.res, ctx)
+        res = part.res
+        if incident is None and res and not res.candidates and (res.unknown_name or res.ruled_out) and part.check:
+            # "Was there an airstrike in Aleppo in 2016?": no record of it, whatever was asked about it.
+            return self._incident_question(part.intent or "summary", part.confidence, res, ctx, False)
         if incident is None:
             return self._single(part.text, ctx, self._own_res(part))
         if part.form == "compare":
@@ -479,12 +483,17 @@ class Engine:
             return about
         keys = frozenset(k for m in part.mentions for k in self.filters.names.related(m.key) if m.exact) or \
             frozenset(m.key for m in part.mentions)
-        said = part.intent in (None, "sources", "summary") or any(
+        said = part.intent in ("sources", "summary") or any(
             a.name == "said" for a in self.matcher.signals.acts if any(f" {w} " in f" {part.text} " for w in a.words))
         if said:
             part.filter, part.form, part.target = Filter(claimants=keys), ACROSS, "filter"
             return self._across(part, ctx)
         named = self._display(frozenset(m.key for m in part.mentions if m.exact) or keys)
+        exact = next((m.key for m in part.mentions if m.exact), None)
+        profile = self.parties.profile(exact, ctx) if exact else None
+        if profile is not None:  # "How old is Bashar al-Assad?": not in the reports; what they do say of him
+            profile.body = answers.not_reported(named[0]).extend(profile.body)
+            return profile
         return Reply(answers.party_unknown(named[0]), part.intent, None, part.confidence)
 
     def _compare_incidents(self, part: Part, ctx: ChatContext) -> Reply:

@@ -113,6 +113,13 @@ class PartyQuestions:
             self._version = self.store.version
         return self._finder
 
+    def profile(self, party_id: str, ctx: ChatContext) -> Reply | None:
+        """Who or what a party is, as the reports describe it."""
+        if self.store.party(party_id) is None:
+            return None
+        ctx.party = party_id
+        return self._profile(PartyQuestion("identity", party_id), 0.6)
+
     # -- shapes --------------------------------------------------------------------------------------
     def _profile(self, asked: PartyQuestion, confidence: float) -> Reply | None:
         party = self.store.party(asked.subject or "")

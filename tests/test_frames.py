@@ -197,3 +197,10 @@ def test_a_trailing_wh_word_and_two_sources_compared_without_naming_the_incident
                             "what's the difference between the observatory's and afp's numbers")
     assert "Syrian Democratic Forces" in who_when["text"] and "June 2018" in who_when["text"]
     assert "Their figures differ: 38" in differ["text"] and differ["incident"] == "al-hari-2018-06"
+
+
+def test_unknown_places_and_unreported_facts_about_a_person_are_said_to_be_unknown(tmp_path: Path) -> None:
+    aleppo, age = chat(tmp_path, "was there an airstrike in aleppo in 2016", "how old is bashar al-assad")
+    assert "I have no record of" in aleppo["text"] and "aleppo" in aleppo["text"].lower()
+    assert age["text"].startswith("The reports I have do not say that about Bashar al-Assad")
+    assert "Syrian President" in age["text"]
