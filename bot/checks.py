@@ -83,6 +83,9 @@ def _act(facts: Facts, c: Check, names: PartyNames) -> Verdict:
     assert c.act is not None
     by = (lambda x: bool(_party_of(x, names) & c.parties)) if c.parties else (lambda x: True)
     support = [x for x in facts.of(*c.act.kinds) if by(x)]
+    if c.act.name == "carried_out" and c.parties:
+        # "Was it the coalition that hit Al-Hari?": whoever blames the coalition says so; its denial says not.
+        support += [x for x in facts.of("blame") if names.key_of(str(x.value)) in c.parties]
     against = [x for x in facts.of(*c.act.against) if by(x)] or (
         [x for x in facts.of(*c.act.against)] if not support and c.act.name == "admitted" else [])
     phrases = lambda xs: "; ".join(dict.fromkeys(answers.claim_phrase(facts, x) for x in xs))  # noqa: E731

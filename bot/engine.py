@@ -205,6 +205,8 @@ class Engine:
             if not res.candidates and not self.matcher.knows(question):
                 return self._small_talk("out_of_scope", confidence)
             return Reply(answers.unsure(answers.EXAMPLE_QUESTIONS[:3]), None, None, confidence)
+        if spec.name == "list_incidents" and res.unknown_name:
+            spec = self.matcher.specs["summary"]  # "any info on the Raqqa airstrike?": one we have no record of
         if not spec.about_incident:
             return self._small_talk(spec.name, confidence)
         return self._incident_question(spec.name, confidence, res, ctx, wounded, speaker, _figure(words))
@@ -359,6 +361,9 @@ class Engine:
             return self._across(part, ctx)
         if part.target == "party":
             return self._party(part, ctx)
+        if part.form == "yesno" and part.mentions and part.check and not (part.check.act or part.check.figure) \
+                and (about := self.parties.answer(part.text, part.text.split(), ctx)):
+            return about  # "Is the Observatory based in Syria?": what the reports say of it
         if part.inherited and ctx.party and (about := self.parties.answer(part.text, part.text.split(), ctx)):
             return about  # "who reported 38 and where are they based?": they, the party just answered
         if part.form == "compare" and part.target == "incidents":
@@ -430,6 +435,7 @@ class Engine:
             lines = [answers.incident_line(fa, "casualties", fa.of("casualties"))
                      for fa in map(self._facts, top)]
             ctx.listed = tuple(top)
+            ctx.incident = top[0] if top else ctx.incident  # "who denied that one?": the deadliest
             return Reply(answers.ranked(lines, part.most), "casualties", top[0] if top else None, part.confidence,
                          buttons=[Button(self.filters.titles[i], f"ask:casualties:{i}") for i in top])
         parties = bool(f.claimants or f.accused)

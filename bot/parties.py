@@ -85,7 +85,7 @@ class PartyQuestions:
                 asked.shape not in ORGANISATION_SHAPES or ctx.incident and not any(
                     has_phrase(words, w) for w in self.words.organisation_words))):
             return None  # "what did they say?", "where is it?": the chat's incident more likely than its party
-        if self._names_incident(question, words, asked):
+        if asked.shape != "based" and self._names_incident(question, words, asked):
             return None  # "what did the observatory say about Al-Hari", "the SDF operation in Hasakeh"
         if asked.bare and ctx.incident:
             return None  # "and state media?" after a question about Al-Hari: that incident, their figure

@@ -258,6 +258,8 @@ class FrameParser:
         if has_phrase(text, self.s.everything):
             return "across"
         plural = [n for n in self.s.across_nouns if n.endswith("s")]
+        if any(" ".join(lead).startswith(n + " ") for n in plural):
+            return "across"  # "strikes that killed less than 20?"
         for det in self.s.across_determiners:
             for noun in plural:
                 if has_phrase(text, (f"{det} {noun}",)) and det not in ("the", "those", "other"):

@@ -114,7 +114,8 @@ def _signals(d: dict[str, Any]) -> Signals:
         opinions=words("opinions", "phrases"), arithmetic=words("arithmetic"),
         place_prepositions=frozenset(words("place_prepositions")), victim_groups=words("victim_groups"),
         wh_alone=frozenset(words("wh_alone")))
-    every = {w for name in ("across_nouns", "most", "least", "more", "less", "same", "above", "below")
+    every = {w for name in ("across_nouns", "across_determiners", "everything", "most", "least", "more", "less",
+                            "same", "above", "below")
              for phrase in getattr(s, name) for w in phrase.split()}
     every |= {w for a in acts for phrase in a.words for w in phrase.split()}
     return Signals(**{**s.__dict__, "words": frozenset(every)})

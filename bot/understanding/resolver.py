@@ -304,6 +304,11 @@ class IncidentIndex:
                 len(ranked) == 1 or ranked[0].score - ranked[1].score >= CLEAR_LEAD) and any(
                 words[i] not in known_words for i in ranked[0].tokens):  # "toll?" alone names nothing
             accepted = ranked[:1]
+        if accepted and not any(c.tokens for c in accepted) and (unknown := _unknown_name(
+                words, matches, known_words | {w for w in words if date_in([w]) != (None, None)},
+                _capitalised(question))):
+            # "the Raqqa airstrike in June 2018": a name we lack, not whichever incidents June 2018 had.
+            return Resolution(unknown_name=unknown, rest=" ".join(words), asked_date=(month, year))
         used = accepted[0].tokens if accepted else frozenset()
         return Resolution(
             candidates=accepted[:MAX_LISTED],
