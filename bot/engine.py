@@ -269,6 +269,8 @@ class Engine:
             return self._about(intent, res.candidates[0].incident_id, ctx, confidence, wounded, speaker, figure)
         if res.ruled_out:
             ctx.intent, ctx.incident = intent, None
+            # "oh, I meant 2018": the next message may pick one of them, by a date or a name, as from a list.
+            ctx.pending = Pending(intent, tuple(c.incident_id for c in res.ruled_out), wounded)
             return Reply(self._ruled_out(res), intent, None, confidence)
         if res.unknown_name:
             # "what about Al-Hari then?" after this should keep the question; "it" should not mean the old one.
@@ -312,12 +314,13 @@ class Engine:
         return Reply(body, intent, incident_id, confidence, buttons=self._follow_ups(intent, facts), location=where)
 
     def _party_of(self, facts: answers.Facts, intent: str) -> str | None:
-        """The one party an answer is about ("who denied it?" -> the coalition), for "where are they based?"."""
+        """The party an answer is about, for "where are they based?": the one party it names ("who denied it?"
+        -> the coalition), or for figures and sources the one it leads with (who gave the first figure)."""
         kinds = self.matcher.specs[intent].claims or ("casualties",)
         names = self.filters.names
-        keys = {names.key_of(str(c.value) if c.kind in PARTY_VALUED else c.claimant) for c in facts.of(*kinds)}
-        key = keys.pop() if len(keys) == 1 else None
-        return key if key and self.store.party(key) else None
+        keys = [names.key_of(str(c.value) if c.kind in PARTY_VALUED else c.claimant) for c in facts.of(*kinds)]
+        keys = [k for k in dict.fromkeys(keys) if k and self.store.party(k)]
+        return keys[0] if len(keys) == 1 or keys and intent in ("casualties", "sources") else None
 
     def _follow_ups(self, intent: str, facts: answers.Facts) -> list[Button]:
         buttons = []
