@@ -672,6 +672,18 @@ def counted(lines: Sequence[str], total: int, noun: str) -> Rich:
     return out
 
 
+def total(lines: Sequence[str], added: int, counted: int) -> Rich:
+    """Death tolls added up, each incident's highest figure, with who gives it."""
+    if not counted:
+        return Rich().para("None of these incidents has a reported death toll to add up.")
+    out = Rich().para("Added up, the highest death toll reported for each of ", Bold(f"{counted:,}"),
+                      f" incident{'s' if counted != 1 else ''} comes to ", Bold(f"{added:,}"), ":")
+    out.para("\n".join(f"• {line}" for line in lines))
+    if counted > len(lines):
+        out.para(f"…and {counted - len(lines):,} more.")
+    return out.para("The figures come from different sources and methods; I only add them up, I do not verify them.")
+
+
 def ranked(lines: Sequence[str], most: bool) -> Rich:
     if not lines:
         return Rich().para("None of the incidents I know has a reported death toll.")

@@ -26,7 +26,7 @@ from bot.store import Store
 from bot.text import STOPWORDS, clean_input, is_number, tokens
 from bot.understanding.context import ChatContext, Contexts, Pending
 from bot.understanding.filters import Filter, FilterIndex
-from bot.understanding.frame import ACROSS, OUTSIDE, FrameParser, Part
+from bot.understanding.frame import ACROSS, OUTSIDE, TOTAL, FrameParser, Part
 from bot.understanding.matcher import IntentMatcher
 from bot.understanding.mentions import PartyNames
 
@@ -418,11 +418,19 @@ class Engine:
         # the US pull out of Syria?") or a loose description scores no more than COUNTRY_WEIGHT.
         named = part.res is not None and any(c.score > COUNTRY_WEIGHT for c in part.res.candidates)
         incident = self._one_incident(part.res, ctx) if part.target == "incident" and named else None
-        body = answers.opinion(incident is not None)
+        keys = frozenset(k for m in part.mentions if m.exact for k in self.filters.names.related(m.key))
+        # "Who's lying, the coalition or Syria?": the claims the parties named dispute, incident by incident.
+        disputed = self.filters.match(Filter(accused=keys, kinds=("blame", "denial"))) if keys and not incident \
+            else set()
+        body = answers.opinion(bool(incident or disputed))
         if incident:
             facts = self._facts(incident)
             body.extend(answers.perpetrator(facts)).extend(answers.casualties(facts))
             ctx.incident = incident
+        elif disputed:
+            shown = [self._facts(i) for i in self.filters.latest(disputed, answers.MAX_LINES)]
+            body.para("\n".join("• " + answers.incident_line(fa, "blame", fa.of("blame", "denial")) for fa in shown))
+            ctx.listed = tuple(fa.incident.id for fa in shown)
         return Reply(body, "out_of_scope", incident, part.confidence)
 
     def _across(self, part: Part, ctx: ChatContext) -> Reply:
@@ -433,12 +441,20 @@ class Engine:
         names = self.filters.names
         ids = self.filters.match(f)
         intent = part.intent if part.intent and self.matcher.specs[part.intent].about_incident else "summary"
+        if part.form == TOTAL:
+            figures = {i: n for i in ids if (n := self.filters.figure(i)) is not None}
+            top = sorted(figures, key=lambda i: (-figures[i], i))[:answers.MAX_LINES]
+            lines = [answers.incident_line(fa, "casualties", fa.of("casualties")) for fa in map(self._facts, top)]
+            ctx.listed = tuple(top)
+            return Reply(answers.total(lines, sum(figures.values()), len(figures)), "casualties", None,
+                         part.confidence, buttons=[Button(self.filters.titles[i], f"ask:casualties:{i}") for i in top])
         if part.form == "superlative":
             top = self.filters.ranked(None if f.empty else ids, 3, part.most)
             lines = [answers.incident_line(fa, "casualties", fa.of("casualties"))
                      for fa in map(self._facts, top)]
             ctx.listed = tuple(top)
-            ctx.incident = top[0] if top else ctx.incident  # "who denied that one?": the deadliest
+            if top:
+                ctx.answered(top[0])  # "who denied that one?": the deadliest
             return Reply(answers.ranked(lines, part.most), "casualties", top[0] if top else None, part.confidence,
                          buttons=[Button(self.filters.titles[i], f"ask:casualties:{i}") for i in top])
         parties = bool(f.claimants or f.accused)

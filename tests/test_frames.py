@@ -204,3 +204,17 @@ def test_unknown_places_and_unreported_facts_about_a_person_are_said_to_be_unkno
     assert "I have no record of" in aleppo["text"] and "aleppo" in aleppo["text"].lower()
     assert age["text"].startswith("The reports I have do not say that about Bashar al-Assad")
     assert "Syrian President" in age["text"]
+
+
+def test_tolls_added_up_and_opinions_on_parties_show_what_they_dispute(tmp_path: Path) -> None:
+    named, deadliest, least, both, lying = chat(
+        tmp_path, "add up the deaths from al-hari, the may strike and the feb deir ezzor strikes",
+        "deadliest airstrike?", "and the least deadly one?", "how many is that for both together",
+        "ok real talk who's lying here, the coalition or syria")
+    assert "comes to 152" in named["text"] and "I only add them up" in named["text"]
+    assert "comes to 112" in both["text"]  # the two incidents just answered: 100 and a dozen
+    assert lying["text"].startswith("I take no side") and "denied responsibility" in lying["text"]
+    *_, single = chat(tmp_path, "how many died at al-hari in total")
+    assert "Added up" not in single["text"] and single["incident"] == "al-hari-2018-06"
+    *_, corrected = chat(tmp_path, "what happened in the al hari strike in 2016", "oh my bad, i meant 2018")
+    assert corrected["incident"] == "al-hari-2018-06"

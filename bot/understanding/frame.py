@@ -22,6 +22,7 @@ from bot.understanding.resolver import Candidate, IncidentIndex, Resolution, dat
 
 ACROSS = "across"  # forms: wh, yesno, compare, superlative, count, across, opinion, outside
 OUTSIDE = "outside"  # sums, and questions about something else that name a known place
+TOTAL = "total"  # the death tolls of several incidents added up
 INCIDENT_OR_NONE = ("incident", "none")
 PARTY_ROLE_KINDS = ("denial", "claim_responsibility", "perpetrator")  # the party named is the claim's value
 SENTENCE_BREAK = re.compile(r"[?;!]+|\s[+&]\s")  # between two questions typed as one message
@@ -173,7 +174,12 @@ class FrameParser:
         among = pool if len(pool) > 1 else []
         if not among and not named and not across and not listed:
             among = list(recent)
-        if most or least:
+        if has_phrase(text, self.s.total) and not named and not across and not part.listed and len(recent) > 1:
+            among = list(recent[-2:])  # "how many is that for both together?": the last two answered about
+        if has_phrase(text, self.s.total) and (len(among) > 1 or part.listed or across and not named) \
+                and part.intent in (None, "casualties", "summary"):
+            part.form, part.intent = TOTAL, "casualties"  # "add up the deaths from Al-Hari and the May strike"
+        elif most or least:
             part.form, part.most = "superlative", bool(most)
             part.intent = "casualties"
         elif across or (part.listed and part.intent and self.matcher.specs[part.intent].about_incident):
@@ -191,12 +197,12 @@ class FrameParser:
         elif not named and (figure or mentions) and part.intent in ("blame", "denial", "perpetrator", "casualties") \
                 and (figure or act) and lead and lead[0] in ("which", "what", "list", "any", "how", "where", "give"):
             part.form = ACROSS  # "what has state media blamed on the coalition?"
-        if part.form in (ACROSS, "count", "superlative"):
+        if part.form in (ACROSS, "count", "superlative", TOTAL):
             part.target = "filter"
             part.filter = self._filter(part, words, mentions, act, figure, across, res)
             if groups:
                 part.filter = replace(part.filter, victims=groups, kinds=())
-            if part.form == "superlative" and len(among) > 1 and not (
+            if part.form in ("superlative", TOTAL) and len(among) > 1 and not (
                     part.filter.claimants or part.filter.accused or part.filter.at_least or part.filter.at_most):
                 part.filter = Filter(within=frozenset(among))  # their names and dates are in `among` already
             if part.form == ACROSS and replace(part.filter, types=()).empty and not part.filter.kinds \
@@ -346,7 +352,7 @@ class FrameParser:
             lo = figure[1]
         elif figure and figure[0] == "below":
             hi = figure[1]
-        return Filter(kinds=self._kinds(part.intent) if part.form != "superlative" else (),
+        return Filter(kinds=self._kinds(part.intent) if part.form not in ("superlative", TOTAL) else (),
                       claimants=frozenset(claimants), accused=frozenset(accused), year=year, month=month,
                       places=places, types=types[:1], at_least=lo, at_most=hi, place_names=place_names)
 

@@ -65,6 +65,7 @@ class Signals:
     place_prepositions: frozenset[str] = frozenset()
     victim_groups: tuple[str, ...] = ()
     wh_alone: frozenset[str] = frozenset()
+    total: tuple[str, ...] = ()
     words: frozenset[str] = field(default=frozenset())  # every word above: not names of incidents
 
 
@@ -113,7 +114,7 @@ def _signals(d: dict[str, Any]) -> Signals:
         sides=words("comparisons", "sides"), acts=acts, presuppose=words("presuppose"),
         opinions=words("opinions", "phrases"), arithmetic=words("arithmetic"),
         place_prepositions=frozenset(words("place_prepositions")), victim_groups=words("victim_groups"),
-        wh_alone=frozenset(words("wh_alone")))
+        wh_alone=frozenset(words("wh_alone")), total=words("total"))
     every = {w for name in ("across_nouns", "across_determiners", "everything", "most", "least", "more", "less",
                             "same", "above", "below")
              for phrase in getattr(s, name) for w in phrase.split()}
