@@ -149,7 +149,9 @@ class FrameParser:
         stripped = self._strip(res.rest or " ".join(rest_words))
         match = self.matcher.match(stripped)
         part = Part(text, match.intent, match.confidence, res=res, mentions=mentions, whole=whole)
-        if res.candidates and match.best == "out_of_scope" and not self.matcher.has_keyword(stripped):
+        if (res.candidates or mentions) and match.best == "out_of_scope" and (
+                not self.matcher.has_keyword(stripped)
+                or match.intent == "out_of_scope" and self.matcher.has_keyword(stripped, "out_of_scope")):
             part.form, part.intent = OUTSIDE, "out_of_scope"  # "the weather in Deir Ezzor", "Syria's capital"
             return part
         if has_phrase(text, self.s.opinions):
