@@ -130,6 +130,28 @@ def parse_number(text: str) -> int | None:
     return _words_to_int(parts)
 
 
+def digits_for_words(words: list[str]) -> list[str]:
+    """Folded words with number words as digits: "more than a hundred died" -> "more than 100 died", "a dozen"
+    -> "12". A lone "one", "a" or "an" stays a word ("which one", "a strike")."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(5, len(words) - i), 0, -1):
+            span = words[i:i + n]
+            if span[-1] in ("a", "an", "and", "one") or span[0] == "and" or not any(
+                    w in UNITS or w in TENS or w in SCALES or w in NOUNS for w in span if w != "one"):
+                continue
+            value = parse_number(" ".join(span))
+            if value is not None:
+                out.append(str(value))
+                i += n
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
 def _words_to_int(parts: list[str]) -> int | None:
     total = current = 0
     seen_number = False

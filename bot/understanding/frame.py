@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from bot.facts.counts import digits_for_words
 from bot.text import STOPWORDS, fold, is_number
 from bot.understanding.filters import Filter, FilterIndex, victim_key
 from bot.understanding.language import Act, has_phrase
@@ -23,7 +24,7 @@ from bot.understanding.resolver import Candidate, IncidentIndex, Resolution, dat
 ACROSS = "across"  # forms: wh, yesno, compare, superlative, count, across, opinion, outside
 OUTSIDE = "outside"  # sums, and questions about something else that name a known place
 TOTAL = "total"  # the death tolls of several incidents added up
-INCIDENT_OR_NONE = ("incident", "none")
+INCIDENT_PRONOUNS = ("it", "this", "that", "there", "this one", "that one")  # the chat's incident
 PARTY_ROLE_KINDS = ("denial", "claim_responsibility", "perpetrator")  # the party named is the claim's value
 SENTENCE_BREAK = re.compile(r"[?;!]+|\s[+&]\s")  # between two questions typed as one message
 
@@ -74,7 +75,8 @@ class FrameParser:
         """`listed`: the chat has a list to refer back to; `recent`: the incidents it last answered about."""
         texts = [t for sentence in self._sentences(question) for t in self._split(sentence)]
         # One part: its incident is read from the question as typed, capitals and all, as the engine would.
-        parts = [self._part(t, listed, recent, question if len(texts) == 1 else None) for t in texts]
+        typed = question if len(texts) == 1 and texts[0] == fold(question).split() else None
+        parts = [self._part(t, listed, recent, typed) for t in texts]
         # A later part that names nothing asks about what the first named: "... and who denied it?"
         for prev, part in zip(parts, parts[1:]):
             if part.target == "none" and prev.target in ("incident", "filter"):
@@ -89,7 +91,7 @@ class FrameParser:
         each kept apart only if both ask something: "Al-Hari? how many died" stays one question."""
         out: list[list[str]] = []
         for piece in SENTENCE_BREAK.split(question):
-            words = fold(piece).split()
+            words = digits_for_words(fold(piece).split())
             if not words:
                 continue
             if out and not (len(out[-1]) >= 3 and len(words) >= 2 and words[0] in self.s.question_starts
@@ -149,9 +151,9 @@ class FrameParser:
         stripped = self._strip(res.rest or " ".join(rest_words))
         match = self.matcher.match(stripped)
         part = Part(text, match.intent, match.confidence, res=res, mentions=mentions, whole=whole)
-        if (res.candidates or mentions) and match.best == "out_of_scope" and (
-                not self.matcher.has_keyword(stripped)
-                or match.intent == "out_of_scope" and self.matcher.has_keyword(stripped, "out_of_scope")):
+        confidently_outside = match.intent == "out_of_scope" and self.matcher.has_keyword(stripped, "out_of_scope")
+        if match.best == "out_of_scope" and (res.candidates and not self.matcher.has_keyword(stripped)
+                                             or (res.candidates or mentions) and confidently_outside):
             part.form, part.intent = OUTSIDE, "out_of_scope"  # "the weather in Deir Ezzor", "Syria's capital"
             return part
         if has_phrase(text, self.s.opinions):
@@ -191,6 +193,9 @@ class FrameParser:
             part.form = "compare"
             part.most = not has_phrase(text, self.s.less)
             return part
+        elif not named and not res.candidates and act and act.intent and parties and (
+                lead and lead[0] in self.s.yes_no_starts) and not has_phrase(text, INCIDENT_PRONOUNS):
+            part.form, part.intent = ACROSS, act.intent  # "did the Pentagon own up to anything?": its incidents
         elif not named and not mentions and part.intent in ("victims", "casualties") and groups:
             part.form = ACROSS  # "were any Russians killed?": every incident whose dead include them
         elif not named and len(res.close) > 1 and any(res.asked_date) and part.intent \
@@ -202,7 +207,9 @@ class FrameParser:
         if part.form in (ACROSS, "count", "superlative", TOTAL):
             part.target = "filter"
             part.filter = self._filter(part, words, mentions, act, figure, across, res)
-            if groups:
+            if act and act.kinds and act.intent == part.intent and part.form == ACROSS:
+                part.filter = replace(part.filter, kinds=act.kinds)  # "did the Pentagon admit anything?"
+            if groups and part.intent in ("victims", "casualties"):
                 part.filter = replace(part.filter, victims=groups, kinds=())
             if part.form in ("superlative", TOTAL) and len(among) > 1 and not (
                     part.filter.claimants or part.filter.accused or part.filter.at_least or part.filter.at_most):
@@ -215,7 +222,8 @@ class FrameParser:
                     part.intent = "list_incidents"  # "which strikes do you know about": the list, of strikes only
                 return part
             if part.intent is None or not self.matcher.specs[part.intent].about_incident or (
-                    part.form != "superlative" and not self.matcher.has_keyword(stripped, part.intent)):
+                    part.form != "superlative" and not (act and act.intent == part.intent)
+                    and not self.matcher.has_keyword(stripped, part.intent)):
                 part.intent = "summary"  # "how many incidents were there in 2018": no word of "where" in it
             return part
         yes_no = bool(lead) and lead[0] in self.s.yes_no_starts or bool(self._tag(words))

@@ -36,6 +36,7 @@ class Act:
     words: tuple[str, ...]
     kinds: tuple[str, ...]
     against: tuple[str, ...]
+    intent: str | None = None  # the intent that lists such claims ("did the Pentagon admit anything?")
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def _signals(d: dict[str, Any]) -> Signals:
         return tuple(sorted({fold(str(w)) for w in node or ()}, key=lambda w: (-len(w.split()), w)))
 
     acts = tuple(Act(name, words("acts", name, "words"), tuple((d.get("acts") or {})[name].get("kinds") or ()),
-                     tuple((d.get("acts") or {})[name].get("against") or ()))
+                     tuple((d.get("acts") or {})[name].get("against") or ()), (d.get("acts") or {})[name].get("intent"))
                  for name in (d.get("acts") or {}))
     s = Signals(
         joins=words("joins"), question_starts=frozenset(words("question_starts")),
