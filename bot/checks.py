@@ -127,8 +127,13 @@ def _figure(facts: Facts, c: Check, names: PartyNames) -> Verdict | None:
         return Verdict("unknown", "the reports I have give no number.") if claims else None
     fits = {"above": lambda v: v >= n, "below": lambda v: v <= n, "equal": lambda v: v == n}[how]
     yes = [x for x in numbered if x.count and fits(x.count.best or 0)]
-    no = [x for x in numbered if x not in yes]
+    # "At least 100" may be more than 100: neither yes nor no to "were more than 100 killed?".
+    open_ended = [x for x in numbered if x not in yes and x.count and x.count.qualifier in ("at_least", "more_than")
+                  and how != "below" and (x.count.best or 0) >= n - 1]
+    no = [x for x in numbered if x not in yes and x not in open_ended]
     said = lambda xs: "; ".join(answers.claim_phrase(facts, x) for x in xs)  # noqa: E731
+    if open_ended and not yes:
+        return Verdict("unknown", f"{said(open_ended)}" + (f"; {said(no)}" if no else "") + ", no exact figure.")
     if yes and no:
         return Verdict("disputed", f"{said(yes)}; but {said(no)}.")
     if yes:

@@ -230,7 +230,7 @@ class FrameParser:
         if figure and (part.intent is None or not self.matcher.specs[part.intent].about_incident):
             part.intent = "casualties"  # "is it true 40 died?"
         content = self._content(words, mentioned, res)
-        if yes_no and (located := self._located(rest_words, res)):
+        if yes_no and not figure and not act and (located := self._located(rest_words, res)):
             # "Is Dashisha in Deir Ezzor?": one incident named as the subject, the other as a place to check.
             res, content = located
             part.res, part.intent = res, "location"
@@ -353,8 +353,8 @@ class FrameParser:
                 claimants |= keys
             else:
                 accused |= keys
-        types = tuple(n.rstrip("s") for n in self.s.across_nouns if has_phrase(" ".join(words), (n,))
-                      and n not in self.s.untyped_nouns)
+        types = tuple(self.s.type_words.get(n, n.rstrip("s")) for n in self.s.across_nouns
+                      if has_phrase(" ".join(words), (n,)) and n not in self.s.untyped_nouns)
         places, place_names = self.filters.place_keys([w for i, w in enumerate(words)
                                           if not any(m.start <= i < m.end for m in mentions)])
         lo = hi = None
