@@ -263,6 +263,11 @@ class Engine:
         if res.candidates:
             if res.ambiguous:
                 close = [c.incident_id for c in res.close]
+                # "how many died in the June one?": of June's incidents, the ones with figures.
+                kinds = self.matcher.specs[intent].claims
+                with_claims = [i for i in close if kinds and any(c.kind in kinds for c in self.store.claims(i))]
+                if len(with_claims) == 1:
+                    return self._about(intent, with_claims[0], ctx, confidence, wounded, speaker, figure)
                 if ctx.incident not in close:
                     return self._ask_which(intent, close, ctx, confidence, wounded)
                 return self._about(intent, ctx.incident, ctx, confidence, wounded, speaker, figure)
@@ -480,6 +485,8 @@ class Engine:
         lines = [answers.incident_line(fa, intent, fits, quotes=bool(f.claimants)) for fa, fits in shown]
         ctx.listed = tuple(self.filters.latest(ids, MAX_REMEMBERED))
         ctx.incident = None
+        if len(ids) == 1:
+            ctx.answered(next(iter(ids)))  # "how many died in that one?"
         ctx.intent = intent
         noun = f.types[0] + "s" if f.types else "incidents"
         named = frozenset(m.key for m in part.mentions if m.exact)
@@ -508,6 +515,10 @@ class Engine:
             return about
         keys = frozenset(k for m in part.mentions for k in self.filters.names.related(m.key) if m.exact) or \
             frozenset(m.key for m in part.mentions)
+        if part.intent is None and ctx.incident and self.store.incident(ctx.incident):
+            # "what about the Observatory?" after a question on Al-Hari: its word on that question there.
+            return self._about(ctx.intent or "summary", ctx.incident, ctx, part.confidence,
+                               speaker=frozenset(part.text.split()))
         said = part.intent in ("sources", "summary") or any(
             a.name == "said" for a in self.matcher.signals.acts if any(f" {w} " in f" {part.text} " for w in a.words))
         if said:

@@ -125,6 +125,8 @@ class PartyQuestions:
         party = self.store.party(asked.subject or "")
         if party is None:
             return None
+        if asked.shape == "based" and not party.based_in and (org := self.store.party(party.member_of or "")):
+            party = org  # "where's his outfit based?": the organisation he heads or speaks for
         facts = answers.PartyFacts(party, self.store.source, self.store.party(party.member_of or ""),
                                    self._members(party.id))
         body = {"identity": answers.party_profile, "role": answers.party_role, "based": answers.party_base,
