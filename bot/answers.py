@@ -672,6 +672,10 @@ def counted(lines: Sequence[str], total: int, noun: str) -> Rich:
     return out
 
 
+def latest_lead(title: str) -> Rich:
+    return Rich().para("The most recent I know of is the ", Bold(title), ":")
+
+
 def total(lines: Sequence[str], added: int, counted: int) -> Rich:
     """Death tolls added up, each incident's highest figure, with who gives it."""
     if not counted:

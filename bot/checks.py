@@ -129,7 +129,7 @@ def _figure(facts: Facts, c: Check, names: PartyNames) -> Verdict | None:
     yes = [x for x in numbered if x.count and fits(x.count.best or 0)]
     # "At least 100" may be more than 100: neither yes nor no to "were more than 100 killed?".
     open_ended = [x for x in numbered if x not in yes and x.count and x.count.qualifier in ("at_least", "more_than")
-                  and how != "below" and (x.count.best or 0) >= n - 1]
+                  and how != "below"]
     no = [x for x in numbered if x not in yes and x not in open_ended]
     said = lambda xs: "; ".join(answers.claim_phrase(facts, x) for x in xs)  # noqa: E731
     if open_ended and not yes:

@@ -26,7 +26,7 @@ from bot.store import Store
 from bot.text import STOPWORDS, clean_input, is_number, tokens
 from bot.understanding.context import ChatContext, Contexts, Pending
 from bot.understanding.filters import Filter, FilterIndex
-from bot.understanding.frame import ACROSS, OUTSIDE, TOTAL, FrameParser, Part
+from bot.understanding.frame import ACROSS, LATEST, OUTSIDE, TOTAL, FrameParser, Part
 from bot.understanding.matcher import IntentMatcher
 from bot.understanding.mentions import PartyNames
 
@@ -166,7 +166,7 @@ class Engine:
         party = self.store.party(ctx.party) if speaker and ctx.party else None
         if party and set(words) & self.parties.words.pronouns:
             speaker |= frozenset(tokens(party.name))  # "what did they say about Al-Hari?" after the Observatory
-        res = res or index.resolve(question, self.matcher.vocabulary | misspelt)
+        res = res or index.resolve(question, self.matcher.vocabulary | misspelt, not_names=self.filters.names.words())
         match = self.matcher.match(res.rest or question)
         intent, confidence = match.intent, match.confidence
         spec = self.matcher.specs.get(intent) if intent else None
@@ -201,10 +201,18 @@ class Engine:
         if spec is None and not res.candidates and ctx.incident and not res.unknown_name \
                 and self.matcher.specs[match.best].about_incident and confidence >= self.matcher.threshold * 0.7:
             spec = self.matcher.specs[match.best]  # "who carried those out?" about the incident just discussed
+        if spec is None and res.unknown_name and not res.candidates and not res.ruled_out and not all(
+                self.matcher.is_common(w) for w in res.unknown_name.split()):
+            spec = self.matcher.specs["summary"]  # "anything on the Raqqa airstrikes?": one we have no record of
         if spec is None:
             if not res.candidates and not self.matcher.knows(question):
                 return self._small_talk("out_of_scope", confidence)
             return Reply(answers.unsure(answers.EXAMPLE_QUESTIONS[:3]), None, None, confidence)
+        if not res.candidates and not res.unknown_name and spec.about_incident and spec.claims and ctx.party \
+                and set(words) & self.parties.words.person_pronouns:
+            said = self.parties.claims_by(ctx.party, spec.claims, ctx)  # "what figure did he put on the dead?"
+            if said is not None:
+                return said
         if spec.name == "list_incidents" and res.unknown_name:
             spec = self.matcher.specs["summary"]  # "any info on the Raqqa airstrike?": one we have no record of
         if not spec.about_incident:
@@ -378,6 +386,8 @@ class Engine:
             return self._compare_incidents(part, ctx)
         incident = self._one_incident(part.res, ctx)
         res = part.res
+        if incident is None and res and not res.candidates and (res.unknown_name or res.ruled_out) and part.inherited:
+            return Reply(Rich(), part.intent, None, part.confidence)  # "…in 2015? How many died?": said already
         if incident is None and res and not res.candidates and (res.unknown_name or res.ruled_out) and part.check:
             # "Was there an airstrike in Aleppo in 2016?": no record of it, whatever was asked about it.
             return self._incident_question(part.intent or "summary", part.confidence, res, ctx, False)
@@ -446,6 +456,13 @@ class Engine:
         names = self.filters.names
         ids = self.filters.match(f)
         intent = part.intent if part.intent and self.matcher.specs[part.intent].about_incident else "summary"
+        if part.form == LATEST:
+            top = self.filters.latest(ids, 1)
+            if not top:
+                return Reply(answers.across([], 0, "incidents like that"), intent, None, part.confidence)
+            reply = self._about(intent, top[0], ctx, part.confidence)
+            reply.body = answers.latest_lead(self.filters.titles[top[0]]).extend(reply.body)
+            return reply
         if part.form == TOTAL:
             figures = {i: n for i in ids if (n := self.filters.figure(i)) is not None}
             top = sorted(figures, key=lambda i: (-figures[i], i))[:answers.MAX_LINES]

@@ -113,6 +113,10 @@ class PartyQuestions:
             self._version = self.store.version
         return self._finder
 
+    def claims_by(self, party_id: str, kinds: tuple[str, ...], ctx: ChatContext) -> Reply | None:
+        """The incidents where a party made claims of these kinds, with the claims."""
+        return self._incidents_of(PartyQuestion("incidents", party_id, kinds=kinds), ctx, 0.7)
+
     def profile(self, party_id: str, ctx: ChatContext) -> Reply | None:
         """Who or what a party is, as the reports describe it."""
         if self.store.party(party_id) is None:

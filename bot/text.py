@@ -49,7 +49,8 @@ _EXPAND = {"whos": "who is", "whats": "what is", "wheres": "where is", "hows": "
            "wasnt": "was not", "werent": "were not", "isnt": "is not", "arent": "are not", "didnt": "did not",
            "dont": "do not", "doesnt": "does not", "hasnt": "has not", "havent": "have not", "wont": "will not",
            "cant": "can not", "cannot": "can not", "thats": "that is", "theres": "there is", "its": "it is",
-           "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "abt": "about", "ppl": "people"}
+           "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "abt": "about", "ppl": "people",
+           "n": "and"}
 
 
 def fold(text: str) -> str:

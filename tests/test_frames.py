@@ -218,3 +218,23 @@ def test_tolls_added_up_and_opinions_on_parties_show_what_they_dispute(tmp_path:
     assert "Added up" not in single["text"] and single["incident"] == "al-hari-2018-06"
     *_, corrected = chat(tmp_path, "what happened in the al hari strike in 2016", "oh my bad, i meant 2018")
     assert corrected["incident"] == "al-hari-2018-06"
+
+
+def test_latest_unknown_names_and_out_of_scope_with_a_known_name(tmp_path: Path) -> None:
+    latest, raqqa, restaurant, pentagon = chat(
+        tmp_path, "how many died in the latest strike", "anything on the raqqa airstrikes from october 2017?",
+        "can u recommend a decent restaurant in beirut", "What did the Pentagon say about the May airstrike?")
+    assert latest["text"].startswith("The most recent I know of is the Al-Hari airstrike") and "38" in latest["text"]
+    assert "no record" in raqqa["text"] and "raqqa" in raqqa["text"].lower()
+    assert restaurant["intent"] == "out_of_scope"
+    assert "US Department of Defense denied" in pentagon["text"]  # a party's name is no unknown incident
+
+
+def test_follow_ups_on_one_listed_incident_a_month_and_a_bare_source(tmp_path: Path) -> None:
+    *_, that_one = chat(tmp_path, "list the airstrikes you know about", "which of those did the pentagon deny?",
+                        "how many died in that one")
+    assert "dozen" in that_one["text"] and that_one["choices"] == []
+    *_, june = chat(tmp_path, "how many died in deir ezzor in feb 2018?", "sorry i meant the june one")
+    assert june["incident"] == "al-hari-2018-06"  # the June incident with figures, not the capture
+    *_, observatory = chat(tmp_path, "did state media put a number on the al-hari dead?", "what about the observatory?")
+    assert "38" in observatory["text"] and observatory["incident"] == "al-hari-2018-06"

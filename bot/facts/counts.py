@@ -125,8 +125,8 @@ def parse_number(text: str) -> int | None:
     if m and len(parts) == 2 and (parts[1] in SCALES or parts[1] in NOUNS):
         n = float(m.group(1)) * (SCALES.get(parts[1]) or NOUNS[parts[1]])
         return int(n) if n == int(n) else None
-    if parts[:2] == ["half", "a"] and parts[2:] == ["dozen"]:
-        return 6
+    if parts[:2] == ["half", "a"] and len(parts) == 3 and (parts[2] in SCALES or parts[2] in NOUNS):
+        return (SCALES.get(parts[2]) or NOUNS[parts[2]]) // 2  # "half a dozen", "half a million"
     return _words_to_int(parts)
 
 
@@ -138,7 +138,7 @@ def digits_for_words(words: list[str]) -> list[str]:
     while i < len(words):
         for n in range(min(5, len(words) - i), 0, -1):
             span = words[i:i + n]
-            if span[-1] in ("a", "an", "and", "one") or span[0] == "and" or not any(
+            if span[-1] in ("a", "an", "and", "one", "half") or span[0] == "and" or not any(
                     w in UNITS or w in TENS or w in SCALES or w in NOUNS for w in span if w != "one"):
                 continue
             value = parse_number(" ".join(span))

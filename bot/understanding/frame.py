@@ -24,6 +24,7 @@ from bot.understanding.resolver import Candidate, IncidentIndex, Resolution, dat
 ACROSS = "across"  # forms: wh, yesno, compare, superlative, count, across, opinion, outside
 OUTSIDE = "outside"  # sums, and questions about something else that name a known place
 TOTAL = "total"  # the death tolls of several incidents added up
+LATEST = "latest"  # the newest incident a filter fits
 INCIDENT_PRONOUNS = ("it", "this", "that", "there", "this one", "that one")  # the chat's incident
 PARTY_ROLE_KINDS = ("denial", "claim_responsibility", "perpetrator")  # the party named is the claim's value
 SENTENCE_BREAK = re.compile(r"[?;!]+|\s[+&]\s")  # between two questions typed as one message
@@ -151,9 +152,11 @@ class FrameParser:
         stripped = self._strip(res.rest or " ".join(rest_words))
         match = self.matcher.match(stripped)
         part = Part(text, match.intent, match.confidence, res=res, mentions=mentions, whole=whole)
-        confidently_outside = match.intent == "out_of_scope" and self.matcher.has_keyword(stripped, "out_of_scope")
+        # Names a place, party or unknown name, yet reads as out of scope: "the weather in Deir Ezzor", "a full
+        # history of the Islamic State group", "a decent restaurant in Beirut".
+        outside_word = self.matcher.has_keyword(stripped, "out_of_scope")
         if match.best == "out_of_scope" and (res.candidates and not self.matcher.has_keyword(stripped)
-                                             or (res.candidates or mentions) and confidently_outside):
+                                             or (res.candidates or res.unknown_name or mentions) and outside_word):
             part.form, part.intent = OUTSIDE, "out_of_scope"  # "the weather in Deir Ezzor", "Syria's capital"
             return part
         if has_phrase(text, self.s.opinions):
@@ -183,6 +186,8 @@ class FrameParser:
         if has_phrase(text, self.s.total) and (len(among) > 1 or part.listed or across and not named) \
                 and part.intent in (None, "casualties", "summary"):
             part.form, part.intent = TOTAL, "casualties"  # "add up the deaths from Al-Hari and the May strike"
+        elif has_phrase(text, self.s.latest) and not named:
+            part.form = LATEST  # "the most recent airstrike?"
         elif most or least:
             part.form, part.most = "superlative", bool(most)
             part.intent = "casualties"
@@ -204,7 +209,7 @@ class FrameParser:
         elif not named and (figure or mentions) and part.intent in ("blame", "denial", "perpetrator", "casualties") \
                 and (figure or act) and lead and lead[0] in ("which", "what", "list", "any", "how", "where", "give"):
             part.form = ACROSS  # "what has state media blamed on the coalition?"
-        if part.form in (ACROSS, "count", "superlative", TOTAL):
+        if part.form in (ACROSS, "count", "superlative", TOTAL, LATEST):
             part.target = "filter"
             part.filter = self._filter(part, words, mentions, act, figure, across, res)
             if act and act.kinds and act.intent == part.intent and part.form == ACROSS:
@@ -257,7 +262,7 @@ class FrameParser:
     def _strip(self, text: str) -> str:
         """The words left for intent matching once the frame words are read ("which strikes", "more than 30")."""
         out = f" {text} "
-        for phrase in (*self.s.everything, *self.s.most, *self.s.least):
+        for phrase in (*self.s.everything, *self.s.most, *self.s.least, *self.s.latest):
             out = out.replace(f" {phrase} ", " ")
         for det in self.s.across_determiners:
             for noun in self.s.across_nouns:

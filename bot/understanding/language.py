@@ -67,6 +67,7 @@ class Signals:
     victim_groups: tuple[str, ...] = ()
     wh_alone: frozenset[str] = frozenset()
     total: tuple[str, ...] = ()
+    latest: tuple[str, ...] = ()
     type_words: dict[str, str] = field(default_factory=dict)  # "raids" -> "strike": the type it asks for
     words: frozenset[str] = field(default=frozenset())  # every word above: not names of incidents
 
@@ -116,10 +117,10 @@ def _signals(d: dict[str, Any]) -> Signals:
         sides=words("comparisons", "sides"), acts=acts, presuppose=words("presuppose"),
         opinions=words("opinions", "phrases"), arithmetic=words("arithmetic"),
         place_prepositions=frozenset(words("place_prepositions")), victim_groups=words("victim_groups"),
-        wh_alone=frozenset(words("wh_alone")), total=words("total"),
+        wh_alone=frozenset(words("wh_alone")), total=words("total"), latest=words("latest"),
         type_words={fold(k): fold(v) for k, v in ((d.get("across") or {}).get("types") or {}).items()})
     every = {w for name in ("across_nouns", "across_determiners", "everything", "most", "least", "more", "less",
-                            "same", "above", "below")
+                            "same", "above", "below", "latest")
              for phrase in getattr(s, name) for w in phrase.split()}
     every |= {w for a in acts for phrase in a.words for w in phrase.split()}
     return Signals(**{**s.__dict__, "words": frozenset(every)})

@@ -84,6 +84,10 @@ class IntentMatcher:
         """Whether the text has any word an in-scope intent uses (else it is chat about something else)."""
         return any(w in self._in_scope_words for w in fold(text).split())
 
+    def is_common(self, word: str) -> bool:
+        """An everyday English word ("recent"), not a name ("Raqqa") or a typo."""
+        return self._english.get(word, 0.0) >= ENGLISH_FREQUENCY
+
     def _correct(self, word: str) -> str:
         """A misspelt question word as the intents spell it ("wen" -> "when", "denyed" -> "denied")."""
         if (word in self.vocabulary or len(word) < 3 or is_number(word)

@@ -74,6 +74,10 @@ class PartyNames:
             if text and not self.key_of(text):
                 self.add(fold(text), text, [text])
 
+    def words(self) -> frozenset[str]:
+        """Every word of every party's names: "pentagon" names a party, not an incident we lack."""
+        return frozenset(w for alias in self._aliases for w in alias)
+
     def key_of(self, text: str | None) -> str | None:
         """The party a claim's string names: the first whole name or alias in it, leftmost and longest.
         Claims repeat the same few strings, so each is read once (until a name is added)."""

@@ -262,8 +262,9 @@ class IncidentIndex:
 
     # -- resolving -----------------------------------------------------------------------------------
     def resolve(self, question: str, known_words: frozenset[str] = frozenset(),
-                only: Iterable[str] | None = None) -> Resolution:
-        """Rank incidents for `question`; `known_words` are words that are not names (the intents')."""
+                only: Iterable[str] | None = None, not_names: frozenset[str] = frozenset()) -> Resolution:
+        """Rank incidents for `question`; `known_words` are words that are not names (the intents'), and
+        `not_names` words that never make an unknown incident's name (the parties')."""
         words = tokens(question)
         month, year = date_in(words)
         matches = self._match_tokens(words, known_words)
@@ -305,7 +306,7 @@ class IncidentIndex:
                 words[i] not in known_words for i in ranked[0].tokens):  # "toll?" alone names nothing
             accepted = ranked[:1]
         if accepted and not any(c.tokens for c in accepted) and (unknown := _unknown_name(
-                words, matches, known_words | {w for w in words if date_in([w]) != (None, None)},
+                words, matches, known_words | not_names | {w for w in words if date_in([w]) != (None, None)},
                 _capitalised(question))):
             # "the Raqqa airstrike in June 2018": a name we lack, not whichever incidents June 2018 had.
             return Resolution(unknown_name=unknown, rest=" ".join(words), asked_date=(month, year))
@@ -314,7 +315,7 @@ class IncidentIndex:
             candidates=accepted[:MAX_LISTED],
             close=[c for c in accepted if c.score >= accepted[0].score - AMBIGUOUS_MARGIN],
             near=[c for c in ranked if 0.3 <= c.score < ACCEPT][:3],
-            unknown_name=None if accepted or ruled_out else _unknown_name(words, matches, known_words,
+            unknown_name=None if accepted or ruled_out else _unknown_name(words, matches, known_words | not_names,
                                                                           _capitalised(question)),
             rest=" ".join(w for i, w in enumerate(words) if i not in used),
             ruled_out=[] if accepted else ruled_out[:MAX_LISTED],
