@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 MAX_QUESTION_CHARS = 500  # a question longer than this is cut; no real question is, and matching cost stays flat
 
@@ -53,11 +54,17 @@ _EXPAND = {"whos": "who is", "whats": "what is", "wheres": "where is", "hows": "
            "n": "and"}
 
 
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
+_REPEATED = re.compile(r"(.)\1+")
+
+
 def fold(text: str) -> str:
     """Lower-case, accents removed, punctuation to spaces: "Deir ez-Zôr?" -> "deir ez zor"."""
-    text = unicodedata.normalize("NFKD", text.lower().translate(_QUOTES))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # "350,000" -> "350000"
+    text = text.lower()
+    if not text.isascii():  # ASCII has no accents or typographic quotes: this part was most of the cost
+        text = unicodedata.normalize("NFKD", text.translate(_QUOTES))
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _THOUSANDS.sub("", text)  # "350,000" -> "350000"
     text = text.replace("'", "")  # "wasn't" -> "wasnt", "Syria's" -> "syrias" as people type them
     words = _PUNCT.sub(" ", text).replace("_", " ").split()
     return " ".join(_EXPAND.get(w, w) for w in words)
@@ -71,12 +78,13 @@ _TRANSLIT = [("ou", "u"), ("ee", "i"), ("oo", "u"), ("ph", "f"), ("kh", "k"), ("
              ("ei", "e"), ("ay", "e"), ("ai", "e")]
 
 
+@lru_cache(maxsize=1 << 16)  # index builds key the same words over and over; bounded against hostile input
 def name_key(token: str) -> str:
     """A transliteration-tolerant key for one name token: "zour"/"zor", "hary"/"hari", "deir"/"dayr"."""
     for a, b in _TRANSLIT:
         token = token.replace(a, b)
     token = token.replace("e", "i").replace("u", "o")  # vowels are the least stable part of a transliteration
-    token = re.sub(r"(.)\1+", r"\1", token)
+    token = _REPEATED.sub(r"\1", token)
     if len(token) > 3 and token.endswith("y"):
         token = token[:-1] + "i"
     if len(token) > 3 and token.endswith("h"):  # Dashishah / Dashisha
