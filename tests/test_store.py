@@ -10,7 +10,8 @@ import pytest
 from bot.facts.dataset import DatasetError, parse_dataset_text
 from bot.facts.models import Claim
 from bot.settings import SEED_FILE
-from bot.store import Store, StoreError, open_store
+from bot.store import Store, StoreError, open_store, tables
+from bot.store.tables import NotInLayout, Tables
 
 
 @pytest.fixture
@@ -247,3 +248,57 @@ def test_export_sees_changes_still_in_the_journal(tmp_path: Path) -> None:
     assert exported.returncode == 0 and "not folded yet" in exported.stdout
     assert store.journal.exists()  # the running writer still holds it; export read it, did not fold it
     store.close()
+
+
+def _records(t: Tables) -> tuple:
+    return (t.sources, t.parties, t.incidents, t.claims, t.by_incident, t.id_at, t.key_of, t.citations, t.audit,
+            t.counters, t.seq)
+
+
+def test_a_folded_file_is_read_a_batch_of_lines_at_a_time_with_the_same_records_as_a_whole_parse(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "facts.json"
+    first = open_store(path, SEED_FILE)
+    for n in range(7):  # more documents than a batch holds, so batches meet inside a table
+        first.add_claim(Claim("", "al-hari-2018-06", "note", f"note {n}", claimant="tester"), actor="t")
+    first.close()
+    lines = path.read_bytes().splitlines(keepends=True)
+    assert lines[0] == b'{"sources":{\n' and lines[-1].startswith(b'},"meta":')
+    assert json.loads(path.read_text())["meta"]["journal"]["seq"] == 8  # one JSON document: the seed, 7 changes
+    monkeypatch.setattr(tables, "CHUNK", 3)
+    with open(path, "rb") as f:
+        streamed = Tables.from_lines(f)  # raises NotInLayout if it is not
+    whole = Tables.from_raw(json.loads(path.read_text()))
+    assert _records(streamed) == _records(whole)
+    assert [c.id for c in streamed.by_incident["al-hari-2018-06"]] == [c.id for c in whole.by_incident["al-hari-2018-06"]]
+
+
+@pytest.mark.parametrize("edit", [
+    lambda b: b.replace(b"\n", b""),  # one line, as a fold before this layout (or TinyDB) wrote it
+    lambda b: json.dumps(json.loads(b), indent=1).encode(),  # pretty-printed by hand
+    lambda b: b.replace(b'},"parties":{', b'},\n"parties":{', 1),  # a table's closing line edited
+])
+def test_a_file_in_another_layout_is_parsed_whole_to_the_same_records(tmp_path: Path, edit) -> None:  # noqa: ANN001
+    path = tmp_path / "facts.json"
+    open_store(path, SEED_FILE).close()
+    expected = _records(Store(path)._t)
+    path.write_bytes(edit(path.read_bytes()))
+    with open(path, "rb") as f, pytest.raises(NotInLayout):
+        Tables.from_lines(f)
+    assert _records(Store(path)._t) == expected
+
+
+@pytest.mark.parametrize("damage, problem", [
+    (lambda b: b.replace(b'}\n},"parties"', b'},\n},"parties"', 1), "not a valid database file"),  # comma before }
+    (lambda b: b.replace(b'"2":{', b'"2":{,', 1), "not a valid database file"),
+    (lambda b: b[:len(b) // 2], "not a valid database file"),  # cut short
+    (lambda b: b.replace(b'"incident":"al-hari-2018-06"', b'"incident":"nowhere"', 1), "which the file does not hold"),
+])
+def test_a_damaged_file_in_the_layout_gets_the_same_one_line_error(tmp_path: Path, damage, problem: str) -> None:  # noqa: ANN001
+    path = tmp_path / "facts.json"
+    open_store(path, SEED_FILE).close()
+    damaged = damage(path.read_bytes())
+    path.write_bytes(damaged)
+    with pytest.raises(StoreError, match=problem):
+        Store(path)
+    assert path.read_bytes() == damaged

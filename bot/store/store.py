@@ -31,7 +31,7 @@ from bot.facts.models import Claim, Incident, Party, Source
 from bot.store.bulk import bulk_build
 from bot.store.files import write_atomically
 from bot.store.journal import JournalError, JournalWriter, Record, journal_path, read_journal
-from bot.store.tables import RECORDS, TABLES, Op, Tables, cited_by
+from bot.store.tables import RECORDS, TABLES, NotInLayout, Op, Tables, cited_by
 
 log = logging.getLogger(__name__)
 
@@ -93,19 +93,7 @@ class Store:
         (the journal then starts past the snapshot we read): read again."""
         for _ in range(5):
             signature = self._signature()
-            raw = _read_file(self.file, self.path)
-            if not isinstance(raw, dict) or not all(isinstance(raw.get(t, {}), dict) for t in (*TABLES, "meta")):
-                raise StoreError(f"{self.path} is not an incident-bot database ({_shape_problem(raw)}); "
-                                 "it was left untouched")
-            try:
-                tables = Tables.from_raw(raw)
-            except (KeyError, TypeError, ValueError, AttributeError):
-                # Checked only when building failed, so a good file pays nothing for the check (on a fresh
-                # read: building lets the parsed documents go as it goes).
-                problem = _shape_problem(_read_file(self.file, self.path))
-                raise StoreError(f"{self.path} is not an incident-bot database ({problem}); "
-                                 "it was left untouched") from None
-            del raw  # the records are built; the parsed file would double the memory held
+            tables = self._read_tables()
             try:
                 records = read_journal(self.journal, tables.seq)
             except JournalError as e:
@@ -126,6 +114,30 @@ class Store:
         self._t, self._loaded_from = tables, signature
         self.version += 1
         self._history.clear()
+
+    def _read_tables(self) -> Tables:
+        """The records of the TinyDB file: read a few thousand lines at a time when a fold wrote it (the
+        parsed file whole took twice the memory of its records, and the process kept that peak), else
+        parsed whole."""
+        try:
+            try:
+                with open(self.file, "rb") as f:
+                    return Tables.from_lines(f)
+            except NotInLayout:
+                pass
+            except OSError as e:
+                raise StoreError(f"cannot read {self.path}: {e.strerror}") from None
+            raw = _read_file(self.file, self.path)
+            if not isinstance(raw, dict) or not all(isinstance(raw.get(t, {}), dict) for t in (*TABLES, "meta")):
+                raise StoreError(f"{self.path} is not an incident-bot database ({_shape_problem(raw)}); "
+                                 "it was left untouched")
+            return Tables.from_raw(raw)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # Checked only when building failed, so a good file pays nothing for the check (on a fresh read:
+            # building lets the parsed documents go as it goes).
+            problem = _shape_problem(_read_file(self.file, self.path))
+            raise StoreError(f"{self.path} is not an incident-bot database ({problem}); "
+                             "it was left untouched") from None
 
     def _signature(self) -> tuple[Any, ...]:
         """What tells whether another process changed the database since we read it."""

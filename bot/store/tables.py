@@ -25,6 +25,7 @@ from bot.facts.models import Claim, Incident, Party, Source
 
 TABLES = ("sources", "incidents", "claims", "parties", "audit")  # plus "meta": id counters, journal position
 KEYED = ("sources", "parties", "incidents")  # records with an id of their own beside the document key
+LAYOUT = (*KEYED, "claims", "audit")  # the tables in the order folding writes them: incidents before their facts
 RECORDS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "sources": Source.from_dict, "parties": Party.from_dict, "incidents": Incident.from_dict}
 CHUNK = 4000  # records per orjson call while folding: the GIL is free between calls for answering threads
@@ -73,47 +74,27 @@ class Tables:
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> Tables:
         """Records from a parsed file; raises KeyError/TypeError/ValueError on a document of the wrong form."""
-        t = cls()
-        for table in KEYED:
-            records, id_at, key_of = {}, {}, {}
-            make = RECORDS[table]
-            for key, doc in _consume(raw, table):
-                record = make(doc)
-                records[record.id], id_at[key], key_of[record.id] = record, record.id, key
-            setattr(t, table, records)
-            t.id_at[table], t.key_of[table] = id_at, key_of
-        strings: dict[str, str] = {}
-        share = strings.setdefault  # one object per distinct string: thousands of facts repeat each
-        incidents, claims, by_incident = t.incidents, t.claims, t.by_incident
-        unsorted: set[str] = set()
-        for key, doc in _consume(raw, "claims"):
-            claim = Claim.from_dict(doc) if doc.get("id") == key else Claim.from_dict({**doc, "id": key})
-            incident = incidents.get(claim.incident)
-            if incident is None:
-                raise ValueError(claim.incident)
-            claim.incident = incident.id
-            claim.kind = sys.intern(claim.kind)
-            for name in ("claimant", "via", "source", "created_by", "created_at"):
-                value = getattr(claim, name)
-                if value is not None:
-                    setattr(claim, name, share(value, value))
-            claims[key] = claim
-            facts = by_incident.get(incident.id)
-            if facts is None:
-                by_incident[incident.id] = [claim]
+        build = _Builder()
+        for table in (*KEYED, "claims"):
+            build.add(table, _consume(raw, table))
+        return build.finish(raw.get("audit", {}), raw.get("meta", {}))
+
+    @classmethod
+    def from_lines(cls, lines: Iterable[bytes]) -> Tables:
+        """Records from a file in the layout `Snapshot.write` gives (see `read_layout`), read a few thousand
+        documents at a time, so the parsed file is never whole in memory. Raises NotInLayout for any other
+        file (the caller parses it whole), and KeyError/TypeError/ValueError as from_raw does."""
+        build = _Builder()
+        audit: dict[str, Any] = {}
+        meta: dict[str, Any] = {}
+        for table, docs in read_layout(lines):
+            if table == "audit":
+                audit.update(docs)
+            elif table == "meta":
+                meta = docs
             else:
-                if claim_order(facts[-1]) > claim_order(claim):
-                    unsorted.add(incident.id)  # a file written before folds kept facts in id order
-                facts.append(claim)
-        for incident_id in unsorted:
-            by_incident[incident_id].sort(key=claim_order)
-        t.citations = Counter(c.source for c in claims.values() if c.source)
-        t.citations.update(s for p in t.parties.values() for s in cited_by(p))
-        t.audit = dict(raw.get("audit", {}))
-        meta = raw.get("meta", {})
-        t.counters = {k: int(v) for k, v in (meta.get("counters") or {}).items()}
-        t.seq = int((meta.get("journal") or {}).get("seq", 0))
-        return t
+                build.add(table, _consume({table: docs}, table))
+        return build.finish(audit, meta)
 
     # -- reading for changes -----------------------------------------------------------------------
     def doc(self, table: str, key: str) -> dict[str, Any] | None:
@@ -202,6 +183,64 @@ class Tables:
                         dict(self.by_incident), dict(self.audit), dict(self.counters))
 
 
+class _Builder:
+    """Tables built from documents table by table, in file order (incidents before their facts)."""
+
+    def __init__(self) -> None:
+        self.t = Tables()
+        self._strings: dict[str, str] = {}  # one object per distinct string: thousands of facts repeat each
+        self._unsorted: set[str] = set()
+
+    def add(self, table: str, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        if table == "claims":
+            self._claims(items)
+            return
+        t = self.t
+        records, id_at, key_of = getattr(t, table), t.id_at[table], t.key_of[table]
+        make = RECORDS[table]
+        for key, doc in items:
+            if key in id_at:  # a key twice (read in batches): parsing the whole file keeps only the last
+                raise NotInLayout
+            record = make(doc)
+            records[record.id], id_at[key], key_of[record.id] = record, record.id, key
+
+    def _claims(self, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        share = self._strings.setdefault
+        incidents, claims, by_incident = self.t.incidents, self.t.claims, self.t.by_incident
+        for key, doc in items:
+            if key in claims:
+                raise NotInLayout
+            claim = Claim.from_dict(doc) if doc.get("id") == key else Claim.from_dict({**doc, "id": key})
+            incident = incidents.get(claim.incident)
+            if incident is None:
+                raise ValueError(claim.incident)
+            claim.incident = incident.id
+            claim.kind = sys.intern(claim.kind)
+            for name in ("claimant", "via", "source", "created_by", "created_at"):
+                value = getattr(claim, name)
+                if value is not None:
+                    setattr(claim, name, share(value, value))
+            claims[key] = claim
+            facts = by_incident.get(incident.id)
+            if facts is None:
+                by_incident[incident.id] = [claim]
+            else:
+                if claim_order(facts[-1]) > claim_order(claim):
+                    self._unsorted.add(incident.id)  # a file written before folds kept facts in id order
+                facts.append(claim)
+
+    def finish(self, audit: dict[str, Any], meta: dict[str, Any]) -> Tables:
+        t = self.t
+        for incident_id in self._unsorted:
+            t.by_incident[incident_id].sort(key=claim_order)
+        t.citations = Counter(c.source for c in t.claims.values() if c.source)
+        t.citations.update(s for p in t.parties.values() for s in cited_by(p))
+        t.audit = dict(audit)
+        t.counters = {k: int(v) for k, v in (meta.get("counters") or {}).items()}
+        t.seq = int((meta.get("journal") or {}).get("seq", 0))
+        return t
+
+
 @dataclass
 class Snapshot:
     seq: int
@@ -216,28 +255,107 @@ class Snapshot:
     counters: dict[str, int]
 
     def write(self, out: Any) -> None:
-        """The TinyDB file for this snapshot, streamed in chunks (never the whole file in memory at once).
-        Facts are written incident by incident, each incident's in id order, so loading needs no sort."""
-        out.write(b'{"sources":')
-        _write_table(out, ((self.source_keys[i], s) for i, s in self.sources.items()))
-        out.write(b',"parties":')
-        _write_table(out, ((self.party_keys[i], p) for i, p in self.parties.items()))
-        out.write(b',"incidents":')
-        _write_table(out, ((self.incident_keys[i], x) for i, x in self.incidents.items()))
-        out.write(b',"claims":')
+        """The TinyDB file for this snapshot, streamed in chunks (never the whole file in memory at once), in
+        the layout `read_layout` reads back a few thousand lines at a time. Facts are written incident by
+        incident, each incident's in id order, so loading needs no sort."""
         in_order = [*self.incidents, *(i for i in self.by_incident if i not in self.incidents)]
-        _write_table(out, ((c.id, c) for i in in_order for c in self.by_incident.get(i, ())))
-        out.write(b',"audit":')
-        _write_table(out, iter(self.audit.items()))
-        out.write(b',"meta":')
+        tables: dict[str, Iterator[tuple[str, Any]]] = {
+            "sources": ((self.source_keys[i], s) for i, s in self.sources.items()),
+            "parties": ((self.party_keys[i], p) for i, p in self.parties.items()),
+            "incidents": ((self.incident_keys[i], x) for i, x in self.incidents.items()),
+            "claims": ((c.id, c) for i in in_order for c in self.by_incident.get(i, ())),
+            "audit": iter(self.audit.items()),
+        }
+        for n, table in enumerate(LAYOUT):
+            items = tables[table]
+            out.write(b"{" if n == 0 else b"\n},")
+            out.write(b'"%s":{' % table.encode())
+            _write_table(out, items)
+        out.write(b'\n},"meta":')
         out.write(orjson.dumps({"counters": self.counters, "journal": {"seq": self.seq}}))
-        out.write(b"}")
+        out.write(b"}\n")
 
 
 def _write_table(out: Any, items: Iterator[tuple[str, Any]]) -> None:
-    out.write(b"{")
+    """One document a line: a line break before each, a comma after each but the last."""
     first = True
-    while chunk := dict(islice(items, CHUNK)):
-        out.write((b"" if first else b",") + orjson.dumps(chunk)[1:-1])
+    while chunk := list(islice(items, CHUNK)):
+        dumps = orjson.dumps
+        lines = b",\n".join([dumps(key) + b":" + dumps(doc) for key, doc in chunk])
+        out.write((b"\n" if first else b",\n") + lines)
         first = False
-    out.write(b"}")
+
+
+class NotInLayout(Exception):
+    """The file is JSON of another layout (hand-written, TinyDB's own, an older fold): parse it whole."""
+
+
+def read_layout(lines: Iterable[bytes]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(table, documents) batches of a file `Snapshot.write` wrote, in file order. The layout:
+
+        {"sources":{
+        "1":{...},
+        "2":{...}
+        },"parties":{
+        ...
+        },"audit":{
+        },"meta":{...}}
+
+    Each table's lines between its opening and its closing line are its documents, one a line, joined and
+    parsed CHUNK at a time: exactly what parsing the whole file gives, since they are the same bytes. A line
+    out of place raises NotInLayout; JSON errors inside a batch raise it too, so the caller's parse of the
+    whole file reports them as it always has."""
+    it = iter(lines)
+    opening = b'{"sources":{\n'
+    if next(it, b"") != opening:
+        raise NotInLayout
+    order = [*LAYOUT]
+    table = order.pop(0)
+    batch: list[bytes] = []
+    last_line = b""
+
+    def parsed() -> dict[str, Any]:
+        joined = b"".join(batch)
+        if joined.endswith(b",\n"):
+            joined = joined[:-2]
+        try:
+            docs = orjson.loads(b"{" + joined + b"}")
+        except orjson.JSONDecodeError:
+            raise NotInLayout from None
+        batch.clear()
+        return docs
+
+    for line in it:
+        if not line.startswith(b"}"):
+            if not line.startswith(b'"') or not line.endswith(b"\n"):
+                raise NotInLayout
+            batch.append(line)
+            last_line = line
+            if len(batch) >= CHUNK:
+                yield table, parsed()
+            continue
+        if last_line.endswith(b",\n"):  # a comma before the closing brace: not JSON
+            raise NotInLayout
+        if batch:
+            yield table, parsed()
+        last_line = b""
+        if order:
+            table = order.pop(0)
+            if line != b'},"%s":{\n' % table.encode():
+                raise NotInLayout
+            continue
+        head = b'},"meta":'
+        if not line.startswith(head) or next(it, None) is not None:
+            raise NotInLayout
+        body = line[len(head):].rstrip(b"\n")
+        if not body.endswith(b"}"):
+            raise NotInLayout
+        try:
+            meta = orjson.loads(body[:-1])
+        except orjson.JSONDecodeError:
+            raise NotInLayout from None
+        if not isinstance(meta, dict):
+            raise NotInLayout
+        yield "meta", meta
+        return
+    raise NotInLayout  # the file ended before its last table closed
