@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from itertools import islice
-from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -56,7 +55,6 @@ class Engine:
         self._parser: FrameParser | None = None
         self._index_version = -1
         self._parties_seen: tuple[tuple[str, ...], ...] = ()  # the party names the filters were keyed with
-        self._latest: tuple[int, int, list[Any]] = (-1, 0, [])  # (store version, incidents, latest 20)
         self.parties = PartyQuestions(store, lambda: self.index, self.matcher.vocabulary)
         self._digests: tuple[int, Digests] = (-1, Digests([]))  # (store version, button digests of incident ids)
         self._changing = threading.Lock()  # held around a change to the store and the index rebuild after it
@@ -100,11 +98,11 @@ class Engine:
             descriptions: dict[str, str] = {}
             stored = self.store.parties()
             parties = tuple((p.id, p.name, *p.aliases) for p in stored)
-            filters = FilterIndex(PartyNames.build(stored, ()))
-            for i in self.store.incidents():
-                claims = self.store.claims(i.id)
-                filters.update(i.id, i, claims)
+            items = [(i, self.store.claims(i.id)) for i in self.store.incidents()]
+            filters = FilterIndex.build(PartyNames.build(stored, ()), items)
+            for i, claims in items:
                 figures[i.id], descriptions[i.id] = incident_facts(i, claims)
+            del items
             self._index = IncidentIndex(self.store.incidents(), figures, descriptions)
             self._filters = filters
             self._parser = FrameParser(self.matcher, self._index, filters)
@@ -591,12 +589,10 @@ class Engine:
 
     def _small_talk(self, intent: str, confidence: float) -> Reply:
         if intent == "list_incidents":
-            # Sorted once per database version: sorting 100,000 incidents took 65 ms per question.
-            if self._latest[0] != self.store.version:
-                incidents = self.store.incidents()
-                self._latest = (self.store.version, len(incidents),
-                                sorted(incidents, key=lambda i: i.date.value or "", reverse=True)[:20])
-            _, total, latest = self._latest
+            # From the filters' date order, kept up to date per change: re-sorting 100,000 incidents after each
+            # admin write took 105 ms, on the event loop's next answer.
+            latest = [i for iid in self.filters.newest(20) if (i := self.store.incident(iid))]
+            total = len(self.filters)
             return Reply(answers.HANDLERS[intent](latest, total), intent, None, confidence,
                          buttons=[Button(i.title, f"ask:summary:{i.id}") for i in latest[:MAX_CHOICES]])
         return Reply(answers.HANDLERS[intent](), intent, None, confidence)

@@ -122,6 +122,7 @@ def test_admin_commands_survive_anything_and_change_at_most_one_thing(commands: 
 @given(text=hostile)
 @example(text="=" * 100_000)  # once quadratic in the argument parser: 20 s, blocking the bot
 @example(text="x=" * 50_000)
+@example(text='"x" x ' * 20_000)  # once cubic in finding where quotes close: minutes, blocking the bot
 def test_malformed_admin_input_changes_nothing(commands: Commands, db: Path, text: str) -> None:
     """Arguments that cannot be a valid command (no incident id first, or an unknown one) are refused whole."""
     before = db.read_bytes()

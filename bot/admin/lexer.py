@@ -6,11 +6,13 @@ start of a word or right after `key=`, so apostrophes inside words (coalition's,
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from bot.text import DOUBLE_QUOTES, SINGLE_QUOTES, strip_bidi
 
 KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
+_NEXT_TOKEN = re.compile(r"\s*(\S*)")  # the next word after a position
 
 
 class AdminError(ValueError):
@@ -44,6 +46,7 @@ def _tokens(text: str) -> list[tuple[str, str | None]]:
     """(token, how it was quoted: None, "whole" for a quoted word, "value" for key="...")."""
     out: list[tuple[str, str | None]] = []
     i, n = 0, len(text)
+    closers: _Closers | None = None  # worked out once, on the first quote
     while i < n:
         if text[i].isspace():
             i += 1
@@ -55,7 +58,8 @@ def _tokens(text: str) -> list[tuple[str, str | None]]:
             opens = c in DOUBLE_QUOTES or c in SINGLE_QUOTES
             # Only a quote can start a value, so only then look back at the word (else "x=x=x=..." is quadratic).
             if opens and quoted is None and (not buf or (buf[-1] == "=" and KEY_RE.match("".join(buf)))):
-                j = _closing_quote(text, i)
+                closers = closers or _Closers(text)
+                j = closers.after(i)
                 if j < 0:
                     start = "".join(buf)
                     shown = (start + text[i:])[:40]
@@ -71,18 +75,35 @@ def _tokens(text: str) -> list[tuple[str, str | None]]:
     return out
 
 
-def _closing_quote(text: str, i: int) -> int:
-    """Where the quote opened at text[i] closes, or -1.
+class _Closers:
+    """Where a quote opened at text[i] closes, or -1.
 
     A closing quote is one of the same family (double or single, straight or typographic) followed by a
     space or the end of the line. When there are several, the first one after which the line ends or
     another key=, quote or option begins wins, so `quote="he said "no" twice"` keeps its inner quotes.
+    Every candidate is judged once per message: looking ahead from each opening quote made a message of
+    thousands of quotes take minutes.
     """
-    family = DOUBLE_QUOTES if text[i] in DOUBLE_QUOTES else SINGLE_QUOTES
-    n = len(text)
-    candidates = [j for j in range(i + 1, n) if text[j] in family and (j + 1 == n or text[j + 1].isspace())]
-    for j in candidates:
-        rest = text[j + 1:].lstrip()
-        if not rest or rest[0] in DOUBLE_QUOTES or rest[0] in SINGLE_QUOTES or KEY_RE.match(rest.split(None, 1)[0]):
-            return j
-    return candidates[0] if candidates else -1
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.candidates: dict[str, list[int]] = {DOUBLE_QUOTES: [], SINGLE_QUOTES: []}
+        self.good: dict[str, list[int]] = {DOUBLE_QUOTES: [], SINGLE_QUOTES: []}
+        n = len(text)
+        for j, c in enumerate(text):
+            family = DOUBLE_QUOTES if c in DOUBLE_QUOTES else SINGLE_QUOTES if c in SINGLE_QUOTES else None
+            if family is None or (j + 1 < n and not text[j + 1].isspace()):
+                continue
+            self.candidates[family].append(j)
+            token = _NEXT_TOKEN.match(text, j + 1)
+            word = token.group(1) if token else ""
+            if not word or word[0] in DOUBLE_QUOTES or word[0] in SINGLE_QUOTES or KEY_RE.match(word):
+                self.good[family].append(j)
+
+    def after(self, i: int) -> int:
+        family = DOUBLE_QUOTES if self.text[i] in DOUBLE_QUOTES else SINGLE_QUOTES
+        for positions in (self.good[family], self.candidates[family]):
+            k = bisect_right(positions, i)
+            if k < len(positions):
+                return positions[k]
+        return -1
