@@ -77,6 +77,7 @@ class FilterIndex:
         self._type: dict[object, set[str]] = defaultdict(set)
         self._victim: dict[object, set[str]] = defaultdict(set)  # victim_key of the words saying who died
         self._by_figure: list[tuple[int, str]] = []  # ascending
+        self._figure_ids: list[str] = []  # the ids of _by_figure, in its order: a range becomes a set in C
         self._by_date: list[tuple[str, str]] = []  # ascending (date value, id)
         self._entries: dict[str, _Entry] = {}
         self._tables = {"kind": self._kind, "claimant": self._claimant, "accused": self._accused, "year": self._year,
@@ -91,6 +92,7 @@ class FilterIndex:
         for incident, claims in incidents:
             index._add(incident, claims, ordered=False)
         index._by_figure.sort()
+        index._figure_ids = [iid for _, iid in index._by_figure]
         index._by_date.sort()
         return index
 
@@ -114,7 +116,9 @@ class FilterIndex:
                 if not ids:
                     del table[key]
         if entry.figure is not None:
-            _discard(self._by_figure, (entry.figure, incident_id))
+            k = bisect_left(self._by_figure, (entry.figure, incident_id))
+            if k < len(self._by_figure) and self._by_figure[k] == (entry.figure, incident_id):
+                del self._by_figure[k], self._figure_ids[k]
         _discard(self._by_date, (entry.date, incident_id))
 
     def _add(self, incident: Incident, claims: Sequence[Claim], ordered: bool = True) -> None:
@@ -147,8 +151,12 @@ class FilterIndex:
                       and (n.killed is not None or n.measure == "killed") and n.best is not None), default=None)
         date = incident.date.value or ""
         add = insort if ordered else list.append  # unordered: build() sorts once at the end
-        if figure is not None:
-            add(self._by_figure, (figure, iid))
+        if figure is not None and ordered:
+            k = bisect_left(self._by_figure, (figure, iid))
+            self._by_figure.insert(k, (figure, iid))
+            self._figure_ids.insert(k, iid)
+        elif figure is not None:
+            self._by_figure.append((figure, iid))
         add(self._by_date, (date, iid))
         self._entries[iid] = _Entry(keys, figure, date)
         self._all.add(iid)
@@ -182,7 +190,7 @@ class FilterIndex:
         if f.at_least is not None or f.at_most is not None:
             lo = bisect_left(self._by_figure, (f.at_least, "")) if f.at_least is not None else 0
             hi = bisect_right(self._by_figure, (f.at_most, "\uffff")) if f.at_most is not None else len(self._by_figure)
-            sets.append({iid for _, iid in self._by_figure[lo:hi]})
+            sets.append(set(self._figure_ids[lo:hi]))
         if f.victims:
             sets.append(_union(self._victim.get(k, set()) for k in f.victims))
         if f.within is not None:
