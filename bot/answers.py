@@ -697,6 +697,20 @@ def ranked(lines: Sequence[str], most: bool) -> Rich:
     return out.para("These are the figures as reported, with who reports them; I do not verify them.")
 
 
+def compare_dates(sides: Sequence[Facts]) -> Rich:
+    """Which came first, by the dates the reports give: said only when their precision tells them apart."""
+    a, b = sorted(sides, key=lambda f: f.incident.date.value or "9999")
+    da, db = a.incident.date, b.incident.date
+    out = Rich()
+    if da.value and db.value and not db.value.startswith(da.value):
+        out.para("By the dates the reports give, the ", Bold(a.incident.title), " came first.")
+    else:
+        out.para("The dates the reports give do not tell which came first:")
+    for f in (a, b):
+        out.extend(when(f))
+    return out
+
+
 def compare_incidents(sides: Sequence[tuple[Facts, int | None]], most: bool) -> Rich:
     """Figures side by side, with who gives them; which is larger only when both are numbers."""
     out = Rich()

@@ -549,6 +549,10 @@ class Engine:
 
     def _compare_incidents(self, part: Part, ctx: ChatContext) -> Reply:
         ids = [side.candidates[0].incident_id for side in part.sides]
+        if part.intent == "date":
+            ctx.listed, ctx.incident, ctx.intent = tuple(ids), None, "date"
+            return Reply(answers.compare_dates([self._facts(i) for i in ids]), "date", ids[0], part.confidence,
+                         buttons=[Button(self.filters.titles[i], f"ask:date:{i}") for i in ids])
         sides = [(self._facts(i), self.filters.figure(i)) for i in ids]
         ctx.listed, ctx.incident, ctx.intent = tuple(ids), None, "casualties"
         return Reply(answers.compare_incidents(sides, part.most), "casualties", ids[0], part.confidence,

@@ -238,3 +238,9 @@ def test_follow_ups_on_one_listed_incident_a_month_and_a_bare_source(tmp_path: P
     assert june["incident"] == "al-hari-2018-06"  # the June incident with figures, not the capture
     *_, observatory = chat(tmp_path, "did state media put a number on the al-hari dead?", "what about the observatory?")
     assert "38" in observatory["text"] and observatory["incident"] == "al-hari-2018-06"
+
+
+def test_which_of_two_incidents_came_first_says_so_only_when_the_dates_tell(tmp_path: Path) -> None:
+    same_month, apart = chat(tmp_path, "dashisha and al-hari, which came first?", "which came first, deir ezzor or al-hari")
+    assert same_month["text"].startswith("The dates the reports give do not tell") and "a day before" in same_month["text"]
+    assert apart["text"].startswith("By the dates the reports give, the February 2018 coalition airstrikes")

@@ -197,6 +197,8 @@ class FrameParser:
                                                                 enumerate(words)], among):
             part.form = "compare"
             part.most = not has_phrase(text, self.s.less)
+            if part.target == "incidents" and has_phrase(text, self.s.earlier):
+                part.intent = "date"  # "Dashisha and Al-Hari, which came first?"
             return part
         elif not named and not res.candidates and act and act.intent and parties and (
                 lead and lead[0] in self.s.yes_no_starts) and not has_phrase(text, INCIDENT_PRONOUNS):
@@ -307,7 +309,8 @@ class FrameParser:
         return next((t for t in self.s.tag_questions if f" {tail}".endswith(f" {t}")), None) if len(words) > 3 else None
 
     def _compares(self, text: str) -> bool:
-        return bool(has_phrase(text, self.s.more) or has_phrase(text, self.s.less) or has_phrase(text, self.s.same))
+        return bool(has_phrase(text, self.s.more) or has_phrase(text, self.s.less) or has_phrase(text, self.s.same)
+                    or has_phrase(text, self.s.earlier))
 
     def _compare_sides(self, part: Part, words: list[str], among: list[str]) -> bool:
         """Two incidents on either side of "or"/"than"/"and", or claimants of one incident compared; else the
