@@ -39,6 +39,7 @@ class PartyNames:
     members: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # key -> keys of its members
     _leading: dict[str, str] = field(default_factory=dict)  # key -> the first distinctive word of its name
     _keys: dict[str, str | None] = field(default_factory=dict)  # claim string -> its party key (key_of)
+    _words: frozenset[str] | None = None  # words(), until a name is added
 
     @classmethod
     def build(cls, parties: Iterable[Party], claims: Iterable[Claim]) -> PartyNames:
@@ -54,6 +55,7 @@ class PartyNames:
     def add(self, key: str, display: str, aliases: Iterable[str]) -> None:
         self.display.setdefault(key, display)
         self._keys.clear()
+        self._words = None
         for alias in aliases:
             words = tuple(_stem(w) for w in fold(alias).split())
             # "IS" (the Islamic State group) and "US" read as the words "is" and "us" in every question.
@@ -75,8 +77,11 @@ class PartyNames:
                 self.add(fold(text), text, [text])
 
     def words(self) -> frozenset[str]:
-        """Every word of every party's names: "pentagon" names a party, not an incident we lack."""
-        return frozenset(w for alias in self._aliases for w in alias)
+        """Every word of every party's names: "pentagon" names a party, not an incident we lack. Asked on every
+        question, so kept until a name is added."""
+        if self._words is None:
+            self._words = frozenset(w for alias in self._aliases for w in alias)
+        return self._words
 
     def key_of(self, text: str | None) -> str | None:
         """The party a claim's string names: the first whole name or alias in it, leftmost and longest.
