@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from bot.settings import Settings
 from bot.engine import Engine
 from bot.replies import Reply
 from bot.store import open_store
 from bot.understanding.matcher import IntentMatcher
+from bot.yamldata import safe_load
 
 NONE = "(none)"
 
@@ -32,7 +32,7 @@ class Outcome:
 
 
 def load_cases(path: Path) -> list[list[dict[str, Any]]]:
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    doc = safe_load(path.read_text(encoding="utf-8")) or {}
     return [c["turns"] if "turns" in c else [c] for c in doc.get("cases") or []]
 
 

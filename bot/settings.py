@@ -17,6 +17,8 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 from rapidfuzz import process
 
+from bot.yamldata import safe_load
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_ROOT / "data" / "facts.json"
 SEED_FILE = PROJECT_ROOT / "data" / "incidents.yaml"
@@ -95,7 +97,7 @@ class YamlFileSource(PydanticBaseSettingsSource):
 
 def _read_yaml(path: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as e:
         raise ConfigError(f"cannot read config file {path}: {e.strerror}") from None
     except (yaml.YAMLError, UnicodeDecodeError):

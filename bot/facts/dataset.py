@@ -18,6 +18,7 @@ from bot.facts.dates import DateError, check_stored
 from bot.facts.kinds import CLAIM_KINDS, MEASURES, QUALIFIERS
 from bot.facts.models import PARTY_TYPES, Claim, Incident, Party, Source
 from bot.facts.places import CoordinateError, coordinate
+from bot.yamldata import safe_load
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 
@@ -59,7 +60,7 @@ def load_dataset(path: str | Path) -> Dataset:
 
 def parse_dataset_text(text: str, name: str = "<input>") -> Dataset:
     try:
-        doc = yaml.safe_load(text)
+        doc = safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

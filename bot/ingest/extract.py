@@ -16,7 +16,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from bot.facts.counts import NOUNS, QUALIFIER_PHRASES, SCALES, TENS, UNITS, UNSPECIFIED, CountError, parse_count
 from bot.facts.dataset import Dataset
@@ -24,6 +23,7 @@ from bot.facts.dates import MONTH_NAMES, MONTHS
 from bot.facts.models import Claim, Description, Incident, IncidentDate, Party, Place, Source
 from bot.ingest.reader import Article
 from bot.ingest.sentences import Sentence, split_sentences
+from bot.yamldata import safe_load
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 MAX_SENTENCE = 600  # characters: longer is no news sentence (and would make the rules' regexes crawl)
@@ -55,7 +55,7 @@ class Rules:
 
 @cache
 def load_rules(path: Path = RULES_FILE) -> Rules:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = safe_load(path.read_text(encoding="utf-8"))
     roles = "|".join(sorted(map(re.escape, raw["roles"]), key=len, reverse=True))
     macros = {"{COUNT}": count_pattern(), "{NAME}": NAME, "{ROLE}": rf"(?:[a-z][\w-]* ){{0,4}}?(?:{roles})"}
 

@@ -9,9 +9,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from bot.text import fold
+from bot.yamldata import safe_load
 
 INTENT_DIR = Path(str(files("intents")))  # the YAML files; intents/ holds data only
 SIGNALS_FILE = "signals.yaml"
@@ -83,7 +83,7 @@ def load(path: str | Path = INTENT_DIR) -> Language:
     specs = []
     signals = None
     for f in sorted(Path(path).glob("*.yaml")):
-        d = yaml.safe_load(f.read_text(encoding="utf-8"))
+        d = safe_load(f.read_text(encoding="utf-8"))
         if f.name == SIGNALS_FILE:
             signals = _signals(d)
             continue

@@ -16,11 +16,11 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
-import yaml
 from rapidfuzz import fuzz, process
 
 from bot.facts.models import Party
 from bot.text import STOPWORDS, fold, tokens
+from bot.yamldata import safe_load
 
 WORDS_FILE = Path(str(files("intents"))) / "parties" / "questions.yaml"
 TYPO_RATIO = 85  # a question word this close to a name word (of 5 letters or more) is that word misspelt
@@ -173,7 +173,7 @@ class PartyWords:
 
     @classmethod
     def load(cls, path: Path = WORDS_FILE) -> PartyWords:
-        d = yaml.safe_load(path.read_text(encoding="utf-8"))
+        d = safe_load(path.read_text(encoding="utf-8"))
         shapes = d["shapes"]
 
         def phrases(items: Iterable[str]) -> tuple[str, ...]:
