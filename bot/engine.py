@@ -184,6 +184,8 @@ class Engine:
                 intent, wounded = ctx.intent or "summary", ctx.wounded
             elif best.about_incident:
                 intent = best.name  # a weak guess at what was asked beats a summary of everything
+            elif speaker and self.parties.finder().find(words):
+                intent = "summary"  # "what did Rami Abdel Rahman say about Al-Hari?": all that he said on it
             elif (guess := max((n for n, sp in self.matcher.specs.items() if sp.about_incident),
                                key=lambda n: match.scores.get(n, 0.0))) and \
                     match.scores.get(guess, 0.0) >= GUESS_SCORE:
@@ -530,7 +532,7 @@ class Engine:
             return about
         keys = frozenset(k for m in part.mentions for k in self.filters.names.related(m.key) if m.exact) or \
             frozenset(m.key for m in part.mentions)
-        if part.intent is None and ctx.incident and self.store.incident(ctx.incident):
+        if part.intent is None and part.form != "yesno" and ctx.incident and self.store.incident(ctx.incident):
             # "what about the Observatory?" after a question on Al-Hari: its word on that question there.
             return self._about(ctx.intent or "summary", ctx.incident, ctx, part.confidence,
                                speaker=frozenset(part.text.split()))
@@ -539,8 +541,10 @@ class Engine:
         if said:
             part.filter, part.form, part.target = Filter(claimants=keys), ACROSS, "filter"
             return self._across(part, ctx)
-        named = self._display(frozenset(m.key for m in part.mentions if m.exact) or keys)
         exact = next((m.key for m in part.mentions if m.exact), None)
+        # the one a yes/no question is about comes first: "is the Observatory an Assad mouthpiece?"
+        named = self._display(frozenset({exact} if exact and part.form == "yesno" else ()) or frozenset(
+            m.key for m in part.mentions if m.exact) or keys)
         profile = self.parties.profile(exact, ctx) if exact else None
         if profile is not None:  # "How old is Bashar al-Assad?": not in the reports; what they do say of him
             profile.body = answers.not_reported(named[0]).extend(profile.body)
@@ -613,7 +617,8 @@ def _named_claimant(claims: list[Claim], words: frozenset[str]) -> str | None:
     scores: dict[str, int] = {}
     for c in claims:
         if c.claimant and c.claimant not in scores:
-            own = {w for w in tokens(c.claimant) if w not in CLAIMANT_FILLER}
+            # who said it, or through whom ("its head, Rami Abdel Rahman")
+            own = {w for w in tokens(f"{c.claimant} {c.via or ''}") if w not in CLAIMANT_FILLER}
             scores[c.claimant] = sum(1 for w in own if any(fuzz.ratio(w, q) >= 85 for q in words))
     best = max(scores.values(), default=0)
     winners = [name for name, n in scores.items() if n == best]

@@ -51,7 +51,9 @@ _EXPAND = {"whos": "who is", "whats": "what is", "wheres": "where is", "hows": "
            "dont": "do not", "doesnt": "does not", "hasnt": "has not", "havent": "have not", "wont": "will not",
            "cant": "can not", "cannot": "can not", "thats": "that is", "theres": "there is", "its": "it is",
            "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "abt": "about", "ppl": "people",
-           "n": "and"}
+           "n": "and", "wot": "what", "wat": "what", "wut": "what", "regarding": "about", "concerning": "about",
+           "bout": "about", "cuz": "because", "coz": "because", "bc": "because", "tho": "though", "w": "with",
+           "b4": "before", "yr": "year", "yrs": "years", "govt": "government", "gov": "government"}
 
 
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")

@@ -244,3 +244,23 @@ def test_which_of_two_incidents_came_first_says_so_only_when_the_dates_tell(tmp_
     same_month, apart = chat(tmp_path, "dashisha and al-hari, which came first?", "which came first, deir ezzor or al-hari")
     assert same_month["text"].startswith("The dates the reports give do not tell") and "a day before" in same_month["text"]
     assert apart["text"].startswith("By the dates the reports give, the February 2018 coalition airstrikes")
+
+
+def test_a_claim_about_who_a_party_is_is_met_with_what_the_reports_say_of_them(tmp_path: Path) -> None:
+    mouthpiece, president, based = chat(
+        tmp_path, "the observatory is just an assad mouthpiece sitting in damascus isnt it",
+        "rami abdel rahman is the president of syria correct?", "Is the Observatory based inside Syria?")
+    assert mouthpiece["text"].startswith("The reports I have do not say that about the Syrian Observatory")
+    assert "Britain-based monitor" in mouthpiece["text"] and "Assad" not in mouthpiece["text"]
+    assert "head of the Syrian Observatory" in president["text"] and "outside what I cover" not in president["text"]
+    assert "based in Britain" in based["text"]
+
+
+def test_what_a_person_said_about_an_incident_includes_what_they_said_for_their_organisation(
+        tmp_path: Path) -> None:
+    rami, mcgurk, tv = chat(tmp_path, "what did rami abdel rahman say about al-hari",
+                            "what did mcgurk say regarding dashisha?", "wot did syrian state tv claim")
+    assert rami["incident"] == "al-hari-2018-06" and "Rami Abdel Rahman" in rami["text"]
+    assert "38" in rami["text"] and "highest death toll" in rami["text"]
+    assert "four years" in mcgurk["text"]
+    assert "Syrian state media" in tv["text"] and "blamed the US-led coalition" in tv["text"]

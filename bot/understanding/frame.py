@@ -27,6 +27,7 @@ TOTAL = "total"  # the death tolls of several incidents added up
 LATEST = "latest"  # the newest incident a filter fits
 INCIDENT_PRONOUNS = ("it", "this", "that", "there", "this one", "that one")  # the chat's incident
 PARTY_ROLE_KINDS = ("denial", "claim_responsibility", "perpetrator")  # the party named is the claim's value
+NAMED_SCORE = 0.9  # an incident resolved at least this well was named, not just described in passing
 SENTENCE_BREAK = re.compile(r"[?;!]+|\s[+&]\s")  # between two questions typed as one message
 
 
@@ -155,7 +156,8 @@ class FrameParser:
         # Names a place, party or unknown name, yet reads as out of scope: "the weather in Deir Ezzor", "a full
         # history of the Islamic State group", "a decent restaurant in Beirut".
         outside_word = self.matcher.has_keyword(stripped, "out_of_scope")
-        if match.best == "out_of_scope" and (res.candidates and not self.matcher.has_keyword(stripped)
+        subject = self._party_subject(words, mentions)
+        if match.best == "out_of_scope" and not subject and (res.candidates and not self.matcher.has_keyword(stripped)
                                              or (res.candidates or res.unknown_name or mentions) and outside_word):
             part.form, part.intent = OUTSIDE, "out_of_scope"  # "the weather in Deir Ezzor", "Syria's capital"
             return part
@@ -169,6 +171,11 @@ class FrameParser:
         if act and not parties and all(has_phrase(text, (w,)) is None or w in self.s.across_nouns
                                        for w in act.words if has_phrase(text, (w,))):
             act = None  # "was the Al-Hari strike in Hasakeh?": "strike" names the incident, it asks no act
+        if subject and not act and not figure and not any(c.score >= NAMED_SCORE for c in res.candidates):
+            # "Is McGurk a Syrian official?", "the Observatory sits in Damascus, right?": what the reports say of them
+            part.form, part.target, part.intent = "yesno", "party", None
+            part.check = Check(parties=parties)
+            return part
         named = any(c.tokens for c in res.candidates) or bool(res.unknown_name)
         part.listed = listed and bool(has_phrase(text, self.s.listed_pronouns)) and not named
         across = self._across(text, lead)
@@ -260,6 +267,21 @@ class FrameParser:
                 and not has_phrase(text, ("it", "this", "that")):
             part.target = "party"  # "Who is Rami Abdel Rahman?", "Where is the Observatory based?"
         return part
+
+    def _party_subject(self, words: list[str], mentions: list[Mention]) -> Mention | None:
+        """The person or organisation a yes/no question or a tagged statement is about: "is [the] X ...?",
+        "X is ..., right?"; not a possessive ("is the Observatory's figure right?")."""
+        first = mentions[0] if mentions else None
+        last = words[first.end - 1] if first else ""
+        if first is None or last.endswith("s") and last[:-1] in self.filters.names.words():
+            return None
+        before = [w for w in words[:first.start] if w != "the"]
+        after = " ".join(words[first.end:first.end + 2])
+        if before and " ".join(before) in self.s.copulas:
+            return first
+        if not before and self._tag(words) and any(f"{after} ".startswith(c + " ") for c in self.s.copulas):
+            return first
+        return None
 
     def _strip(self, text: str) -> str:
         """The words left for intent matching once the frame words are read ("which strikes", "more than 30")."""

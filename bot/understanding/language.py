@@ -69,6 +69,7 @@ class Signals:
     total: tuple[str, ...] = ()
     latest: tuple[str, ...] = ()
     earlier: tuple[str, ...] = ()
+    copulas: tuple[str, ...] = ()
     type_words: dict[str, str] = field(default_factory=dict)  # "raids" -> "strike": the type it asks for
     words: frozenset[str] = field(default=frozenset())  # every word above: not names of incidents
 
@@ -119,7 +120,7 @@ def _signals(d: dict[str, Any]) -> Signals:
         opinions=words("opinions", "phrases"), arithmetic=words("arithmetic"),
         place_prepositions=frozenset(words("place_prepositions")), victim_groups=words("victim_groups"),
         wh_alone=frozenset(words("wh_alone")), total=words("total"), latest=words("latest"),
-        earlier=words("comparisons", "earlier"),
+        earlier=words("comparisons", "earlier"), copulas=words("copulas"),
         type_words={fold(k): fold(v) for k, v in ((d.get("across") or {}).get("types") or {}).items()})
     every = {w for name in ("across_nouns", "across_determiners", "everything", "most", "least", "more", "less",
                             "same", "above", "below", "latest")
