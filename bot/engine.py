@@ -156,7 +156,10 @@ class Engine:
         misspelt = {w for w, c in corrected.items() if c != w and not index.has_word(w)}
         wounded = bool(WOUNDED_WORDS & set(corrected.values()))
         # Questions about a person or organisation ("who is Rami Abdel Rahman?", "what did the coalition say?").
-        about_party = self.parties.answer(question, words, ctx)
+        # (not when the frame found the incident in the whole question: "who blamed the coalition for the
+        # strike the Pentagon denied?" names parties, but asks about that strike)
+        described = res is not None and res.described
+        about_party = None if described else self.parties.answer(question, words, ctx)
         if about_party is not None:
             return about_party
         # "What did Syrian state media say about Al-Hari?": the words that may name who said it.

@@ -264,3 +264,24 @@ def test_what_a_person_said_about_an_incident_includes_what_they_said_for_their_
     assert "38" in rami["text"] and "highest death toll" in rami["text"]
     assert "four years" in mcgurk["text"]
     assert "Syrian state media" in tv["text"] and "blamed the US-led coalition" in tv["text"]
+
+
+def test_an_incident_named_by_who_died_in_it_or_by_who_denied_it(tmp_path: Path) -> None:
+    first, corrected = chat(tmp_path, "how many died in al-hari", "no wait, I mean the one where russians died")
+    assert first["incident"] == "al-hari-2018-06"
+    assert corrected["incident"] == "deir-ezzor-2018-02" and "at least 100" in corrected["text"].lower()
+    denied, pentagon, blamed = chat(tmp_path, "How many died in the strike the coalition denied?",
+                                    "who blamed the coalition for the strike the pentagon denied?",
+                                    "when was the bombing that killed iraqis")
+    assert denied["incident"] == "al-hari-2018-06" and "38" in denied["text"]
+    assert pentagon["incident"] == "gov-positions-2018-05" and "blamed the US-led coalition" in pentagon["text"]
+    assert blamed["incident"] == "al-hari-2018-06" and "18 June 2018" in blamed["text"]
+
+
+def test_dates_relative_to_an_incident_and_dates_with_no_incident(tmp_path: Path) -> None:
+    deadlier, before = chat(tmp_path, "which was deadlier - al-hari or the strike the month before?",
+                            "what happened the month before the al-hari strike?")
+    (empty,) = chat(tmp_path, "anything in march 2018?")
+    assert "May 2018 airstrike" in deadlier["text"] and "Al-Hari airstrike was deadlier" in deadlier["text"]
+    assert before["incident"] == "gov-positions-2018-05"
+    assert empty["text"] == "I have no record of incidents in March 2018."

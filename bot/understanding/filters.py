@@ -163,6 +163,11 @@ class FilterIndex:
         self.titles[iid] = incident.title
 
     # -- asking ------------------------------------------------------------------------------------------
+    def date(self, incident_id: str) -> str:
+        """The incident's date as stored ("2018-06-18", "2018-05", "2011", or "" when unknown)."""
+        entry = self._entries.get(incident_id)
+        return entry.date if entry else ""
+
     def figure(self, incident_id: str) -> int | None:
         entry = self._entries.get(incident_id)
         return entry.figure if entry else None

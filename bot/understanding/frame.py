@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from bot.facts.counts import digits_for_words
+from bot.facts.dates import MONTH_NAMES
 from bot.text import STOPWORDS, fold, is_number
 from bot.understanding.filters import Filter, FilterIndex, victim_key
 from bot.understanding.language import Act, has_phrase
@@ -27,6 +28,7 @@ TOTAL = "total"  # the death tolls of several incidents added up
 LATEST = "latest"  # the newest incident a filter fits
 INCIDENT_PRONOUNS = ("it", "this", "that", "there", "this one", "that one")  # the chat's incident
 PARTY_ROLE_KINDS = ("denial", "claim_responsibility", "perpetrator")  # the party named is the claim's value
+MAX_DESCRIBED = 8  # incidents a description such as "the one where Russians died" may name before it is vague
 NAMED_SCORE = 0.9  # an incident resolved at least this well was named, not just described in passing
 SENTENCE_BREAK = re.compile(r"[?;!]+|\s[+&]\s")  # between two questions typed as one message
 
@@ -75,7 +77,7 @@ class FrameParser:
 
     def parse(self, question: str, listed: bool = False, recent: tuple[str, ...] = ()) -> Frame:
         """`listed`: the chat has a list to refer back to; `recent`: the incidents it last answered about."""
-        texts = [t for sentence in self._sentences(question) for t in self._split(sentence)]
+        texts = [t for sentence in self._sentences(question) for t in self._split(self._dated(sentence, recent))]
         # One part: its incident is read from the question as typed, capitals and all, as the engine would.
         typed = question if len(texts) == 1 and texts[0] == fold(question).split() else None
         parts = [self._part(t, listed, recent, typed) for t in texts]
@@ -102,6 +104,33 @@ class FrameParser:
             else:
                 out.append(words)
         return out or [[]]
+
+    def _dated(self, words: list[str], recent: tuple[str, ...]) -> list[str]:
+        """ "the strike the month before" -> "the strike in may 2018": a date relative to an incident named
+        after the phrase ("the month before Al-Hari"), else before it, else the chat's last, made absolute."""
+        text = " ".join(words)
+        found = next(((p, unit, step) for p, unit, step in self.s.relative_dates if has_phrase(text, (p,))), None)
+        if found is None:
+            return words
+        phrase, unit, step = found
+        n = len(phrase.split())
+        at = next(i for i in range(len(words)) if words[i:i + n] == phrase.split())
+        after = self.incidents.resolve(" ".join(words[at + n:]), self.known)
+        used = max(after.candidates[0].tokens) + 1 if after.candidates and after.candidates[0].tokens else 0
+        before = self.incidents.resolve(" ".join(words[:at]), self.known) if not used else after
+        ref = (after if used else before).candidates[0].incident_id if (after if used else before).candidates \
+            else recent[-1] if recent else None
+        date = self.filters.date(ref) if ref else ""
+        if len(date) < (7 if unit == "month" else 4):
+            return words  # the incident's date is not that precise: leave the words for the question to fail on
+        year, month = int(date[:4]), int(date[5:7]) if len(date) >= 7 else 0
+        if unit == "month":
+            month += step
+            year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+            when = [MONTH_NAMES[month - 1].lower(), str(year)]
+        else:
+            when = [str(year + step)]
+        return [*words[:at], "in", *when, *words[at + n + used:]]
 
     def _split(self, words: list[str]) -> list[list[str]]:
         if not words:
@@ -180,6 +209,19 @@ class FrameParser:
         part.listed = listed and bool(has_phrase(text, self.s.listed_pronouns)) and not named
         across = self._across(text, lead)
         groups = tuple(victim_key(w) for g in self.s.victim_groups if has_phrase(text, (g,)) for w in g.split()[-1:])
+        # An incident named by what happened in it: "the one where Russians died", "the strike the US denied".
+        clause = self._victim_clause(words) if groups and not named else set()
+        if clause and self._described(part, words, clause, self.filters.match(Filter(victims=groups))):
+            res, named, groups = part.res, True, ()
+        acted: frozenset[str] | None = None  # "the strikes the coalition denied": the incidents of that act
+        clause = self._act_clause(words, mentions, act) if act and act.intent and act.kinds and not named else set()
+        if clause and act:
+            own = [m for m in mentions if m.start in clause]
+            f = self._filter(Part(text, act.intent, 1.0, form=ACROSS), words, own, act, None, None, res)
+            acted = frozenset(self.filters.match(replace(f, kinds=act.kinds)))
+            one = any(has_phrase(text, (f"the {n}",)) for n in (*self.s.across_nouns, "one") if not n.endswith("s"))
+            if one and self._described(part, words, clause, set(acted)):
+                res, named, act, acted = part.res, True, None, None
         most = has_phrase(text, self.s.most)
         least = has_phrase(text, self.s.least)
         # "Al-Hari, the May one or Deir Ezzor: which killed the fewest?", or "which was worst?" after two answers.
@@ -212,15 +254,19 @@ class FrameParser:
             part.form, part.intent = ACROSS, act.intent  # "did the Pentagon own up to anything?": its incidents
         elif not named and not mentions and part.intent in ("victims", "casualties") and groups:
             part.form = ACROSS  # "were any Russians killed?": every incident whose dead include them
-        elif not named and len(res.close) > 1 and any(res.asked_date) and part.intent \
-                and self.matcher.specs[part.intent].about_incident:
-            part.form = ACROSS  # "what happened in june 2018?": every incident of that month
+        elif not named and not mentions and not res.ruled_out and any(res.asked_date) and (
+                len(res.close) > 1 or not res.candidates) and (
+                part.intent is None and not recent or part.intent == "out_of_scope" and not outside_word
+                or part.intent is not None and self.matcher.specs[part.intent].about_incident):
+            # ("and in 2016?" after Al-Hari asks about Al-Hari in 2016: the chat's incident, ruled out)
+            part.form = ACROSS  # "what happened in june 2018?", "anything in 2017?": every incident of that date
         elif not named and (figure or mentions) and part.intent in ("blame", "denial", "perpetrator", "casualties") \
                 and (figure or act) and lead and lead[0] in ("which", "what", "list", "any", "how", "where", "give"):
             part.form = ACROSS  # "what has state media blamed on the coalition?"
         if part.form in (ACROSS, "count", "superlative", TOTAL, LATEST):
             part.target = "filter"
-            part.filter = self._filter(part, words, mentions, act, figure, across, res)
+            part.filter = self._filter(part, words, mentions, act, figure, across, res) if acted is None else \
+                Filter(kinds=self._kinds(part.intent), within=acted)
             if act and act.kinds and act.intent == part.intent and part.form == ACROSS:
                 part.filter = replace(part.filter, kinds=act.kinds)  # "did the Pentagon admit anything?"
             if groups and part.intent in ("victims", "casualties"):
@@ -267,6 +313,51 @@ class FrameParser:
                 and not has_phrase(text, ("it", "this", "that")):
             part.target = "party"  # "Who is Rami Abdel Rahman?", "Where is the Observatory based?"
         return part
+
+    def _described(self, part: Part, words: list[str], clause: set[int], ids: set[str]) -> bool:
+        """Make the incidents `ids` (the newest few) the part's, named by the words at `clause`, and read what
+        is asked from the other words. False if there are none."""
+        found = [Candidate(i, 1.0, frozenset(clause)) for i in self.filters.latest(ids, MAX_DESCRIBED)]
+        if not found:
+            return False
+        rest = " ".join(w for i, w in enumerate(words) if i not in clause)
+        part.res = Resolution(candidates=found, close=found if len(found) > 1 else [], rest=rest, described=True)
+        match = self.matcher.match(self._strip(rest))
+        part.intent, part.confidence, part.whole = match.intent, match.confidence, True
+        return True
+
+    def _victim_clause(self, words: list[str]) -> set[int]:
+        """Positions of "where Russians died" in "the one where Russians died": an incident noun or "one", a
+        relative word, a victim group and the words saying they died."""
+        text = " ".join(words)
+        for i, w in enumerate(words):
+            if w not in ("one", *self.s.across_nouns) or i + 2 >= len(words):
+                continue
+            rel = next((r for r in self.s.relatives if " ".join(words[i + 1:]).startswith(r + " ")), None)
+            if rel is None:
+                continue
+            start = i + 1 + len(rel.split())
+            group = next((g for g in self.s.victim_groups if f" {' '.join(words[start:start + 4])} ".find(f" {g} ") >= 0),
+                         None)
+            if group is None:
+                continue
+            end = text.split().index(group.split()[-1], start) + 1
+            death = next((d for d in self.s.deaths if " ".join(words[end:]).startswith(d)), None)
+            return set(range(i + 1, end + (len(death.split()) if death else 0)))
+        return set()
+
+    def _act_clause(self, words: list[str], mentions: list[Mention], act: Act) -> set[int]:
+        """Positions of "the coalition denied" in "the strike the coalition denied": an incident noun, at most
+        "that"/"which" and "the", a party, then the act."""
+        for m in mentions:
+            before = [w for w in words[max(0, m.start - 3):m.start] if w not in ("that", "which", "the")]
+            if not before or before[-1] not in (*self.s.across_nouns, "one"):
+                continue
+            for j in range(m.end, min(len(words), m.end + 3)):
+                if has_phrase(" ".join(words[m.end:j + 1]), act.words):
+                    end = max((k.end for k in mentions if k.start > j and k.start <= j + 2), default=j + 1)
+                    return set(range(m.start - (len(words[max(0, m.start - 3):m.start]) - len(before)), end))
+        return set()
 
     def _party_subject(self, words: list[str], mentions: list[Mention]) -> Mention | None:
         """The person or organisation a yes/no question or a tagged statement is about: "is [the] X ...?",

@@ -70,6 +70,10 @@ class Signals:
     latest: tuple[str, ...] = ()
     earlier: tuple[str, ...] = ()
     copulas: tuple[str, ...] = ()
+    relatives: tuple[str, ...] = ()
+    deaths: tuple[str, ...] = ()
+    # (phrase, unit, step): ("the month before", "month", -1), longest phrase first
+    relative_dates: tuple[tuple[str, str, int], ...] = ()
     type_words: dict[str, str] = field(default_factory=dict)  # "raids" -> "strike": the type it asks for
     words: frozenset[str] = field(default=frozenset())  # every word above: not names of incidents
 
@@ -121,6 +125,10 @@ def _signals(d: dict[str, Any]) -> Signals:
         place_prepositions=frozenset(words("place_prepositions")), victim_groups=words("victim_groups"),
         wh_alone=frozenset(words("wh_alone")), total=words("total"), latest=words("latest"),
         earlier=words("comparisons", "earlier"), copulas=words("copulas"),
+        relatives=words("victim_clause", "relatives"), deaths=words("victim_clause", "deaths"),
+        relative_dates=tuple(sorted(((p, unit, -1 if way == "before" else 1) for unit in ("month", "year")
+                                     for way in ("before", "after") for p in words("relative_dates", unit, way)),
+                                    key=lambda r: (-len(r[0].split()), r[0]))),
         type_words={fold(k): fold(v) for k, v in ((d.get("across") or {}).get("types") or {}).items()})
     every = {w for name in ("across_nouns", "across_determiners", "everything", "most", "least", "more", "less",
                             "same", "above", "below", "latest")

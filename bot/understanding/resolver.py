@@ -66,6 +66,9 @@ class Resolution:
     ruled_out: list[Candidate] = field(default_factory=list)
     dated_out: list[Candidate] = field(default_factory=list)  # the same, even beside another candidate
     asked_date: tuple[int | None, int | None] = (None, None)  # (month, year) the question gives
+    # Named by what happened in it, as the frame read it: "the strike the Pentagon denied", "the one where
+    # Russians died" (the parties in such words are not what the question asks about).
+    described: bool = False
 
     @property
     def ambiguous(self) -> bool:
