@@ -247,6 +247,13 @@ def statements(facts: Facts, claimant: str) -> Rich:
     return out.extend(_said(own)).para(sources_line(own))
 
 
+def saying(facts: Facts) -> Rich:
+    """Who said these words ("Who said there were no strikes in that area?"): each claim holding them, as said."""
+    who = _join(list(dict.fromkeys(c.claimant or "an unnamed source" for c in facts.claims)))
+    out = Rich().para(f"On the {facts.incident.title}, {who} said so:")
+    return out.extend(_said(facts)).para(sources_line(facts))
+
+
 def _said(own: Facts) -> Rich:
     """Each of these claims as said: figures, blame, then denials, admissions, victims and notes, with quotes."""
     out = Rich()
@@ -720,7 +727,8 @@ def compare_incidents(sides: Sequence[tuple[Facts, int | None]], most: bool) -> 
     if fa is not None and fb is not None and fa != fb:
         hi, lo = ((a, fa), (b, fb)) if fa > fb else ((b, fb), (a, fa))
         out.para(f"By the highest figure reported for each, the {hi[0].incident.title} was deadlier: ",
-                 Bold(f"{hi[1]:,}"), f" against {lo[1]:,} for the {lo[0].incident.title}.")
+                 Bold(f"{hi[1]:,}"), f" against {lo[1]:,} for the {lo[0].incident.title}, a difference of "
+                 f"{hi[1] - lo[1]:,}.")
     elif fa is not None and fa == fb:
         out.para(f"The highest figures reported for each are the same: {fa:,}.")
     else:

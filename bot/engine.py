@@ -25,13 +25,14 @@ from bot.store import Store
 from bot.text import STOPWORDS, clean_input, is_number, tokens
 from bot.understanding.context import ChatContext, Contexts, Pending
 from bot.understanding.filters import Filter, FilterIndex
-from bot.understanding.frame import ACROSS, LATEST, OUTSIDE, TOTAL, FrameParser, Part
+from bot.understanding.frame import ACROSS, LATEST, NAMED_SCORE, OUTSIDE, QUOTE, TOTAL, FrameParser, Part
 from bot.understanding.matcher import IntentMatcher
 from bot.understanding.mentions import PartyNames
 
 MAX_CHOICES = MAX_LISTED
 MAX_FOLLOW_UPS = 4
 # Words of a claimant's name that do not tell claimants apart ("the Syrian Observatory", "Syrian state media").
+QUOTE_SEARCH = 500  # incidents searched for "who said X?" when the question and the chat name none
 CLAIMANT_FILLER = STOPWORDS | {"syrian", "us", "head", "office"}
 WOUNDED_WORDS = frozenset({"wounded", "injured", "hurt", "injuries", "wounds", "injury"})
 ALONE = "\x00alone"  # the context key of answer_alone: no chat or console user has a NUL in its name
@@ -159,11 +160,14 @@ class Engine:
         # (not when the frame found the incident in the whole question: "who blamed the coalition for the
         # strike the Pentagon denied?" names parties, but asks about that strike)
         described = res is not None and res.described
-        about_party = None if described else self.parties.answer(question, words, ctx)
+        # "Who said the coalition did it?" asks who said it: the party named is what was said, not the speaker.
+        asks_who = any(" ".join(words).startswith(o + " ") for o in self.matcher.signals.quote_openers)
+        about_party = None if described or asks_who else self.parties.answer(question, words, ctx)
         if about_party is not None:
             return about_party
         # "What did Syrian state media say about Al-Hari?": the words that may name who said it.
-        speaker = frozenset(words) if self.parties.words.said_words & set(corrected.values()) else frozenset()
+        speaker = frozenset(words) if self.parties.words.said_words & set(corrected.values()) and not asks_who \
+            else frozenset()
         party = self.store.party(ctx.party) if speaker and ctx.party else None
         if party and set(words) & self.parties.words.pronouns:
             speaker |= frozenset(tokens(party.name))  # "what did they say about Al-Hari?" after the Observatory
@@ -373,6 +377,8 @@ class Engine:
             return self._small_talk("out_of_scope", part.confidence)
         if part.form == "opinion":
             return self._opinion(part, ctx)
+        if part.form == QUOTE and (said := self._quote(part, ctx)):
+            return said
         if part.target == "filter" and part.filter is not None and part.filter.empty and part.form == ACROSS \
                 and not part.filter.kinds and not part.listed:
             return self._single(part.text, ctx, self._own_res(part))  # "what incidents do you know": the list
@@ -430,6 +436,28 @@ class Engine:
         incident = self.store.incident(incident_id)
         assert incident is not None
         return answers.Facts(incident, self.store.claims(incident_id), self.store.source)
+
+    def _quote(self, part: Part, ctx: ChatContext) -> Reply | None:
+        """Whose claim holds the words the question quotes: in the incidents it names, the chat's or the
+        QUOTE_SEARCH most recent (a bound, so the cost stays flat at any size). None if no claim has them."""
+        found = part.res.candidates if part.res else []
+        named = [c.incident_id for c in found if c.score >= NAMED_SCORE]
+        # Else all of these: a quote's own words may also describe some other incident weakly.
+        ids = dict.fromkeys(named or [*(c.incident_id for c in found), *([ctx.incident] if ctx.incident else []),
+                                      *self.filters.newest(QUOTE_SEARCH)])
+        words = tuple(part.text.split())
+        best: tuple[int, str, list[Claim]] = (0, "", [])
+        for i in ids:
+            claims = _saying(self.store.claims(i), words)
+            if claims and (n := _overlap(claims[0], words)) > best[0]:
+                best = (n, i, claims)
+        if not best[2]:
+            return None
+        facts = self._facts(best[1])
+        ctx.answered(best[1])
+        ctx.incident, ctx.intent = best[1], "sources"
+        body = answers.saying(answers.Facts(facts.incident, best[2], self.store.source))
+        return Reply(body, "sources", best[1], part.confidence, buttons=self._follow_ups("sources", facts))
 
     def _opinion(self, part: Part, ctx: ChatContext) -> Reply:
         # Claims go with the neutral line only for an incident the question names: a country alone ("should
@@ -613,6 +641,18 @@ def _figure(words: list[str]) -> int | None:
     """The one figure a question gives ("who reported the figure of 38?"), not a year."""
     figures = [int(w) for w in words if is_number(w) and len(w) < 7 and not 1900 <= int(w) <= 2100]
     return figures[0] if len(figures) == 1 else None
+
+
+def _saying(claims: list[Claim], words: tuple[str, ...]) -> list[Claim]:
+    """The claims whose words (quote, value, note) hold most of the question's content words, at least two."""
+    scored = [(_overlap(c, words), c) for c in claims]
+    best = max((n for n, _ in scored), default=0)
+    return [c for n, c in scored if n == best] if best >= 2 else []
+
+
+def _overlap(claim: Claim, words: tuple[str, ...]) -> int:
+    said = set(tokens(f"{claim.quote or ''} {claim.value} {claim.note or ''}"))
+    return sum(1 for w in set(words) if w in said and w not in STOPWORDS and len(w) > 2 and not is_number(w))
 
 
 def _named_claimant(claims: list[Claim], words: frozenset[str]) -> str | None:

@@ -285,3 +285,13 @@ def test_dates_relative_to_an_incident_and_dates_with_no_incident(tmp_path: Path
     assert "May 2018 airstrike" in deadlier["text"] and "Al-Hari airstrike was deadlier" in deadlier["text"]
     assert before["incident"] == "gov-positions-2018-05"
     assert empty["text"] == "I have no record of incidents in March 2018."
+
+
+def test_who_said_the_words_a_question_quotes_and_how_many_more_died(tmp_path: Path) -> None:
+    press, observatory, mcgurk, more = chat(
+        tmp_path, "who said there were no strikes in that area?", "who said al-hari was the deadliest since february?",
+        "who called dashisha a notorious transit town?", "how many more died at deir ezzor than al-hari?")
+    assert press["text"].startswith("On the Al-Hari airstrike, the coalition's press office said so:")
+    assert observatory["text"].startswith("On the Al-Hari airstrike, the Syrian Observatory for Human Rights said")
+    assert mcgurk["incident"] == "dashisha-2018-06" and "Brett McGurk" in mcgurk["text"]
+    assert "100 against 40 for the Al-Hari airstrike, a difference of 60" in more["text"]

@@ -26,6 +26,7 @@ ACROSS = "across"  # forms: wh, yesno, compare, superlative, count, across, opin
 OUTSIDE = "outside"  # sums, and questions about something else that name a known place
 TOTAL = "total"  # the death tolls of several incidents added up
 LATEST = "latest"  # the newest incident a filter fits
+QUOTE = "quote"  # who said these words
 INCIDENT_PRONOUNS = ("it", "this", "that", "there", "this one", "that one")  # the chat's incident
 PARTY_ROLE_KINDS = ("denial", "claim_responsibility", "perpetrator")  # the party named is the claim's value
 MAX_DESCRIBED = 8  # incidents a description such as "the one where Russians died" may name before it is vague
@@ -189,6 +190,13 @@ class FrameParser:
         if match.best == "out_of_scope" and not subject and (res.candidates and not self.matcher.has_keyword(stripped)
                                              or (res.candidates or res.unknown_name or mentions) and outside_word):
             part.form, part.intent = OUTSIDE, "out_of_scope"  # "the weather in Deir Ezzor", "Syria's capital"
+            return part
+        opener = next((o for o in self.s.quote_openers if " ".join(lead).startswith(o + " ")), None)
+        if opener and not (mentions and has_phrase(text, tuple(w for a in self.s.acts if a.name != "said"
+                                                               for w in a.words))) \
+                and sum(w not in STOPWORDS and not is_number(w) for w in lead[len(opener.split()):]) >= 2:
+            part.form = QUOTE  # "who said there were no strikes in that area?"
+            part.target = "incident" if res.candidates else "none"
             return part
         if has_phrase(text, self.s.opinions):
             part.form, part.intent = "opinion", "out_of_scope"
