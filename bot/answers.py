@@ -12,7 +12,7 @@ from bot.facts.dates import format_date
 from bot.facts.kinds import BY_NAME
 from bot.facts.models import Claim, Count, Description, Incident, Party, Place, Source
 from bot.rich import Bold, Rich
-from bot.text import fold
+from bot.text import clip, fold
 
 VERBS = {"killed": "killed", "wounded": "wounded", "killed_and_wounded": "killed and wounded"}
 QUALIFIER_WORDS = {"at_least": "at least", "about": "about", "nearly": "nearly", "more_than": "more than"}
@@ -245,6 +245,10 @@ def statements(facts: Facts, claimant: str) -> Rich:
     own = Facts(facts.incident, [c for c in facts.claims if c.claimant == claimant], facts.source, facts.wounded)
     out = Rich().para(f"What {claimant} said about the {facts.incident.title}:")
     return out.extend(_said(own)).para(sources_line(own))
+
+
+def on_incident(title: str) -> Rich:
+    return Rich().para(f"On the {title}:")
 
 
 def saying(facts: Facts) -> Rich:
@@ -643,7 +647,8 @@ def claim_phrase(facts: Facts, c: Claim, quote: bool = False) -> str:
         return f"{who} blamed {c.value}"
     if c.kind == "denial":
         return f"{c.value} denied responsibility" + (f" (said by {who})" if c.claimant and c.claimant != c.value else "")
-    return f"{_stated(c)} ({who})"
+    stated = _stated(c)
+    return f"{'t' + stated[1:] if stated.startswith('The ') else stated} ({who})"  # mid-line, so lower case
 
 
 def incident_line(facts: Facts, intent: str, fits: Sequence[Claim], quotes: bool = False) -> str:
@@ -716,6 +721,12 @@ def compare_dates(sides: Sequence[Facts]) -> Rich:
     for f in (a, b):
         out.extend(when(f))
     return out
+
+
+def side_by_side(lines: Sequence[str]) -> Rich:
+    """Two incidents' claims of one kind, one line each, with who makes them."""
+    return Rich().para("\n".join(f"• {line}" for line in lines)).para(
+        "I report who says what about each; I don't say who is right.")
 
 
 def compare_incidents(sides: Sequence[tuple[Facts, int | None]], most: bool) -> Rich:
@@ -800,6 +811,12 @@ def no_record_then(name: str, asked: str, known: Sequence[Incident]) -> Rich:
 
 def not_reported(name: str) -> Rich:
     return Rich().para(f"The reports I have do not say that about {name}. What they do say:")
+
+
+def nobody_called(name: str) -> Rich:
+    shown = clip(" ".join(w[:1].upper() + w[1:] for w in name.split()))  # a folded name, as names are written
+    return Rich().para(f"I have no record of anyone called {shown}: the reports I have do not name them.").para(
+        "Type “list incidents” to see what I know.")
 
 
 def party_unknown(name: str) -> Rich:

@@ -224,7 +224,11 @@ class Engine:
             spec = self.matcher.specs["summary"]  # "any info on the Raqqa airstrike?": one we have no record of
         if not spec.about_incident:
             return self._small_talk(spec.name, confidence)
-        return self._incident_question(spec.name, confidence, res, ctx, wounded, speaker, _figure(words))
+        reply = self._incident_question(spec.name, confidence, res, ctx, wounded, speaker, _figure(words))
+        if res.described and reply.incident and not reply.choices:
+            # "the one where Russians died": say which incident that is, as a name would have
+            reply.body = answers.on_incident(self.filters.titles[reply.incident]).extend(reply.body)
+        return reply
 
     def answer_alone(self, text: str) -> list[tuple[str, Reply]]:
         """A question answered with no chat's memory, as (title, reply) pairs: for inline mode, where every
@@ -524,7 +528,7 @@ class Engine:
         shown: list[tuple[answers.Facts, list[Claim]]] = []
         for iid in self.filters.latest(ids, answers.MAX_LINES + 4):
             facts = self._facts(iid)
-            fits = [c for c in facts.claims if f.claim_fits(c, names)] if (parties or f.kinds) else []
+            fits = [c for c in facts.claims if f.claim_fits(c, names)] if (parties or f.kinds or f.victims) else []
             if parties and not fits:  # the sets matched on different claims of the incident
                 ids.discard(iid)
                 continue
@@ -558,6 +562,9 @@ class Engine:
     def _party(self, part: Part, ctx: ChatContext) -> Reply:
         """Questions about a person or organisation go to the parties module (bot/parties.py); what it does not
         take, if the question asks what a party said, is the incidents that party reported, as a filter."""
+        if not part.mentions:
+            name = part.res.unknown_name if part.res and part.res.unknown_name else part.text
+            return Reply(answers.nobody_called(name), None, None, part.confidence)
         about = self.parties.answer(part.text, part.text.split(), ctx)
         if about is not None:
             return about
@@ -588,6 +595,13 @@ class Engine:
             ctx.listed, ctx.incident, ctx.intent = tuple(ids), None, "date"
             return Reply(answers.compare_dates([self._facts(i) for i in ids]), "date", ids[0], part.confidence,
                          buttons=[Button(self.filters.titles[i], f"ask:date:{i}") for i in ids])
+        if part.intent and part.intent != "casualties":
+            # "was the denial over Al-Hari from the same body as the one over the May strike?": side by side
+            kinds = self.matcher.specs[part.intent].claims or ()
+            ctx.listed, ctx.incident, ctx.intent = tuple(ids), None, part.intent
+            lines = [answers.incident_line(fa, part.intent, fa.of(*kinds)) for fa in map(self._facts, ids)]
+            return Reply(answers.side_by_side(lines), part.intent, ids[0], part.confidence,
+                         buttons=[Button(self.filters.titles[i], f"ask:{part.intent}:{i}") for i in ids])
         sides = [(self._facts(i), self.filters.figure(i)) for i in ids]
         ctx.listed, ctx.incident, ctx.intent = tuple(ids), None, "casualties"
         return Reply(answers.compare_incidents(sides, part.most), "casualties", ids[0], part.confidence,

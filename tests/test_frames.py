@@ -295,3 +295,27 @@ def test_who_said_the_words_a_question_quotes_and_how_many_more_died(tmp_path: P
     assert observatory["text"].startswith("On the Al-Hari airstrike, the Syrian Observatory for Human Rights said")
     assert mcgurk["incident"] == "dashisha-2018-06" and "Brett McGurk" in mcgurk["text"]
     assert "100 against 40 for the Al-Hari airstrike, a difference of 60" in more["text"]
+
+
+def test_two_questions_after_a_question_mark_prefaces_and_incidents_compared_on_one_kind_of_claim(
+        tmp_path: Path) -> None:
+    (two,) = chat(tmp_path, "what did mcgurk say? and whats his job")
+    assert "four years" in two["text"] and "special envoy" in two["text"]
+    (prefaced,) = chat(tmp_path, "Two things: where exactly was the Al Hari raid, and who were the people killed there?")
+    assert "Syrian-Iraqi border" in prefaced["text"] and "Non-Syrian fighters" in prefaced["text"]
+    denials, order = chat(tmp_path, "how are the denials for al-hari and the may strike different",
+                          "did the feb strikes happen before or after the may one?")
+    assert "• Al-Hari airstrike (18 June 2018): the US-led coalition denied responsibility" in denials["text"]
+    assert "the US Department of Defense denied responsibility" in denials["text"] and "killed" not in denials["text"]
+    assert order["text"].startswith("By the dates the reports give, the February 2018 coalition airstrikes")
+
+
+def test_filters_on_a_place_no_incident_has_a_singular_any_and_who_died(tmp_path: Path) -> None:
+    aleppo, fewer, russians, person = chat(
+        tmp_path, "was there any strike in aleppo?", "I'm looking for any strike where fewer than 20 people were killed.",
+        "any russians among the dead?", "who is hassan nasrallah")
+    assert aleppo["text"] == "I have no record of strikes in Aleppo."
+    assert "May 2018 airstrike" in fewer["text"] and "Al-Hari" not in fewer["text"]
+    assert "including Russians" in russians["text"] and "Al-Hari" not in russians["text"]
+    assert person["text"].startswith("I have no record of anyone called Hassan Nasrallah")
+    assert person["incident"] is None

@@ -54,6 +54,9 @@ class Filter:
             return False
         if self.accused and not (claim.kind in ACTED_KINDS and names.key_of(str(claim.value)) in self.accused):
             return False
+        if self.victims:  # "were any Russians killed?": the claims that say they were
+            who = str(claim.value) if claim.kind == "victims" else claim.count.who if claim.count else None
+            return bool(who and set(_victim_keys(who)) & set(self.victims))
         return True
 
 
@@ -247,7 +250,8 @@ class FilterIndex:
                 k = name_key(text)
                 if len(k) > 2 and k in self._place:
                     found.append(k)
-                    said = [s for s in said if s not in shown.split()] + [shown]
+                    if not any(shown in s.split() for s in said):  # "ezzor" after "deir ezzor" says nothing new
+                        said = [s for s in said if s not in shown.split()] + [shown]
         return tuple(dict.fromkeys(found)), tuple(dict.fromkeys(said))
 
 

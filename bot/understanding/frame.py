@@ -97,10 +97,14 @@ class FrameParser:
         out: list[list[str]] = []
         for piece in SENTENCE_BREAK.split(question):
             words = digits_for_words(fold(piece).split())
+            words = self._unprefaced(words)
             if not words:
                 continue
-            if out and not (len(out[-1]) >= 3 and len(words) >= 2 and words[0] in self.s.question_starts
-                            and self._asks(out[-1]) and self._asks(words)):
+            # "What did McGurk say? And what's his job?": a join opening a sentence is no part of its question
+            opening = words[1] if words[0] in self.s.joins and len(words) > 1 else words[0]
+            if out and not (len(out[-1]) >= 3 and len(words) >= 3 and opening in self.s.question_starts
+                            and out[-1][0] in self.s.question_starts or len(out[-1]) >= 3 and len(words) >= 2
+                            and opening in self.s.question_starts and self._asks(out[-1]) and self._asks(words)):
                 out[-1] = out[-1] + words
             else:
                 out.append(words)
@@ -133,6 +137,12 @@ class FrameParser:
             when = [str(year + step)]
         return [*words[:at], "in", *when, *words[at + n + used:]]
 
+    def _unprefaced(self, words: list[str]) -> list[str]:
+        """Without a preface such as "two things:" or "quick question:" (signals.yaml: prefaces)."""
+        text = " ".join(words)
+        found = next((p for p in self.s.prefaces if text == p or text.startswith(p + " ")), None)
+        return words[len(found.split()):] if found else words
+
     def _split(self, words: list[str]) -> list[list[str]]:
         if not words:
             return [words]
@@ -155,6 +165,8 @@ class FrameParser:
     def _asks(self, words: list[str]) -> bool:
         """Whether these words ask about an incident or a party on their own: names lower the intent's score
         ("where is dashisha"), so a question opening that leans to one, or what a party said, is enough."""
+        if len(words) > 1 and words[0] in self.s.joins:
+            words = words[1:]
         text = " ".join(words)
         m = self.matcher.match(text)
         if m.intent is not None:
@@ -187,9 +199,13 @@ class FrameParser:
         # history of the Islamic State group", "a decent restaurant in Beirut".
         outside_word = self.matcher.has_keyword(stripped, "out_of_scope")
         subject = self._party_subject(words, mentions)
-        if match.best == "out_of_scope" and not subject and (res.candidates and not self.matcher.has_keyword(stripped)
+        if match.best == "out_of_scope" and not subject and (any(c.tokens for c in res.candidates)
+                                                             and not self.matcher.has_keyword(stripped)
                                              or (res.candidates or res.unknown_name or mentions) and outside_word):
             part.form, part.intent = OUTSIDE, "out_of_scope"  # "the weather in Deir Ezzor", "Syria's capital"
+            return part
+        if (stranger := self._stranger(lead, mentions, res)) is not None:
+            part.target, part.res = "party", replace(res, unknown_name=stranger)  # "who is Hassan Nasrallah?"
             return part
         opener = next((o for o in self.s.quote_openers if " ".join(lead).startswith(o + " ")), None)
         if opener and not (mentions and has_phrase(text, tuple(w for a in self.s.acts if a.name != "said"
@@ -367,6 +383,18 @@ class FrameParser:
                     return set(range(m.start - (len(words[max(0, m.start - 3):m.start]) - len(before)), end))
         return set()
 
+    def _stranger(self, lead: list[str], mentions: list[Mention], res: Resolution) -> str | None:
+        """The name in "who is Hassan Nasrallah?" when it is no one the reports name: after "who is/was/are",
+        two to four words, none an everyday or question word; or one word that is not an English word."""
+        if mentions or res.candidates or len(lead) < 3 or lead[0] != "who" or lead[1] not in ("is", "was", "are"):
+            return None
+        name = lead[2:]
+        if not 1 <= len(name) <= 4 or any(w in STOPWORDS or w in self.known or is_number(w) for w in name):
+            return None
+        if len(name) == 1 and self.matcher.is_common(name[0]):
+            return None  # "who is winning?"
+        return " ".join(name)
+
     def _party_subject(self, words: list[str], mentions: list[Mention]) -> Mention | None:
         """The person or organisation a yes/no question or a tagged statement is about: "is [the] X ...?",
         "X is ..., right?"; not a possessive ("is the Observatory's figure right?")."""
@@ -408,7 +436,9 @@ class FrameParser:
             for noun in plural:
                 if has_phrase(text, (f"{det} {noun}",)) and det not in ("the", "those", "other"):
                     return "across"
-        return None
+        singular = tuple(f"{det} {n}" for det in ("any", "every", "each") for n in self.s.across_nouns
+                         if not n.endswith("s"))
+        return "across" if has_phrase(text, singular) else None  # "any strike where fewer than 20 died"
 
     def _figure(self, words: list[str]) -> tuple[tuple[str, int] | None, set[int]]:
         text = " ".join(words)
@@ -444,7 +474,7 @@ class FrameParser:
                 if left.candidates and right.candidates and \
                         left.candidates[0].incident_id != right.candidates[0].incident_id:
                     part.sides, part.target = [left, right], "incidents"
-                    part.intent = "casualties"
+                    part.intent = self._compared_on(part)
                     return True
         if part.res and part.res.candidates:
             part.target = "incident"
@@ -456,9 +486,16 @@ class FrameParser:
             return True
         if len(among) > 1 and not part.mentions:
             part.sides = [Resolution(candidates=[Candidate(i, 1.0, frozenset())]) for i in among[-2:]]
-            part.target, part.intent = "incidents", "casualties"
+            part.target, part.intent = "incidents", self._compared_on(part)
             return True
         return False
+
+    def _compared_on(self, part: Part) -> str:
+        """What two incidents are compared on: their death tolls, unless the question names another of their
+        facts ("how do the denials of Al-Hari and the May strike differ?")."""
+        named = [n for n in self.matcher.specs if n != "casualties" and self._kinds(n)
+                 and self.matcher.has_keyword(part.text, n)]
+        return part.intent if part.intent in named else named[0] if named else "casualties"
 
     def _reported_by_all(self, mentions: list[Mention], words: list[str]) -> str | None:
         ids: set[str] | None = None
@@ -486,6 +523,10 @@ class FrameParser:
                       if has_phrase(" ".join(words), (n,)) and n not in self.s.untyped_nouns)
         places, place_names = self.filters.place_keys([w for i, w in enumerate(words)
                                           if not any(m.start <= i < m.end for m in mentions)])
+        if res.unknown_name and not places and has_phrase(" ".join(words), tuple(
+                f"{p} {res.unknown_name}" for p in self.s.place_prepositions)):
+            # "any strikes in Aleppo?": a place no incident has fits none of them, not all of them
+            places, place_names = (f"?{res.unknown_name}",), (res.unknown_name,)
         lo = hi = None
         if figure and figure[0] == "above":
             lo = figure[1]
@@ -501,9 +542,10 @@ class FrameParser:
 
     def _acts_first(self, words: list[str], m: Mention) -> bool:
         """"state media blamed ..." / "what has state media blamed": the party is who blamed, not the blamed."""
-        after = words[m.end:m.end + 2]
+        blamed = next((a.words for a in self.s.acts if a.intent == "blame"), ())
         before = words[max(0, m.start - 1):m.start]
-        return any(w.startswith(("blam", "accus")) for w in after) and not any(w in ("on", "against") for w in before)
+        return bool(has_phrase(" ".join(words[m.end:m.end + 2]), blamed)) and not any(
+            w in ("on", "against") for w in before)
 
     def _located(self, words: list[str], res: Resolution) -> tuple[Resolution, tuple[str, ...]] | None:
         """The first incident named, and the words of a second named after "in"/"near", as a place."""
