@@ -101,7 +101,8 @@ def _act(facts: Facts, c: Check, names: PartyNames) -> Verdict:
         return Verdict("no", answers.no_admission(facts, []))
     # What the reports do say about who did it, so "So the SDF bombed Al-Hari?" is not left at "I don't know".
     said = facts.of("perpetrator", "claim_responsibility", "blame", "denial")
-    return Verdict("unknown", f"I have no claim that {_who(c, names) or 'anyone'} {c.act.name.replace('_', ' ')} "
+    verb = "blamed anyone for" if c.act.name == "blamed" else c.act.name.replace("_", " ")
+    return Verdict("unknown", f"I have no claim that {_who(c, names) or 'anyone'} {verb} "
                               f"the {facts.incident.title}" + (f"; the reports say: {phrases(said)}." if said else "."))
 
 

@@ -26,7 +26,7 @@ def test_newparty_is_stored_with_its_attributed_description(admin: Admin, store:
 
 def test_party_lists_and_shows_with_sources(admin: Admin) -> None:
     listing = run(admin, "/party")
-    assert "11 parties" in listing and "rami-abdel-rahman — Rami Abdel Rahman (person)" in listing
+    assert "12 parties" in listing and "rami-abdel-rahman — Rami Abdel Rahman (person)" in listing
     shown = run(admin, "/party syrian-observatory")
     assert "a Britain-based monitor of the conflict — source afp-2018-06-19 (AFP)" in shown
     assert "based in Britain" in shown and "Members: rami-abdel-rahman." in shown

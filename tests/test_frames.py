@@ -319,3 +319,14 @@ def test_filters_on_a_place_no_incident_has_a_singular_any_and_who_died(tmp_path
     assert "including Russians" in russians["text"] and "Al-Hari" not in russians["text"]
     assert person["text"].startswith("I have no record of anyone called Hassan Nasrallah")
     assert person["incident"] is None
+
+
+def test_who_a_party_blamed_when_it_blamed_no_one_and_damascus_as_the_syrian_government(tmp_path: Path) -> None:
+    observatory, damascus, place = chat(tmp_path, "who did the observatory blame for al-hari?",
+                                        "what did damascus accuse the coalition of?", "any strikes in aleppo?")
+    assert observatory["text"].startswith("That is not what the reports say: I have no claim that")
+    assert "blamed anyone for the Al-Hari airstrike" in observatory["text"]
+    assert "Syrian state media blamed the US-led coalition" in observatory["text"]
+    assert damascus["text"].startswith("Incidents the Syrian government blamed on the US-led coalition")
+    assert "Al-Hari" in damascus["text"] and "May 2018" in damascus["text"]
+    assert place["text"] == "I have no record of strikes in Aleppo."

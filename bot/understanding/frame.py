@@ -179,7 +179,9 @@ class FrameParser:
     def _part(self, words: list[str], listed: bool, recent: tuple[str, ...] = (), typed: str | None = None) -> Part:
         text = " ".join(words)
         lead = [w for w in words if w not in LEAD_INS]
-        mentions = self.filters.names.find(text)
+        # "any strikes in Damascus?": a name right after "in"/"near" is a place, whoever else it may name
+        mentions = [m for m in self.filters.names.find(text)
+                    if not (m.start and words[m.start - 1] in self.s.place_prepositions)]
         if has_phrase(text, self.s.arithmetic) and sum(is_number(w) for w in words) >= 2:
             return Part(text, "out_of_scope", 1.0, form=OUTSIDE)
         mentioned = {p for m in mentions for p in range(m.start, m.end)}
@@ -328,7 +330,11 @@ class FrameParser:
         check = Check(act, parties - speakers or parties, figure, content, speakers)
         if yes_no:
             part.form, part.check = "yesno", check
-        elif act and act.kinds and has_phrase(text, self.s.presuppose) and parties:
+        elif act and act.kinds and parties and (has_phrase(text, self.s.presuppose)
+                                                or self._acted_by(words, mentions, act)):
+            # "Why did the coalition admit it?", "who did the Observatory blame for Al-Hari?": taken as so
+            if act.intent and not has_phrase(text, self.s.presuppose):
+                part.intent = act.intent  # what it asks is who they blamed, denied...
             part.premise = check
         spec = self.matcher.specs.get(part.intent) if part.intent else None
         if res.candidates or res.unknown_name or res.ruled_out:
@@ -394,6 +400,19 @@ class FrameParser:
         if len(name) == 1 and self.matcher.is_common(name[0]):
             return None  # "who is winning?"
         return " ".join(name)
+
+    def _acted_by(self, words: list[str], mentions: list[Mention], act: Act) -> bool:
+        """Whether a party named is who did the act, in a wh-question: "who did the Observatory blame?", "and
+        the Observatory, who did it blame?" (the pronoun right before the verb standing for the party)."""
+        for j in range(2, len(words)):
+            if not any(words[j:j + len(p.split())] == p.split() for p in act.words):
+                continue
+            before = words[j - 1]
+            if any(m.end == j for m in mentions) or before in ("it", "they", "he", "she") and mentions:
+                asked = words[:j]
+                return any(w in asked for w in ("who", "whom", "what", "which")) and any(
+                    w in asked for w in ("did", "does", "has", "have"))
+        return False
 
     def _party_subject(self, words: list[str], mentions: list[Mention]) -> Mention | None:
         """The person or organisation a yes/no question or a tagged statement is about: "is [the] X ...?",
@@ -523,10 +542,12 @@ class FrameParser:
                       if has_phrase(" ".join(words), (n,)) and n not in self.s.untyped_nouns)
         places, place_names = self.filters.place_keys([w for i, w in enumerate(words)
                                           if not any(m.start <= i < m.end for m in mentions)])
-        if res.unknown_name and not places and has_phrase(" ".join(words), tuple(
-                f"{p} {res.unknown_name}" for p in self.s.place_prepositions)):
+        elsewhere = [w for i, w in enumerate(words) if i and words[i - 1] in self.s.place_prepositions
+                     and w not in STOPWORDS and w not in self.known and not is_number(w) and date_in([w]) == (None, None)
+                     and not any(m.start <= i < m.end for m in mentions)]
+        if elsewhere and not places:
             # "any strikes in Aleppo?": a place no incident has fits none of them, not all of them
-            places, place_names = (f"?{res.unknown_name}",), (res.unknown_name,)
+            places, place_names = (f"?{elsewhere[0]}",), (elsewhere[0],)
         lo = hi = None
         if figure and figure[0] == "above":
             lo = figure[1]
