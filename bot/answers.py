@@ -247,6 +247,10 @@ def statements(facts: Facts, claimant: str) -> Rich:
     return out.extend(_said(own)).para(sources_line(own))
 
 
+def no_reasons() -> Rich:
+    return Rich().para("The reports I have do not say why; they say who claims what:")
+
+
 def on_incident(title: str) -> Rich:
     return Rich().para(f"On the {title}:")
 

@@ -129,6 +129,11 @@ class Engine:
         if not question:
             return Reply(answers.empty_question())
         ctx = self.contexts.get(chat)
+        if ctx.incident and ctx.intent and " ".join(tokens(question)) in self.matcher.signals.why_alone \
+                and self.store.incident(ctx.incident):
+            reply = self._about(ctx.intent, ctx.incident, ctx, 1.0)  # "why?" after "who denied it?"
+            reply.body = answers.no_reasons().extend(reply.body)
+            return reply
         if ctx.pending:
             pending, ctx.pending = ctx.pending, None
             picked = self._pick(question, pending)
@@ -137,7 +142,9 @@ class Engine:
         frame = self.parser.parse(question, listed=bool(ctx.listed), recent=ctx.recent)
         parts = frame.parts
         if len(parts) == 1 and parts[0].form == "wh" and parts[0].target != "party" and not parts[0].premise:
-            return self._single(question, ctx, self._own_res(parts[0]))
+            # as typed (its capitals mark names), unless the frame dropped words ("same question for …")
+            asked = question if tokens(question) == parts[0].text.split() else parts[0].text
+            return self._single(asked, ctx, self._own_res(parts[0]))
         replies = [self._part(p, ctx) for p in parts]
         if len(replies) == 1:
             return replies[0]

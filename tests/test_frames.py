@@ -330,3 +330,12 @@ def test_who_a_party_blamed_when_it_blamed_no_one_and_damascus_as_the_syrian_gov
     assert damascus["text"].startswith("Incidents the Syrian government blamed on the US-led coalition")
     assert "Al-Hari" in damascus["text"] and "May 2018" in damascus["text"]
     assert place["text"] == "I have no record of strikes in Aleppo."
+
+
+def test_same_question_for_another_incident_then_in_total_tell_me_more_and_why(tmp_path: Path) -> None:
+    _, same, total, more, why = chat(tmp_path, "how many died at al hari", "same question for deir ezzor",
+                                     "how many in total?", "tell me more", "why?")
+    assert same["incident"] == "deir-ezzor-2018-02" and "At least 100" in same["text"]
+    assert "of 2 incidents comes to 140" in total["text"] and "350,000" not in total["text"]
+    assert more["intent"] == "summary"
+    assert why["text"].startswith("The reports I have do not say why")

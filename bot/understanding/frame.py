@@ -234,6 +234,9 @@ class FrameParser:
         named = any(c.tokens for c in res.candidates) or bool(res.unknown_name)
         part.listed = listed and bool(has_phrase(text, self.s.listed_pronouns)) and not named
         across = self._across(text, lead)
+        if across == "across" and recent[1:] and not named and has_phrase(text, self.s.total) and not has_phrase(
+                text.replace(has_phrase(text, self.s.total) or "", " "), self.s.everything):
+            across = None  # "how many in total?" after two answers: those two, not every incident
         groups = tuple(victim_key(w) for g in self.s.victim_groups if has_phrase(text, (g,)) for w in g.split()[-1:])
         # An incident named by what happened in it: "the one where Russians died", "the strike the US denied".
         clause = self._victim_clause(words) if groups and not named else set()

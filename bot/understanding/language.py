@@ -70,6 +70,7 @@ class Signals:
     latest: tuple[str, ...] = ()
     earlier: tuple[str, ...] = ()
     copulas: tuple[str, ...] = ()
+    why_alone: tuple[str, ...] = ()
     prefaces: tuple[str, ...] = ()
     quote_openers: tuple[str, ...] = ()
     relatives: tuple[str, ...] = ()
@@ -126,7 +127,7 @@ def _signals(d: dict[str, Any]) -> Signals:
         opinions=words("opinions", "phrases"), arithmetic=words("arithmetic"),
         place_prepositions=frozenset(words("place_prepositions")), victim_groups=words("victim_groups"),
         wh_alone=frozenset(words("wh_alone")), total=words("total"), latest=words("latest"),
-        earlier=words("comparisons", "earlier"), copulas=words("copulas"), prefaces=words("prefaces"), quote_openers=words("quote_openers"),
+        earlier=words("comparisons", "earlier"), copulas=words("copulas"), why_alone=words("why_alone"), prefaces=words("prefaces"), quote_openers=words("quote_openers"),
         relatives=words("victim_clause", "relatives"), deaths=words("victim_clause", "deaths"),
         relative_dates=tuple(sorted(((p, unit, -1 if way == "before" else 1) for unit in ("month", "year")
                                      for way in ("before", "after") for p in words("relative_dates", unit, way)),
