@@ -247,6 +247,11 @@ def statements(facts: Facts, claimant: str) -> Rich:
     return out.extend(_said(own)).para(sources_line(own))
 
 
+def victims_not_reported(groups: Sequence[str], title: str) -> Rich:
+    return Rich().para(f"The reports I have do not say that any {_join(list(groups))} were among the dead of the "
+                       f"{title}. What they say:")
+
+
 def no_reasons() -> Rich:
     return Rich().para("The reports I have do not say why; they say who claims what:")
 

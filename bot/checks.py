@@ -81,6 +81,8 @@ def _party_of(claim: Claim, names: PartyNames) -> set[str]:
 
 def _act(facts: Facts, c: Check, names: PartyNames) -> Verdict:
     assert c.act is not None
+    if c.strangers and not c.parties:  # "Did Turkey deny the May strike?": no report says Turkey did anything
+        return _unclaimed(facts, c, " and ".join(w[:1].upper() + w[1:] for w in c.strangers))
     by = (lambda x: bool(_party_of(x, names) & c.parties)) if c.parties else (lambda x: True)
     support = [x for x in facts.of(*c.act.kinds) if by(x)]
     if c.act.name == "carried_out" and c.parties:
@@ -99,11 +101,18 @@ def _act(facts: Facts, c: Check, names: PartyNames) -> Verdict:
         return Verdict("no", phrases(against) + ".")
     if c.act.name == "admitted":
         return Verdict("no", answers.no_admission(facts, []))
-    # What the reports do say about who did it, so "So the SDF bombed Al-Hari?" is not left at "I don't know".
+    return _unclaimed(facts, c, _who(c, names) or "anyone")
+
+
+def _unclaimed(facts: Facts, c: Check, who: str) -> Verdict:
+    """No claim says `who` did it: what the reports do say about who did it, so "So the SDF bombed Al-Hari?" is
+    not left at "I don't know"."""
+    assert c.act is not None
     said = facts.of("perpetrator", "claim_responsibility", "blame", "denial")
     verb = "blamed anyone for" if c.act.name == "blamed" else c.act.name.replace("_", " ")
-    return Verdict("unknown", f"I have no claim that {_who(c, names) or 'anyone'} {verb} "
-                              f"the {facts.incident.title}" + (f"; the reports say: {phrases(said)}." if said else "."))
+    told = "; ".join(dict.fromkeys(answers.claim_phrase(facts, x) for x in said))
+    return Verdict("unknown", f"I have no claim that {who} {verb} the {facts.incident.title}"
+                              + (f"; the reports say: {told}." if said else "."))
 
 
 def _said(facts: Facts, c: Check, intent: str | None, names: PartyNames) -> Verdict:

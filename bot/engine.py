@@ -24,7 +24,8 @@ from bot.rich import Rich
 from bot.store import Store
 from bot.text import STOPWORDS, clean_input, is_number, tokens
 from bot.understanding.context import ChatContext, Contexts, Pending
-from bot.understanding.filters import Filter, FilterIndex
+from bot.understanding.filters import Filter, FilterIndex, victim_key
+from bot.understanding.language import has_phrase
 from bot.understanding.frame import ACROSS, LATEST, NAMED_SCORE, OUTSIDE, QUOTE, TOTAL, FrameParser, Part
 from bot.understanding.matcher import IntentMatcher
 from bot.understanding.mentions import PartyNames
@@ -235,7 +236,17 @@ class Engine:
         if res.described and reply.incident and not reply.choices:
             # "the one where Russians died": say which incident that is, as a name would have
             reply.body = answers.on_incident(self.filters.titles[reply.incident]).extend(reply.body)
+        if reply.incident and reply.intent in ("casualties", "victims") and (missing := self._unreported(words, reply.incident)):
+            # "How many civilians died at Al-Hari?": no report says civilians died there; say so before the figures
+            reply.body = answers.victims_not_reported(missing, self.filters.titles[reply.incident]).extend(reply.body)
         return reply
+
+    def _unreported(self, words: list[str], incident_id: str) -> list[str]:
+        """The victim groups the question names ("civilians") that no claim on the incident says died."""
+        text = " ".join(words)
+        groups = [g for g in self.matcher.signals.victim_groups if has_phrase(text, (g,))]
+        return [g for g in groups if not self.filters.match(
+            Filter(victims=(victim_key(g.split()[-1]),), within=frozenset((incident_id,))))]
 
     def answer_alone(self, text: str) -> list[tuple[str, Reply]]:
         """A question answered with no chat's memory, as (title, reply) pairs: for inline mode, where every
@@ -558,7 +569,7 @@ class Engine:
                 "the incidents I listed" if part.listed else noun, f.kinds,
                 self._display(f.claimants & named or f.claimants), self._display(f.accused & named or f.accused), when,
                 " and ".join(w.title() for w in f.place_names) if f.places and not f.year else None, f.at_least, f.at_most,
-                [v + "s" for v in f.victims])
+                [v if v.endswith(("s", "ren", "men", "ese")) else v + "s" for v in f.victims])
             body = answers.across(lines, len(ids), header)
         return Reply(body, part.intent or intent, None, part.confidence,
                      buttons=[Button(fa.incident.title, f"ask:{intent}:{fa.incident.id}") for fa, _ in shown])

@@ -339,3 +339,14 @@ def test_same_question_for_another_incident_then_in_total_tell_me_more_and_why(t
     assert "of 2 incidents comes to 140" in total["text"] and "350,000" not in total["text"]
     assert more["intent"] == "summary"
     assert why["text"].startswith("The reports I have do not say why")
+
+
+def test_someone_no_report_names_as_the_one_who_did_it_and_victims_no_report_names(tmp_path: Path) -> None:
+    turkey, russia, civilians = chat(tmp_path, "did turkey deny the may strike?", "why did russia bomb deir ezzor?",
+                                     "how many civilians died at al-hari?")
+    assert "I have no claim that Turkey denied the May 2018 airstrike" in turkey["text"]
+    assert not turkey["text"].startswith("Yes")
+    assert russia["text"].startswith("That is not what the reports say: I have no claim that Russia carried out")
+    assert "the US-led coalition carried it out (AFP)" in russia["text"]
+    assert civilians["text"].startswith("The reports I have do not say that any civilians were among the dead")
+    assert "38" in civilians["text"]

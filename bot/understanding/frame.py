@@ -42,6 +42,7 @@ class Check:
     figure: tuple[str, int] | None = None  # ("above", 50), ("below", 10), ("equal", 80)
     words: tuple[str, ...] = ()  # other content words: "russians", "hasakeh"
     speakers: frozenset[str] = frozenset()  # "McGurk said the coalition hit it": who is said to have said so
+    strangers: tuple[str, ...] = ()  # "Did Turkey deny it?": who is said to have done it, that no report names
 
 
 @dataclass
@@ -330,11 +331,12 @@ class FrameParser:
         speakers = frozenset(k for m in mentions if said and act and act.name != "said" and m.end < len(words)
                              and has_phrase(" ".join(words[m.end:m.end + 2]), said.words)
                              for k in self.filters.names.related(m.key, words[m.start:m.end]))
-        check = Check(act, parties - speakers or parties, figure, content, speakers)
+        strangers = self._strangers(words, act, mentions, res) if act and act.kinds and not parties else ()
+        check = Check(act, parties - speakers or parties, figure, content, speakers, strangers)
         if yes_no:
             part.form, part.check = "yesno", check
-        elif act and act.kinds and parties and (has_phrase(text, self.s.presuppose)
-                                                or self._acted_by(words, mentions, act)):
+        elif act and act.kinds and (parties or strangers) and (has_phrase(text, self.s.presuppose)
+                                                               or self._acted_by(words, mentions, act)):
             # "Why did the coalition admit it?", "who did the Observatory blame for Al-Hari?": taken as so
             if act.intent and not has_phrase(text, self.s.presuppose):
                 part.intent = act.intent  # what it asks is who they blamed, denied...
@@ -416,6 +418,19 @@ class FrameParser:
                 return any(w in asked for w in ("who", "whom", "what", "which")) and any(
                     w in asked for w in ("did", "does", "has", "have"))
         return False
+
+    def _strangers(self, words: list[str], act: Act, mentions: list[Mention], res: Resolution) -> tuple[str, ...]:
+        """Who a question says did the act when no report names them: "did Turkey deny it?", "why did Russia
+        bomb Deir Ezzor?", "Israel was behind Al-Hari, right?" (the word right before the act's words)."""
+        used = {p for c in res.candidates for p in c.tokens} | {p for m in mentions for p in range(m.start, m.end)}
+        for j in range(1, len(words)):
+            if not any(words[j:j + len(p.split())] == p.split() for p in act.words):
+                continue
+            w = words[j - 1]
+            if j - 1 not in used and w not in STOPWORDS and w not in self.known and not is_number(w) and len(w) > 2 \
+                    and not self.incidents.has_word(w):
+                return (w,)
+        return ()
 
     def _party_subject(self, words: list[str], mentions: list[Mention]) -> Mention | None:
         """The person or organisation a yes/no question or a tagged statement is about: "is [the] X ...?",
