@@ -693,8 +693,9 @@ def counted(lines: Sequence[str], total: int, noun: str) -> Rich:
     return out
 
 
-def latest_lead(title: str) -> Rich:
-    return Rich().para("The most recent I know of is the ", Bold(title), ":")
+def latest_lead(title: str, newest: bool = True) -> Rich:
+    return Rich().para("The most recent I know of is the " if newest else "The earliest I know of is the ",
+                       Bold(title), ":")
 
 
 def total(lines: Sequence[str], added: int, counted: int) -> Rich:
@@ -718,12 +719,18 @@ def ranked(lines: Sequence[str], most: bool) -> Rich:
     return out.para("These are the figures as reported, with who reports them; I do not verify them.")
 
 
+def first_of(sides: Sequence[Facts]) -> str | None:
+    """The id of the one that came first, if the dates' precision tells them apart."""
+    a, b = sorted(sides, key=lambda f: f.incident.date.value or "9999")
+    da, db = a.incident.date, b.incident.date
+    return a.incident.id if da.value and db.value and not db.value.startswith(da.value) else None
+
+
 def compare_dates(sides: Sequence[Facts]) -> Rich:
     """Which came first, by the dates the reports give: said only when their precision tells them apart."""
     a, b = sorted(sides, key=lambda f: f.incident.date.value or "9999")
-    da, db = a.incident.date, b.incident.date
     out = Rich()
-    if da.value and db.value and not db.value.startswith(da.value):
+    if first_of(sides):
         out.para("By the dates the reports give, the ", Bold(a.incident.title), " came first.")
     else:
         out.para("The dates the reports give do not tell which came first:")
@@ -789,7 +796,7 @@ def verdict(answer: str, lead: str) -> Rich:
     """The direct answer a yes/no question or a premise gets first: "No: the US Department of Defense denied
     responsibility." Never a bare yes or no: `lead` is what the claims say."""
     word = {"yes": "Yes", "no": "No", "disputed": "Disputed", "unknown": "The reports I have do not say"}[answer]
-    return Rich().para(Bold(word), f": {lead}" if lead else ".")
+    return Rich().para(Bold(word), f": {lead}" if lead else ", by what the reports say:")
 
 
 def premise_corrected(lead: str) -> Rich:

@@ -6,7 +6,7 @@ worded answer + follow-up buttons.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from itertools import islice
@@ -349,11 +349,18 @@ class Engine:
         ctx.party = self._party_of(facts, intent) or ctx.party
         place = incident.place
         where = (place.lat, place.lon) if intent == "location" and place.lat is not None and place.lon is not None else None
-        claimant = _named_claimant(facts.claims, speaker) if speaker else None
+        claimant = _named_claimant(facts.claims, speaker, self._organisation_words) if speaker else None
         if claimant and (key := self.filters.names.key_of(claimant)) and self.store.party(key):
             ctx.party = key  # "what did the Observatory say about Al-Hari?" "who runs it?"
         body = answers.statements(facts, claimant) if claimant else answers.HANDLERS[intent](facts)
         return Reply(body, intent, incident_id, confidence, buttons=self._follow_ups(intent, facts), location=where)
+
+    def _organisation_words(self, claimant: str) -> list[frozenset[str]]:
+        """The words of each name of the organisation a claimant belongs to ("Damascus" for state media)."""
+        key = self.filters.names.key_of(claimant)
+        party = self.store.party(key) if key else None
+        org = self.store.party(party.member_of) if party and party.member_of else None
+        return [frozenset(w for w in tokens(n) if w != "the") for n in org.names()] if org else []
 
     def _party_of(self, facts: answers.Facts, intent: str) -> str | None:
         """The party an answer is about, for "where are they based?": the one party it names ("who denied it?"
@@ -433,8 +440,9 @@ class Engine:
                 intent, incident, ctx, part.confidence, figure=_figure(part.text.split()))
         facts = self._facts(incident)
         v = checks.check(facts, c, intent, self.filters.names)
-        reply = self._about(intent or "summary", incident, ctx, part.confidence) if intent or v is None \
-            else Reply(Rich(), "summary", incident, part.confidence)
+        # With no intent, a "yes" or "no" says it all; "the reports do not say" is followed by what they do say.
+        reply = self._about(intent or "summary", incident, ctx, part.confidence) \
+            if intent or v is None or v.answer == "unknown" else Reply(Rich(), "summary", incident, part.confidence)
         if v is None or (part.premise and v.answer in ("yes", "disputed")):
             return reply
         lead = answers.verdict(v.answer, v.lead) if part.check else answers.premise_corrected(v.lead)
@@ -510,11 +518,11 @@ class Engine:
         ids = self.filters.match(f)
         intent = part.intent if part.intent and self.matcher.specs[part.intent].about_incident else "summary"
         if part.form == LATEST:
-            top = self.filters.latest(ids, 1)
+            top = self.filters.latest(ids, 1, oldest=not part.most)
             if not top:
                 return Reply(answers.across([], 0, "incidents like that"), intent, None, part.confidence)
             reply = self._about(intent, top[0], ctx, part.confidence)
-            reply.body = answers.latest_lead(self.filters.titles[top[0]]).extend(reply.body)
+            reply.body = answers.latest_lead(self.filters.titles[top[0]], part.most).extend(reply.body)
             return reply
         if part.form == TOTAL:
             figures = {i: n for i in ids if (n := self.filters.figure(i)) is not None}
@@ -611,7 +619,12 @@ class Engine:
         ids = [side.candidates[0].incident_id for side in part.sides]
         if part.intent == "date":
             ctx.listed, ctx.incident, ctx.intent = tuple(ids), None, "date"
-            return Reply(answers.compare_dates([self._facts(i) for i in ids]), "date", ids[0], part.confidence,
+            sides = [self._facts(i) for i in ids]
+            body = answers.compare_dates(sides)
+            first = answers.first_of(sides)
+            if part.check is not None and first is not None:  # "… was earlier than …, right?"
+                body = answers.verdict("yes" if (first == ids[0]) == part.most else "no", "").extend(body)
+            return Reply(body, "date", ids[0], part.confidence,
                          buttons=[Button(self.filters.titles[i], f"ask:date:{i}") for i in ids])
         if part.intent and part.intent != "casualties":
             # "was the denial over Al-Hari from the same body as the one over the May strike?": side by side
@@ -622,7 +635,11 @@ class Engine:
                          buttons=[Button(self.filters.titles[i], f"ask:{part.intent}:{i}") for i in ids])
         sides = [(self._facts(i), self.filters.figure(i)) for i in ids]
         ctx.listed, ctx.incident, ctx.intent = tuple(ids), None, "casualties"
-        return Reply(answers.compare_incidents(sides, part.most), "casualties", ids[0], part.confidence,
+        body = answers.compare_incidents(sides, part.most)
+        (_, fa), (_, fb) = sides
+        if part.check is not None and fa is not None and fb is not None and fa != fb:  # "… deadlier than …?"
+            body = answers.verdict("yes" if (fa > fb) == part.most else "no", "").extend(body)
+        return Reply(body, "casualties", ids[0], part.confidence,
                      buttons=[Button(f.incident.title, f"ask:casualties:{f.incident.id}") for f, _ in sides])
 
     def _compare_claims(self, part: Part, incident: str, ctx: ChatContext) -> Reply:
@@ -687,14 +704,18 @@ def _overlap(claim: Claim, words: tuple[str, ...]) -> int:
     return sum(1 for w in set(words) if w in said and w not in STOPWORDS and len(w) > 2 and not is_number(w))
 
 
-def _named_claimant(claims: list[Claim], words: frozenset[str]) -> str | None:
-    """The claimant the question names ("state media", "the observatory"), if exactly one fits best."""
+def _named_claimant(claims: list[Claim], words: frozenset[str],
+                    organisation: Callable[[str], list[frozenset[str]]]) -> str | None:
+    """The claimant the question names ("state media", "the observatory", "Damascus" for state media, whose
+    organisation it is), if exactly one fits best."""
     scores: dict[str, int] = {}
     for c in claims:
         if c.claimant and c.claimant not in scores:
             # who said it, or through whom ("its head, Rami Abdel Rahman")
             own = {w for w in tokens(f"{c.claimant} {c.via or ''}") if w not in CLAIMANT_FILLER}
             scores[c.claimant] = sum(1 for w in own if any(fuzz.ratio(w, q) >= 85 for q in words))
+            # ... or the organisation it speaks for, by one of its whole names ("Damascus", "the Syrian regime")
+            scores[c.claimant] += any(alias <= words for alias in organisation(c.claimant))
     best = max(scores.values(), default=0)
     winners = [name for name, n in scores.items() if n == best]
     return winners[0] if best and len(winners) == 1 else None

@@ -350,3 +350,18 @@ def test_someone_no_report_names_as_the_one_who_did_it_and_victims_no_report_nam
     assert "the US-led coalition carried it out (AFP)" in russia["text"]
     assert civilians["text"].startswith("The reports I have do not say that any civilians were among the dead")
     assert "38" in civilians["text"]
+
+
+def test_comparisons_asked_yes_or_no_the_earliest_and_places_no_incident_has_in_a_list(tmp_path: Path) -> None:
+    earlier, deadlier, earliest, shown = chat(
+        tmp_path, "the february strike was earlier than the may one, right?", "was the may strike deadlier than al-hari?",
+        "earliest airstrike you know of", "Show me the strikes where more than 30 people were reported killed.")
+    assert earlier["text"].startswith("Yes, by what the reports say:")
+    assert deadlier["text"].startswith("No, by what the reports say:") and "40 against 12" in deadlier["text"]
+    assert earliest["text"].startswith("The earliest I know of is the February 2018 coalition airstrikes")
+    assert "Al-Hari" in shown["text"] and "Deir Ezzor" in shown["text"] and "May 2018 air" not in shown["text"]
+    north, julani, both = chat(tmp_path, "is dashisha north or south of al hari", "who is abu mohammad al-julani",
+                               "I want both sides on Al-Hari: what does Damascus say, and what does the coalition say?")
+    assert "to the north of Al-Hari" in north["text"] and not north["text"].startswith("No")
+    assert julani["text"].startswith("I have no record of anyone called Abu Mohammad Al Julani")
+    assert both["text"].index("What Syrian state media said") < both["text"].index("What the US-led coalition said")

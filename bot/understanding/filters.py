@@ -218,12 +218,12 @@ class FilterIndex:
     def __len__(self) -> int:
         return len(self._all)
 
-    def latest(self, ids: set[str], n: int) -> list[str]:
-        """Up to n of `ids`, most recent first (equal dates by id, so the order never varies)."""
+    def latest(self, ids: set[str], n: int, oldest: bool = False) -> list[str]:
+        """Up to n of `ids`, most recent first (or oldest first; equal dates by id, so the order never varies)."""
         if len(ids) <= SORT_DIRECTLY:
-            return sorted(ids, key=lambda i: (self._entries[i].date, i), reverse=True)[:n]
+            return sorted(ids, key=lambda i: (self._entries[i].date, i), reverse=not oldest)[:n]
         out = []
-        for _, iid in reversed(self._by_date):
+        for _, iid in (self._by_date if oldest else reversed(self._by_date)):
             if iid in ids:
                 out.append(iid)
                 if len(out) == n:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.facts.counts import digits_for_words
 from bot.facts.dates import MONTH_NAMES
-from bot.text import STOPWORDS, fold, is_number
+from bot.text import ARTICLES, STOPWORDS, fold, is_number
 from bot.understanding.filters import Filter, FilterIndex, victim_key
 from bot.understanding.language import Act, has_phrase
 from bot.understanding.matcher import LEAD_INS, IntentMatcher
@@ -25,8 +25,9 @@ from bot.understanding.resolver import Candidate, IncidentIndex, Resolution, dat
 ACROSS = "across"  # forms: wh, yesno, compare, superlative, count, across, opinion, outside
 OUTSIDE = "outside"  # sums, and questions about something else that name a known place
 TOTAL = "total"  # the death tolls of several incidents added up
-LATEST = "latest"  # the newest incident a filter fits
+LATEST = "latest"  # the newest incident a filter fits (or the oldest: Part.most False)
 QUOTE = "quote"  # who said these words
+WH_WORDS = frozenset({"who", "what", "when", "where", "which", "why", "how"})
 INCIDENT_PRONOUNS = ("it", "this", "that", "there", "this one", "that one")  # the chat's incident
 PARTY_ROLE_KINDS = ("denial", "claim_responsibility", "perpetrator")  # the party named is the claim's value
 MAX_DESCRIBED = 8  # incidents a description such as "the one where Russians died" may name before it is vague
@@ -98,7 +99,7 @@ class FrameParser:
         out: list[list[str]] = []
         for piece in SENTENCE_BREAK.split(question):
             words = digits_for_words(fold(piece).split())
-            words = self._unprefaced(words)
+            words = self._unprefaced(self._quiet(words))
             if not words:
                 continue
             # "What did McGurk say? And what's his job?": a join opening a sentence is no part of its question
@@ -138,6 +139,13 @@ class FrameParser:
             when = [str(year + step)]
         return [*words[:at], "in", *when, *words[at + n + used:]]
 
+    def _quiet(self, words: list[str]) -> list[str]:
+        """Without words that ask nothing wherever they stand: "on file", "in your database" (signals.yaml: noise)."""
+        text = f" {' '.join(words)} "
+        for phrase in self.s.noise:
+            text = text.replace(f" {phrase} ", " ")
+        return text.split()
+
     def _unprefaced(self, words: list[str]) -> list[str]:
         """Without a preface such as "two things:" or "quick question:" (signals.yaml: prefaces)."""
         text = " ".join(words)
@@ -168,6 +176,9 @@ class FrameParser:
         ("where is dashisha"), so a question opening that leans to one, or what a party said, is enough."""
         if len(words) > 1 and words[0] in self.s.joins:
             words = words[1:]
+        # "I want both sides on Al-Hari: what does Damascus say": the question starts at its wh-word
+        wh = next((k for k, w in enumerate(words) if w in WH_WORDS), 0) if words[0] not in self.s.question_starts else 0
+        words = words[wh:]
         text = " ".join(words)
         m = self.matcher.match(text)
         if m.intent is not None:
@@ -235,6 +246,9 @@ class FrameParser:
         named = any(c.tokens for c in res.candidates) or bool(res.unknown_name)
         part.listed = listed and bool(has_phrase(text, self.s.listed_pronouns)) and not named
         across = self._across(text, lead)
+        if not across and figure and figure[0] != "equal" and not named and any(
+                has_phrase(text, (n,)) for n in self.s.across_nouns if n.endswith("s")):
+            across = "across"  # "the strikes where more than 30 were killed"
         if across == "across" and recent[1:] and not named and has_phrase(text, self.s.total) and not has_phrase(
                 text.replace(has_phrase(text, self.s.total) or "", " "), self.s.everything):
             across = None  # "how many in total?" after two answers: those two, not every incident
@@ -265,8 +279,9 @@ class FrameParser:
         if has_phrase(text, self.s.total) and (len(among) > 1 or part.listed or across and not named) \
                 and part.intent in (None, "casualties", "summary"):
             part.form, part.intent = TOTAL, "casualties"  # "add up the deaths from Al-Hari and the May strike"
-        elif has_phrase(text, self.s.latest) and not named:
-            part.form = LATEST  # "the most recent airstrike?"
+        elif (has_phrase(text, self.s.latest) or has_phrase(text, self.s.earliest)) and not named:
+            part.form = LATEST  # "the most recent airstrike?", "the earliest one you know of?"
+            part.most = not has_phrase(text, self.s.earliest)
         elif most or least:
             part.form, part.most = "superlative", bool(most)
             part.intent = "casualties"
@@ -276,8 +291,12 @@ class FrameParser:
                                                                 enumerate(words)], among):
             part.form = "compare"
             part.most = not has_phrase(text, self.s.less)
-            if part.target == "incidents" and has_phrase(text, self.s.earlier):
+            if part.target == "incidents" and (has_phrase(text, self.s.earlier) or has_phrase(text, self.s.later)):
                 part.intent = "date"  # "Dashisha and Al-Hari, which came first?"
+                part.most = not has_phrase(text, self.s.later)  # here: the first named is said to be earlier
+            either = part.intent == "date" and has_phrase(text, self.s.earlier) and has_phrase(text, self.s.later)
+            if (bool(lead) and lead[0] in self.s.yes_no_starts or self._tag(words)) and not either:
+                part.check = Check()  # "the February strike was earlier than the May one, right?": yes or no
             return part
         elif not named and not res.candidates and act and act.intent and parties and (
                 lead and lead[0] in self.s.yes_no_starts) and not has_phrase(text, INCIDENT_PRONOUNS):
@@ -400,7 +419,8 @@ class FrameParser:
         if mentions or res.candidates or len(lead) < 3 or lead[0] != "who" or lead[1] not in ("is", "was", "are"):
             return None
         name = lead[2:]
-        if not 1 <= len(name) <= 4 or any(w in STOPWORDS or w in self.known or is_number(w) for w in name):
+        if not 1 <= len(name) <= 4 or any(w in STOPWORDS or w in self.known and w not in ARTICLES or is_number(w)
+                                          for w in name):
             return None
         if len(name) == 1 and self.matcher.is_common(name[0]):
             return None  # "who is winning?"
@@ -450,7 +470,7 @@ class FrameParser:
     def _strip(self, text: str) -> str:
         """The words left for intent matching once the frame words are read ("which strikes", "more than 30")."""
         out = f" {text} "
-        for phrase in (*self.s.everything, *self.s.most, *self.s.least, *self.s.latest):
+        for phrase in (*self.s.everything, *self.s.most, *self.s.least, *self.s.latest, *self.s.earliest):
             out = out.replace(f" {phrase} ", " ")
         for det in self.s.across_determiners:
             for noun in self.s.across_nouns:
@@ -469,9 +489,10 @@ class FrameParser:
         plural = [n for n in self.s.across_nouns if n.endswith("s")]
         if any(" ".join(lead).startswith(n + " ") for n in plural):
             return "across"  # "strikes that killed less than 20?"
+        commanded = bool(lead) and lead[0] in ("show", "list", "give", "name")  # "show me the strikes ..."
         for det in self.s.across_determiners:
             for noun in plural:
-                if has_phrase(text, (f"{det} {noun}",)) and det not in ("the", "those", "other"):
+                if has_phrase(text, (f"{det} {noun}",)) and (det not in ("the", "those", "other") or commanded):
                     return "across"
         singular = tuple(f"{det} {n}" for det in ("any", "every", "each") for n in self.s.across_nouns
                          if not n.endswith("s"))
@@ -488,7 +509,8 @@ class FrameParser:
                                 "no more than") else (1 if direction == "above" else -1))), set(range(i, i + n + 1))
         if self._tag(words) or (words and words[0] in self.s.yes_no_starts):
             for i, w in enumerate(words):  # "The Observatory said 80 died, right?", "Were 40 killed?"
-                if is_number(w) and len(w) < 7 and not (1900 <= int(w) <= 2100):
+                unit = words[i + 1] if i + 1 < len(words) else ""
+                if is_number(w) and len(w) < 7 and not (1900 <= int(w) <= 2100) and unit not in self.s.time_units:
                     return ("equal", int(w)), {i}
         return None, set()
 
@@ -498,7 +520,7 @@ class FrameParser:
 
     def _compares(self, text: str) -> bool:
         return bool(has_phrase(text, self.s.more) or has_phrase(text, self.s.less) or has_phrase(text, self.s.same)
-                    or has_phrase(text, self.s.earlier))
+                    or has_phrase(text, self.s.earlier) or has_phrase(text, self.s.later))
 
     def _compare_sides(self, part: Part, words: list[str], among: list[str]) -> bool:
         """Two incidents on either side of "or"/"than"/"and", or claimants of one incident compared; else the
@@ -513,6 +535,10 @@ class FrameParser:
                     part.sides, part.target = [left, right], "incidents"
                     part.intent = self._compared_on(part)
                     return True
+        by_date = not (has_phrase(part.text, self.s.more) or has_phrase(part.text, self.s.less)
+                       or has_phrase(part.text, self.s.same))
+        if by_date and len(among) < 2:
+            return False  # "what happened before the Al-Hari strike?" compares nothing
         if part.res and part.res.candidates:
             part.target = "incident"
             return True
@@ -592,9 +618,14 @@ class FrameParser:
             return None
         first, other = sorted(res.candidates[:2], key=lambda c: min(c.tokens))
         start = min(other.tokens)
-        if start == 0 or words[start - 1] not in self.s.place_prepositions:
+        while start > 0 and words[start - 1] in ARTICLES:  # "al hari": the name is "hari"
+            start -= 1
+        compass = start > 1 and words[start - 1] == "of" and words[start - 2] in self.s.compass
+        if start == 0 or words[start - 1] not in self.s.place_prepositions and not compass:
             return None
-        return replace(res, candidates=[first], close=[first]), tuple(words[i] for i in sorted(other.tokens))
+        # "north of Al-Hari" is no place to check it against: the answer is where the reports put it
+        return replace(res, candidates=[first], close=[first]), () if compass else tuple(
+            words[i] for i in sorted(other.tokens))
 
     def _content(self, words: list[str], mentioned: set[int], res: Resolution) -> tuple[str, ...]:
         used = {p for c in res.candidates[:1] for p in c.tokens}

@@ -70,6 +70,11 @@ class Signals:
     latest: tuple[str, ...] = ()
     earlier: tuple[str, ...] = ()
     copulas: tuple[str, ...] = ()
+    later: tuple[str, ...] = ()
+    earliest: tuple[str, ...] = ()
+    noise: tuple[str, ...] = ()
+    time_units: frozenset[str] = frozenset()
+    compass: frozenset[str] = frozenset()
     why_alone: tuple[str, ...] = ()
     prefaces: tuple[str, ...] = ()
     quote_openers: tuple[str, ...] = ()
@@ -127,14 +132,14 @@ def _signals(d: dict[str, Any]) -> Signals:
         opinions=words("opinions", "phrases"), arithmetic=words("arithmetic"),
         place_prepositions=frozenset(words("place_prepositions")), victim_groups=words("victim_groups"),
         wh_alone=frozenset(words("wh_alone")), total=words("total"), latest=words("latest"),
-        earlier=words("comparisons", "earlier"), copulas=words("copulas"), why_alone=words("why_alone"), prefaces=words("prefaces"), quote_openers=words("quote_openers"),
+        earlier=words("comparisons", "earlier"), copulas=words("copulas"), later=words("comparisons", "later"), earliest=words("earliest"), noise=words("noise"), time_units=frozenset(words("time_units")), compass=frozenset(words("compass")), why_alone=words("why_alone"), prefaces=words("prefaces"), quote_openers=words("quote_openers"),
         relatives=words("victim_clause", "relatives"), deaths=words("victim_clause", "deaths"),
         relative_dates=tuple(sorted(((p, unit, -1 if way == "before" else 1) for unit in ("month", "year")
                                      for way in ("before", "after") for p in words("relative_dates", unit, way)),
                                     key=lambda r: (-len(r[0].split()), r[0]))),
         type_words={fold(k): fold(v) for k, v in ((d.get("across") or {}).get("types") or {}).items()})
     every = {w for name in ("across_nouns", "across_determiners", "everything", "most", "least", "more", "less",
-                            "same", "above", "below", "latest")
+                            "same", "above", "below", "latest", "earliest")
              for phrase in getattr(s, name) for w in phrase.split()}
     every |= {w for a in acts for phrase in a.words for w in phrase.split()}
     return Signals(**{**s.__dict__, "words": frozenset(every)})
