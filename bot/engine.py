@@ -140,6 +140,7 @@ class Engine:
             picked = self._pick(question, pending)
             if picked:
                 return self._about(pending.intent, picked, ctx, 1.0, pending.wounded)
+        question = self._other_one(question, ctx)
         frame = self.parser.parse(question, listed=bool(ctx.listed), recent=ctx.recent)
         parts = frame.parts
         if len(parts) == 1 and parts[0].form == "wh" and parts[0].target != "party" and not parts[0].premise:
@@ -155,6 +156,17 @@ class Engine:
         first, last = replies[0], replies[-1]
         return Reply(body, first.intent, last.incident or first.incident, min(r.confidence for r in replies),
                      buttons=last.buttons)
+
+    def _other_one(self, question: str, ctx: ChatContext) -> str:
+        """ "and the other one?" with the other one's title in its place, when the chat's last list (or its last
+        two answers) had two incidents and one of them was just answered."""
+        text = f" {' '.join(tokens(question))} "
+        phrase = next((p for p in self.matcher.signals.other_one if f" {p} " in text), None)
+        pool = ctx.listed if len(ctx.listed) == 2 else ctx.recent[-2:]
+        others = [i for i in pool if i != (ctx.incident or (ctx.recent[-1] if ctx.recent else None))]
+        if phrase is None or len(pool) != 2 or len(others) != 1 or not self.store.incident(others[0]):
+            return question
+        return text.replace(f" {phrase} ", f" the {self.filters.titles[others[0]]} ").strip()
 
     def _single(self, question: str, ctx: ChatContext, res: Resolution | None = None) -> Reply:
         """One question about one incident (or small talk): the pipeline the frame hands plain questions to,
@@ -232,8 +244,10 @@ class Engine:
             spec = self.matcher.specs["summary"]  # "any info on the Raqqa airstrike?": one we have no record of
         if not spec.about_incident:
             return self._small_talk(spec.name, confidence)
+        before = ctx.incident  # "no, I meant the one in February": a date alone moves to another incident
         reply = self._incident_question(spec.name, confidence, res, ctx, wounded, speaker, _figure(words))
-        if res.described and reply.incident and not reply.choices:
+        switched = reply.incident != before and bool(before) and not any(c.tokens for c in res.candidates)
+        if (res.described or switched and res.candidates) and reply.incident and not reply.choices:
             # "the one where Russians died": say which incident that is, as a name would have
             reply.body = answers.on_incident(self.filters.titles[reply.incident]).extend(reply.body)
         if reply.incident and reply.intent in ("casualties", "victims") and (missing := self._unreported(words, reply.incident)):
@@ -350,7 +364,9 @@ class Engine:
         place = incident.place
         where = (place.lat, place.lon) if intent == "location" and place.lat is not None and place.lon is not None else None
         claimant = _named_claimant(facts.claims, speaker, self._organisation_words) if speaker else None
-        if claimant and (key := self.filters.names.key_of(claimant)) and self.store.party(key):
+        person = self.store.party(ctx.party) if ctx.party else None
+        if claimant and (key := self.filters.names.key_of(claimant)) and self.store.party(key) and not (
+                person and person.member_of == key):  # "what did he say?" about Rahman keeps Rahman
             ctx.party = key  # "what did the Observatory say about Al-Hari?" "who runs it?"
         body = answers.statements(facts, claimant) if claimant else answers.HANDLERS[intent](facts)
         return Reply(body, intent, incident_id, confidence, buttons=self._follow_ups(intent, facts), location=where)
@@ -541,7 +557,8 @@ class Engine:
             return Reply(answers.ranked(lines, part.most), "casualties", top[0] if top else None, part.confidence,
                          buttons=[Button(self.filters.titles[i], f"ask:casualties:{i}") for i in top])
         parties = bool(f.claimants or f.accused)
-        if parties and part.form == ACROSS and not part.listed and replace(
+        one_party = len({m.key for m in part.mentions}) == 1  # "the coalition or the Pentagon": the filter's union
+        if parties and one_party and part.form == ACROSS and not part.listed and replace(
                 f, claimants=frozenset(), accused=frozenset(), types=()).empty:
             # What a party reported, denied, blamed on another: the parties module words it (bot/parties.py);
             # the incidents it fits are remembered here, for "and who denied them?".

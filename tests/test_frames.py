@@ -327,7 +327,7 @@ def test_who_a_party_blamed_when_it_blamed_no_one_and_damascus_as_the_syrian_gov
     assert observatory["text"].startswith("That is not what the reports say: I have no claim that")
     assert "blamed anyone for the Al-Hari airstrike" in observatory["text"]
     assert "Syrian state media blamed the US-led coalition" in observatory["text"]
-    assert damascus["text"].startswith("Incidents the Syrian government blamed on the US-led coalition")
+    assert damascus["text"].startswith("Incidents blamed on the US-led coalition according to the Syrian government")
     assert "Al-Hari" in damascus["text"] and "May 2018" in damascus["text"]
     assert place["text"] == "I have no record of strikes in Aleppo."
 
@@ -365,3 +365,15 @@ def test_comparisons_asked_yes_or_no_the_earliest_and_places_no_incident_has_in_
     assert "to the north of Al-Hari" in north["text"] and not north["text"].startswith("No")
     assert julani["text"].startswith("I have no record of anyone called Abu Mohammad Al Julani")
     assert both["text"].index("What Syrian state media said") < both["text"].index("What the US-led coalition said")
+
+
+def test_the_other_one_two_parties_in_one_filter_and_a_date_that_moves_to_another_incident(tmp_path: Path) -> None:
+    listed, may, other = chat(tmp_path, "Which strikes did the coalition or the Pentagon deny?",
+                              "who blamed the may one?", "and the other one?")
+    assert "Al-Hari" in listed["text"] and "May 2018" in listed["text"]
+    assert may["incident"] == "gov-positions-2018-05" and other["incident"] == "al-hari-2018-06"
+    assert "Syrian state media" in other["text"]
+    _, february = chat(tmp_path, "al-hari death toll pls", "no, I meant the one in february")
+    assert february["text"].startswith("On the February 2018 coalition airstrikes in Deir Ezzor:")
+    _, _, based = chat(tmp_path, "who is rami abdel rahman?", "what did he say about al hari", "where is his group based")
+    assert "based in Britain" in based["text"]

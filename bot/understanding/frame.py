@@ -578,7 +578,8 @@ class FrameParser:
             keys = names.related(m.key, words[m.start:m.end]) if m.exact else {m.key}
             if part.intent in ("casualties", "sources", "summary", None) or (act and act.name == "said"):
                 claimants |= keys
-            elif part.intent == "blame" and self._acts_first(words, m):
+            elif part.intent == "blame" and (self._acts_first(words, m) or [w for w in words[max(0, m.start - 2):m.start]
+                                                                              if w != "the"][-1:] == ["by"]):
                 claimants |= keys
             else:
                 accused |= keys
@@ -609,8 +610,10 @@ class FrameParser:
         """"state media blamed ..." / "what has state media blamed": the party is who blamed, not the blamed."""
         blamed = next((a.words for a in self.s.acts if a.intent == "blame"), ())
         before = words[max(0, m.start - 1):m.start]
-        return bool(has_phrase(" ".join(words[m.end:m.end + 2]), blamed)) and not any(
-            w in ("on", "against") for w in before)
+        # the verb after the party, with at most other parties and "and"/"or" between ("the Observatory and
+        # state media blamed ...")
+        verb = next((j for j in range(m.end, len(words)) if has_phrase(" ".join(words[j:j + 2]), blamed)), None)
+        return verb is not None and verb - m.end <= 4 and not any(w in ("on", "against") for w in before)
 
     def _located(self, words: list[str], res: Resolution) -> tuple[Resolution, tuple[str, ...]] | None:
         """The first incident named, and the words of a second named after "in"/"near", as a place."""
