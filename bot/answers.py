@@ -252,6 +252,13 @@ def victims_not_reported(groups: Sequence[str], title: str) -> Rich:
                        f"{title}. What they say:")
 
 
+def no_statement(who: str, facts: Facts) -> str:
+    quoted = _join(list(dict.fromkeys(c.claimant for c in facts.claims if c.claimant)))
+    who = " ".join(w if w in ("of", "for", "and") else w[:1].upper() + w[1:] for w in who.split())  # folded: a name
+    return (f"I have no record of the {who} saying anything about the {facts.incident.title}"
+            + (f"; the reports quote {quoted}." if quoted else "."))
+
+
 def no_reasons() -> Rich:
     return Rich().para("The reports I have do not say why; they say who claims what:")
 

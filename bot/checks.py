@@ -40,6 +40,8 @@ def check(facts: Facts, c: Check, intent: str | None, names: PartyNames) -> Verd
             against = [x for x in facts.of(*c.act.against) if _party_of(x, names) & c.parties]
             lead = "; ".join(dict.fromkeys(answers.claim_phrase(facts, x) for x in own + against))
             return Verdict("yes", lead + ".")
+    if c.act and c.act.name == "said" and c.strangers and not c.parties:
+        return Verdict("unknown", answers.no_statement(c.strangers[0], facts))
     if c.figure:
         return _figure(facts, c, names)
     if c.act and c.act.kinds:
@@ -111,7 +113,9 @@ def _unclaimed(facts: Facts, c: Check, who: str) -> Verdict:
     said = facts.of("perpetrator", "claim_responsibility", "blame", "denial")
     verb = "blamed anyone for" if c.act.name == "blamed" else c.act.name.replace("_", " ")
     told = "; ".join(dict.fromkeys(answers.claim_phrase(facts, x) for x in said))
-    return Verdict("unknown", f"I have no claim that {who} {verb} the {facts.incident.title}"
+    # A report that someone else carried it out contradicts "Russia bombed it"; otherwise it is just not said.
+    other = c.act.name == "carried_out" and facts.of("perpetrator", "claim_responsibility")
+    return Verdict("no" if other else "unknown", f"I have no claim that {who} {verb} the {facts.incident.title}"
                               + (f"; the reports say: {told}." if said else "."))
 
 

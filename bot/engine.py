@@ -461,7 +461,8 @@ class Engine:
             if intent or v is None or v.answer == "unknown" else Reply(Rich(), "summary", incident, part.confidence)
         if v is None or (part.premise and v.answer in ("yes", "disputed")):
             return reply
-        lead = answers.verdict(v.answer, v.lead) if part.check else answers.premise_corrected(v.lead)
+        lead = answers.verdict(v.answer, v.lead) if part.check or v.answer == "unknown" \
+            else answers.premise_corrected(v.lead)
         reply.body = lead.extend(reply.body)
         return reply
 

@@ -324,7 +324,7 @@ def test_filters_on_a_place_no_incident_has_a_singular_any_and_who_died(tmp_path
 def test_who_a_party_blamed_when_it_blamed_no_one_and_damascus_as_the_syrian_government(tmp_path: Path) -> None:
     observatory, damascus, place = chat(tmp_path, "who did the observatory blame for al-hari?",
                                         "what did damascus accuse the coalition of?", "any strikes in aleppo?")
-    assert observatory["text"].startswith("That is not what the reports say: I have no claim that")
+    assert observatory["text"].startswith("The reports I have do not say: I have no claim that")
     assert "blamed anyone for the Al-Hari airstrike" in observatory["text"]
     assert "Syrian state media blamed the US-led coalition" in observatory["text"]
     assert damascus["text"].startswith("Incidents blamed on the US-led coalition according to the Syrian government")
@@ -377,3 +377,12 @@ def test_the_other_one_two_parties_in_one_filter_and_a_date_that_moves_to_anothe
     assert february["text"].startswith("On the February 2018 coalition airstrikes in Deir Ezzor:")
     _, _, based = chat(tmp_path, "who is rami abdel rahman?", "what did he say about al hari", "where is his group based")
     assert "based in Britain" in based["text"]
+
+
+def test_what_someone_no_report_quotes_said(tmp_path: Path) -> None:
+    russian, iranian = chat(tmp_path, "what did the russian defense ministry say about al hari?",
+                            "what did the iranian government say about the may strike")
+    assert russian["text"].startswith("The reports I have do not say: I have no record of the Russian Defense "
+                                      "Ministry saying anything about the Al-Hari airstrike")
+    assert "the reports quote the Syrian Observatory for Human Rights" in russian["text"]
+    assert "Iranian Government saying anything about the May 2018 airstrike" in iranian["text"]

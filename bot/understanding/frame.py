@@ -193,7 +193,9 @@ class FrameParser:
         lead = [w for w in words if w not in LEAD_INS]
         # "any strikes in Damascus?": a name right after "in"/"near" is a place, whoever else it may name
         mentions = [m for m in self.filters.names.find(text)
-                    if not (m.start and words[m.start - 1] in self.s.place_prepositions)]
+                    if not (m.start and words[m.start - 1] in self.s.place_prepositions)
+                    # "the Iranian government" is not the Syrian one that "the government" may be
+                    and (m.exact or not m.start or words[m.start - 1] in STOPWORDS or words[m.start - 1] in self.known)]
         if has_phrase(text, self.s.arithmetic) and sum(is_number(w) for w in words) >= 2:
             return Part(text, "out_of_scope", 1.0, form=OUTSIDE)
         mentioned = {p for m in mentions for p in range(m.start, m.end)}
@@ -237,7 +239,9 @@ class FrameParser:
         parties = frozenset(k for m in mentions for k in self.filters.names.related(m.key, words[m.start:m.end]))
         if act and not parties and all(has_phrase(text, (w,)) is None or w in self.s.across_nouns
                                        for w in act.words if has_phrase(text, (w,))):
-            act = None  # "was the Al-Hari strike in Hasakeh?": "strike" names the incident, it asks no act
+            # "was the Al-Hari strike in Hasakeh?": "strike" names the incident, it asks no act (but "what did X
+            # say about the May strike?" still asks what was said)
+            act = next((a for a in self.s.acts if a.name == "said" and has_phrase(text, a.words)), None)
         if subject and not act and not figure and not any(c.score >= NAMED_SCORE for c in res.candidates):
             # "Is McGurk a Syrian official?", "the Observatory sits in Damascus, right?": what the reports say of them
             part.form, part.target, part.intent = "yesno", "party", None
@@ -350,10 +354,13 @@ class FrameParser:
         speakers = frozenset(k for m in mentions if said and act and act.name != "said" and m.end < len(words)
                              and has_phrase(" ".join(words[m.end:m.end + 2]), said.words)
                              for k in self.filters.names.related(m.key, words[m.start:m.end]))
-        strangers = self._strangers(words, act, mentions, res) if act and act.kinds and not parties else ()
+        strangers = () if not act or parties else self._strangers(words, act, mentions, res) if act.kinds \
+            else self._unknown_speaker(words, act, res)
         check = Check(act, parties - speakers or parties, figure, content, speakers, strangers)
         if yes_no:
             part.form, part.check = "yesno", check
+        elif act and act.name == "said" and strangers and not yes_no:
+            part.premise = check  # "what did the Russian defence ministry say about Al-Hari?": no report quotes it
         elif act and act.kinds and (parties or strangers) and (has_phrase(text, self.s.presuppose)
                                                                or self._acted_by(words, mentions, act)):
             # "Why did the coalition admit it?", "who did the Observatory blame for Al-Hari?": taken as so
@@ -451,6 +458,21 @@ class FrameParser:
                     and not self.incidents.has_word(w):
                 return (w,)
         return ()
+
+    def _unknown_speaker(self, words: list[str], act: Act, res: Resolution) -> tuple[str, ...]:
+        """Who "what did the Russian defence ministry say about Al-Hari?" asks about, when no report names
+        them: the words between "did"/"does"/"has" and the saying verb, with at least one that is no known
+        or everyday word."""
+        aux = next((i for i, w in enumerate(words) if w in ("did", "does", "has", "have", "do")), None)
+        verb = next((j for j in range(len(words)) if aux is not None and j > aux + 1 and words[j] in act.words), None)
+        if aux is None or verb is None or verb - aux > 6:
+            return ()
+        slot = [w for w in words[aux + 1:verb] if w != "the"]
+        used = {words[p] for c in res.candidates for p in c.tokens}
+        if not slot or all(w in used for w in slot) or any(w in STOPWORDS for w in slot):
+            return ()
+        return (" ".join(slot),) if any(w not in self.known and not self.matcher.is_common(w) for w in slot) \
+            or len(slot) > 1 else ()
 
     def _party_subject(self, words: list[str], mentions: list[Mention]) -> Mention | None:
         """The person or organisation a yes/no question or a tagged statement is about: "is [the] X ...?",
