@@ -18,7 +18,7 @@ from bot.actions import DIGEST_MARK, Digests
 from bot.facts.dates import format_date
 from bot.facts.models import Claim
 from bot.parties import PARTY_VALUED, PartyQuestions
-from bot.understanding.resolver import COUNTRY_WEIGHT, MAX_LISTED, IncidentIndex, Resolution, incident_facts
+from bot.understanding.resolver import COUNTRY_WEIGHT, MAX_LISTED, IncidentIndex, Resolution
 from bot.replies import Button, Choice, Reply
 from bot.rich import Rich
 from bot.store import Store
@@ -28,7 +28,7 @@ from bot.understanding.filters import Filter, FilterIndex, victim_key
 from bot.understanding.language import has_phrase
 from bot.understanding.frame import ACROSS, LATEST, NAMED_SCORE, OUTSIDE, QUOTE, TOTAL, FrameParser, Part
 from bot.understanding.matcher import IntentMatcher
-from bot.understanding.mentions import PartyNames
+from bot.understanding import indexes
 
 MAX_CHOICES = MAX_LISTED
 MAX_FOLLOW_UPS = 4
@@ -75,9 +75,14 @@ class Engine:
 
     def refresh_index(self) -> IncidentIndex:
         """Bring the incident index up to date with the store: the incidents a change touched, or all of it at
-        start and after an import. Transports call it at start, so that cost never lands on a user's question."""
+        start (saved beside the database: loaded when it fits, see understanding/indexes.py) and after an
+        import. Transports call it at start, so that cost never lands on a user's question."""
         if self._index is not None and self._changing.locked():
             return self._index  # a change is under way: answer from the index as it was
+        opened = None
+        if self._index is None:
+            opened = indexes.load(self.store) or indexes.build(self.store)
+            self._use(opened)
         if self._index is not None and self._index_version != self.store.version:
             version, changed = self.store.changes_since(self._index_version)
             for incident_id in changed or ():
@@ -91,26 +96,23 @@ class Engine:
                     self._filters.update(incident_id, incident, claims)  # the same path: one change, one incident
             self._index_version = version
             # A party's names decide which claims name it: a party edit re-keys the filters (rare, small).
-            parties = tuple((p.id, p.name, *p.aliases) for p in self.store.parties())
+            parties = indexes.parties_key(self.store.parties())
             if changed is None or parties != self._parties_seen:
                 self._index = None
         if self._index is None:
-            version = self.store.version
-            figures: dict[str, set[int]] = {}
-            descriptions: dict[str, str] = {}
-            stored = self.store.parties()
-            parties = tuple((p.id, p.name, *p.aliases) for p in stored)
-            items = [(i, self.store.claims(i.id)) for i in self.store.incidents()]
-            filters = FilterIndex.build(PartyNames.build(stored, ()), items)
-            for i, claims in items:
-                figures[i.id], descriptions[i.id] = incident_facts(i, claims)
-            del items
-            self._index = IncidentIndex(self.store.incidents(), figures, descriptions)
-            self._filters = filters
-            self._parser = FrameParser(self.matcher, self._index, filters)
-            self._parties_seen = parties
-            self._index_version = version
+            opened = indexes.build(self.store)
+            self._use(opened)
+        if opened is not None and (opened.built or opened.version != self._index_version):
+            assert self._filters is not None
+            indexes.save(self.store, indexes.Indexes(self._index, self._filters, self._index_version,
+                                                     self._parties_seen, built=True))
+        assert self._index is not None
         return self._index
+
+    def _use(self, opened: indexes.Indexes) -> None:
+        self._index, self._filters = opened.names, opened.filters
+        self._parser = FrameParser(self.matcher, opened.names, opened.filters)
+        self._parties_seen, self._index_version = opened.parties, opened.version
 
     @property
     def filters(self) -> FilterIndex:

@@ -40,6 +40,9 @@ FOLD_IDLE = 30.0  # seconds without a change before the background fold
 HISTORY = 5000  # changes remembered for changes_since; older callers rebuild what they derived
 
 
+DERIVED_FORMAT = 1  # the layout of the files save_derived writes
+
+
 class StoreError(Exception):
     """A database problem worth one clear line to the user (never a traceback)."""
 
@@ -68,6 +71,9 @@ class Store:
         self._last_change = time.monotonic()
         self.version = 0  # bumped on every change so derived indexes know to refresh
         self._history: list[tuple[int, set[str]]] = []  # (version, incidents it changed), oldest first
+        # The store version each TinyDB file seen by this process held, by the file's (inode, mtime, size):
+        # what data derived from a file (see derived()) is brought up to date from.
+        self._file_versions: dict[tuple[int, ...], int] = {}
         self._t = Tables()
         self._loaded_from: tuple[Any, ...] = ()
         if not self.file.exists():
@@ -101,9 +107,11 @@ class Store:
                                  "from the last folded state") from None
             if records and records[0].seq != tables.seq + 1:
                 continue
+            replayed: set[str] = set()  # incidents the journal changed since the file
+            folded_seq = tables.seq
             try:
                 for record in records:
-                    tables.apply(record.ops)
+                    replayed |= tables.apply(record.ops)
                     tables.seq = record.seq
             except (KeyError, TypeError, ValueError, AttributeError):
                 raise StoreError(f"{self.journal} holds a change this database cannot take (record "
@@ -114,6 +122,10 @@ class Store:
         self._t, self._loaded_from = tables, signature
         self.version += 1
         self._history.clear()
+        self._file_versions = {(*signature[:3], folded_seq): self.version}
+        if records:  # the file holds this version; the journal's changes come after it
+            self.version += 1
+            self._history.append((self.version, replayed))
 
     def _read_tables(self) -> Tables:
         """The records of the TinyDB file: read a few thousand lines at a time when a fold wrote it (the
@@ -219,12 +231,13 @@ class Store:
         file holds. Answers and changes go on meanwhile; the changes stay in the journal until a later fold."""
         with self._fold_lock:
             with self._mutex:
-                snapshot = self._t.snapshot()
+                snapshot, version = self._t.snapshot(), self.version
             try:
                 write_atomically(self.file, snapshot.write)
             except OSError as e:
                 raise StoreError(f"cannot write {self.path}: {e.strerror or e}; its journal keeps every change") from None
             with self._mutex:
+                self._file_holds(version, snapshot.seq)
                 assert self._writer is not None
                 self._writer.keep_after(snapshot.seq)
 
@@ -297,6 +310,62 @@ class Store:
                 if v > version:
                     changed |= ids
             return self.version, changed
+
+    # -- data derived from the records -----------------------------------------------------------------
+    def derived(self, name: str, code: str) -> tuple[Any, int] | None:
+        """What save_derived saved under `name` for the TinyDB file these records were read from, and the store
+        version it describes (changes_since brings it up to date: the journal's changes come after the
+        file). None when nothing fits: no file, one saved for another state of the database or by other
+        code (`code`), or one that does not parse; each says so in one log line, never an error."""
+        path = self._derived_path(name)
+        try:
+            with open(path, "rb") as f:
+                head = orjson.loads(f.readline())
+                if not isinstance(head, dict) or head.get("format") != DERIVED_FORMAT or head.get("code") != code:
+                    log.info("%s was saved by other code; rebuilding it", path)
+                    return None
+                with self._mutex:
+                    version = self._file_versions.get(tuple(head.get("file") or ()))
+                if version is None:
+                    log.info("%s is for another state of %s; rebuilding it", path, self.path)
+                    return None
+                data = orjson.loads(f.read())
+        except FileNotFoundError:
+            log.info("no %s yet; building it", path)
+            return None
+        except (OSError, orjson.JSONDecodeError, TypeError) as e:
+            log.warning("cannot read %s (%s); rebuilding it", path, e)
+            return None
+        return data, version
+
+    def save_derived(self, name: str, code: str, version: int, data: Callable[[], Any]) -> bool:
+        """Save `data()`, derived from the records at store `version`, beside the database for derived() to read
+        back on later starts; only when the TinyDB file holds that version (later changes still in the
+        journal are brought in by changes_since). Written atomically; a failure is one log line."""
+        with self._mutex:
+            held = [key for key, v in self._file_versions.items() if v == version]
+            on_disk = self._signature()[:3]
+        if not held or held[-1][:3] != on_disk:
+            return False
+        path = self._derived_path(name)
+        head = orjson.dumps({"format": DERIVED_FORMAT, "code": code, "file": held[-1]}) + b"\n"
+        try:
+            body = orjson.dumps(data())
+            write_atomically(path, lambda f: f.write(head + body))
+        except (OSError, TypeError) as e:
+            log.warning("cannot save %s (%s); it is rebuilt at the next start", path, e)
+            return False
+        return True
+
+    def _derived_path(self, name: str) -> Path:
+        return self.file.with_name(f"{self.file.name}.{name}")
+
+    def _file_holds(self, version: int, seq: int) -> None:
+        """The TinyDB file just written holds the records at `version` (its last journal record is `seq`). The
+        file the records were read from is kept too: derived data saved for it is still brought up to date."""
+        first = next(iter(self._file_versions.items()), None)
+        self._file_versions = dict([first] if first else [])
+        self._file_versions[(*self._signature()[:3], seq)] = version
 
     # -- writing -------------------------------------------------------------------------------------
     def add_incident(self, incident: Incident, actor: str) -> Incident:
@@ -584,6 +653,7 @@ class Store:
             raise
         self.version += 1
         self._history.clear()  # derived indexes rebuild
+        self._file_holds(self.version, seq)
 
 
 class Txn:

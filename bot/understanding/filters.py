@@ -14,8 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
+from typing import Any
 
-from bot.facts.models import Claim, Incident
+from bot.facts.models import Claim, Incident, Party
 from bot.text import STOPWORDS, fold, name_key
 from bot.understanding.mentions import PartyNames
 
@@ -62,7 +63,7 @@ class Filter:
 
 @dataclass(slots=True)
 class _Entry:
-    keys: list[tuple[str, object]]  # (table, key)
+    keys: tuple[tuple[str, object], ...]  # (table, key), each the one shared object for its value (_canon)
     figure: int | None
     date: str
 
@@ -83,6 +84,9 @@ class FilterIndex:
         self._figure_ids: list[str] = []  # the ids of _by_figure, in its order: a range becomes a set in C
         self._by_date: list[tuple[str, str]] = []  # ascending (date value, id)
         self._entries: dict[str, _Entry] = {}
+        # One object per (table, key) pair: incidents share a few hundred thousand of them, where a tuple
+        # per incident and key took millions at 100,000 incidents.
+        self._canon: dict[tuple[str, object], tuple[str, object]] = {}
         self._tables = {"kind": self._kind, "claimant": self._claimant, "accused": self._accused, "year": self._year,
                         "month": self._month, "place": self._place, "type": self._type, "victim": self._victim}
         self.titles: dict[str, str] = {}
@@ -97,6 +101,48 @@ class FilterIndex:
         index._by_figure.sort()
         index._figure_ids = [iid for _, iid in index._by_figure]
         index._by_date.sort()
+        return index
+
+    def to_data(self) -> dict[str, Any]:
+        """Everything `load` needs to make this index again, as plain JSON types: each distinct (table, key)
+        once, incidents by their number in `ids`."""
+        ids = list(self._entries)
+        number = {iid: n for n, iid in enumerate(ids)}
+        keys: dict[tuple[str, object], int] = {}
+        entries = [[[keys.setdefault(k, len(keys)) for k in e.keys], e.figure, e.date] for e in self._entries.values()]
+        return {"noted": list(self.names.noted), "ids": ids, "keys": list(keys), "entries": entries,
+                "by_date": [number[iid] for _, iid in self._by_date],
+                "by_figure": [number[iid] for _, iid in self._by_figure]}
+
+    @classmethod
+    def load(cls, parties: Iterable[Party], data: dict[str, Any], incidents: dict[str, Incident]) -> FilterIndex:
+        """The index `to_data` describes. `incidents` are the records now, perhaps changed since (the caller
+        updates those): their strings are used where they are equal, so the index holds no copies. Raises
+        KeyError, IndexError, TypeError or ValueError on data that is not an index."""
+        index = cls(PartyNames.build(parties, (), data["noted"]))
+        canon = index._canon
+        keys = [canon.setdefault(k, k) for k in ((str(t), tuple(k) if isinstance(k, list) else k) for t, k in data["keys"])]
+        tables, entries, titles = index._tables, index._entries, index.titles
+        ids = []
+        for iid, (numbers, figure, date) in zip(data["ids"], data["entries"], strict=True):
+            if not (figure is None or isinstance(figure, int)) or not isinstance(date, str):
+                raise TypeError(f"incident {iid}: figure {figure!r}, date {date!r}")
+            record = incidents.get(iid)
+            if record is not None:
+                iid, title = record.id, record.title
+                date = record.date.value or "" if (record.date.value or "") == date else date
+            else:
+                title = iid  # deleted since: the caller takes it out
+            entry = tuple([keys[n] for n in numbers])
+            for name, key in entry:
+                tables[name][key].add(iid)
+            entries[iid] = _Entry(entry, figure, date)
+            titles[iid] = title
+            ids.append(iid)
+        index._all = set(ids)
+        index._by_date = [(entries[ids[n]].date, ids[n]) for n in data["by_date"]]
+        index._by_figure = [(entries[ids[n]].figure, ids[n]) for n in data["by_figure"]]
+        index._figure_ids = [iid for _, iid in index._by_figure]
         return index
 
     # -- keeping up to date ----------------------------------------------------------------------------
@@ -146,7 +192,8 @@ class FilterIndex:
         for text in filter(None, chain([p.name, p.region, p.country], p.aliases)):
             keys += [("place", k) for k in _place_keys(text)]
         keys.append(("type", _folded(incident.type)))
-        keys = list(dict.fromkeys(keys))
+        canon = self._canon.setdefault
+        keys = tuple([canon(k, k) for k in dict.fromkeys(keys)])
         for name, key in keys:
             self._tables[name][key].add(iid)
         figure = max((n.killed if n.killed is not None else n.best for c in claims

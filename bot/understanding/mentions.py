@@ -40,14 +40,21 @@ class PartyNames:
     _leading: dict[str, str] = field(default_factory=dict)  # key -> the first distinctive word of its name
     _keys: dict[str, str | None] = field(default_factory=dict)  # claim string -> its party key (key_of)
     _words: frozenset[str] | None = None  # words(), until a name is added
+    # Claim strings note_claim added, in order (each once: adding a name again changes nothing), so that
+    # build(noted=...) makes the same names without reading every claim.
+    noted: dict[str, None] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, parties: Iterable[Party], claims: Iterable[Claim]) -> PartyNames:
+    def build(cls, parties: Iterable[Party], claims: Iterable[Claim], noted: Iterable[str] = ()) -> PartyNames:
+        """From the party records and the claims; or, with `noted` (a saved copy of another PartyNames'),
+        without reading every claim: the same adds in the same order give the same names."""
         names = cls()
         for p in parties:
             names.add(p.id, p.name, p.names())
             if p.member_of:
                 names.members[p.member_of].add(p.id)
+        for text in noted:
+            names.note(text)
         for c in claims:
             names.note_claim(c)
         return names
@@ -74,7 +81,12 @@ class PartyNames:
         acted = claim.kind in ("blame", "denial", "perpetrator", "claim_responsibility")  # the value is a party
         for text in (claim.claimant, claim.value if acted and isinstance(claim.value, str) else None):
             if text and not self.key_of(text):
-                self.add(fold(text), text, [text])
+                self.note(text)
+
+    def note(self, text: str) -> None:
+        """A claimant or accused party no record covers, known by its own words."""
+        self.add(fold(text), text, [text])
+        self.noted[text] = None
 
     def words(self) -> frozenset[str]:
         """Every word of every party's names: "pentagon" names a party, not an incident we lack. Asked on every

@@ -122,6 +122,74 @@ class IncidentIndex:
             self._add_facts(incident.id, figures.get(incident.id, ()), descriptions.get(incident.id, ""))
         self._finish()
 
+    def to_data(self) -> dict[str, Any]:
+        """Everything `load` needs to make this index again, as plain JSON types: each key string once (in
+        `words`), incidents by their number in `ids`."""
+        ids = list(self._parts)
+        number = {iid: n for n, iid in enumerate(ids)}
+        vocab: dict[str, int] = {}
+
+        def w(keys: Iterable[str]) -> list[int]:
+            return [vocab.setdefault(k, len(vocab)) for k in keys]
+
+        def by_id(table: dict[Any, list[str]]) -> list[Any]:
+            return [[k, [number[i] for i in v]] for k, v in table.items()]
+
+        out = {
+            "ids": ids,
+            "names": [[number[n.incident_id], w(n.keys)] if n else None for n in self._names],
+            "postings": [[w([k])[0], v] for k, v in self._postings.items()],
+            "by_month": by_id(self._by_month), "by_year": by_id(self._by_year),
+            "by_month_any_year": by_id(self._by_month_any_year), "by_figure": by_id(self._by_figure),
+            "described": [[w([k])[0], [number[i] for i in v]] for k, v in self._described.items()],
+            "dates": [self._dates[i] for i in ids],
+            "countries": [[w(k), n] for k, n in self._countries.items()],
+            "parts": [[p.first_name, p.end_name, w(p.country) if p.country is not None else None, p.figures,
+                       w(p.described)] for p in self._parts.values()],
+            "df": [[w([k])[0], n] for k, n in self._df.items()],
+            "trigrams": [[g, w(keys)] for g, keys in self._trigrams.items()],
+        }
+        out["words"] = list(vocab)
+        return out
+
+    @classmethod
+    @bulk_build()
+    def load(cls, data: dict[str, Any], incidents: dict[str, Incident]) -> IncidentIndex:
+        """The index `to_data` describes; `incidents` are the records now, perhaps changed since (the caller
+        updates those), whose id strings are used rather than copies. Term weights are computed as a build
+        computes them. Raises KeyError, IndexError, TypeError or ValueError on data that is not an index."""
+        index = cls.__new__(cls)
+        words: list[str] = data["words"]
+        ids = [record.id if (record := incidents.get(iid)) else str(iid) for iid in data["ids"]]
+        shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per distinct name
+
+        def keys(numbers: list[int]) -> tuple[str, ...]:
+            t = tuple([words[n] for n in numbers])
+            return shared.setdefault(t, t)
+
+        def by_id(rows: list[Any], key: Any = lambda k: k) -> defaultdict[Any, list[str]]:
+            return defaultdict(list, ((key(k), [ids[n] for n in v]) for k, v in rows))
+
+        index._names = [None if row is None else _Name(ids[row[0]], keys(row[1])) for row in data["names"]]
+        index._postings = defaultdict(list, ((words[k], v) for k, v in data["postings"]))
+        index._by_month = by_id(data["by_month"], tuple)
+        index._by_year = by_id(data["by_year"])
+        index._by_month_any_year = by_id(data["by_month_any_year"])
+        index._by_figure = by_id(data["by_figure"])
+        index._described = by_id(data["described"], words.__getitem__)
+        index._dates = {iid: (y, m) for iid, (y, m) in zip(ids, data["dates"], strict=True)}
+        index._countries = defaultdict(int, ((keys(k), n) for k, n in data["countries"]))
+        index._country_set = None
+        index._parts = {iid: _Part(first, end, keys(country) if country is not None else None, tuple(figures),
+                                   keys(described))
+                        for iid, (first, end, country, figures, described) in zip(ids, data["parts"], strict=True)}
+        index._df = defaultdict(int, ((words[k], n) for k, n in data["df"]))
+        n = max(1, len(index._dates))
+        index._idf = {k: math.log(1 + n / df) for k, df in index._df.items()}
+        index._desc_idf = {k: math.log(1 + n / len(v)) for k, v in index._described.items()}
+        index._trigrams = defaultdict(list, ((g, [words[k] for k in v]) for g, v in data["trigrams"]))
+        return index
+
     def update(self, incident: Incident, claims: Iterable[Claim]) -> None:
         """Index an incident anew (or for the first time) after a change to it or to its facts."""
         old = self._parts.get(incident.id)
