@@ -28,9 +28,9 @@ def start(db: Path, caplog: pytest.LogCaptureFixture, writer: bool = False) -> t
     if writer:
         store.acquire_write_lock()
     engine = Engine(store)
-    with caplog.at_level(logging.INFO, logger="bot.understanding.indexes"):
+    with caplog.at_level(logging.DEBUG, logger="bot.understanding.indexes"):
         engine.answer(QUESTION, "warm-up")
-    said = [r.getMessage() for r in caplog.records if r.name == "bot.understanding.indexes" and r.levelno == logging.INFO]
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.understanding.indexes" and r.levelno == logging.DEBUG]
     assert len(said) == 1, said
     assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) <= 1  # why it was rebuilt, if it was
     return engine, said[0].split()[0]

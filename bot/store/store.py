@@ -331,7 +331,7 @@ class Store:
                     return None
                 data = orjson.loads(f.read())
         except FileNotFoundError:
-            log.info("no %s yet; building it", path)
+            log.debug("no %s yet; building it", path)
             return None
         except (OSError, orjson.JSONDecodeError, TypeError) as e:
             log.warning("cannot read %s (%s); rebuilding it", path, e)

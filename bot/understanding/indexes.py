@@ -60,7 +60,7 @@ def build(store: Store) -> Indexes:
         figures[i.id], descriptions[i.id] = incident_facts(i, claims)
     del items
     names = IncidentIndex(store.incidents(), figures, descriptions)
-    log.info("built the incident index of %s (%d incidents) in %.2f s", store.path, len(figures),
+    log.debug("built the incident index of %s (%d incidents) in %.2f s", store.path, len(figures),
              time.perf_counter() - started)
     return Indexes(names, filters, version, parties_key(stored), built=True)
 
@@ -89,7 +89,7 @@ def load(store: Store) -> Indexes | None:
         log.warning("the saved incident index of %s does not fit it (%s: %s); rebuilding it", store.path,
                     type(e).__name__, e)
         return None
-    log.info("loaded the saved incident index of %s in %.2f s", store.path, time.perf_counter() - started)
+    log.debug("loaded the saved incident index of %s in %.2f s", store.path, time.perf_counter() - started)
     return Indexes(names, filters, version, parties, built=False)
 
 
