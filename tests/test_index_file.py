@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from bot.admin import Admin
 from bot.commands import Caller, Commands
 from bot.engine import Engine
 from bot.settings import SEED_FILE
@@ -112,3 +113,26 @@ def test_journal_changes_not_folded_are_applied_to_the_loaded_index(db: Path, ca
     assert "41" in bot.answer("how many died in the raqqa market strike?", "b").text
     bot.store.close()
     assert start(db, caplog)[1] == "loaded"  # ... and the index saved for the folded file fits it
+
+
+def test_a_loaded_index_kept_current_finds_what_a_fresh_one_finds(db: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Changes after a load go through the saved, still packed per-incident entries (filters.py, resolver.py)."""
+    from test_index_updates import CHANGES, QUESTIONS, found, fresh
+
+    start(db, caplog)
+    engine, how = start(db, caplog, writer=True)
+    assert how == "loaded"
+    commands = Commands(engine, Admin(engine.store))
+    loaded = engine.refresh_index()
+    for line in CHANGES:
+        assert "nothing was changed" not in commands.handle(line, ADMIN).text, line
+        assert engine.refresh_index() is loaded  # updated in place
+        rebuilt = fresh(engine.store)
+        for q in QUESTIONS:
+            assert found(loaded, engine, q) == found(rebuilt, engine, q), (line, q)
+        Path(f"{db}.index").unlink(missing_ok=True)
+        built = Engine(engine.store)  # builds: no saved index
+        for q in ("which strikes were blamed on the russian air force?", "what happened in july 2018?",
+                  "which strikes killed more than 20 people?", "what did SANA say?"):
+            assert engine.answer(q, "x").text == built.answer(q, "x").text, (line, q)
+    engine.store.close()

@@ -19,6 +19,7 @@ from typing import Any
 from bot.facts.models import Claim, Incident, Party
 from bot.text import STOPWORDS, fold, name_key
 from bot.understanding.mentions import PartyNames
+from bot.understanding.packing import pack, unpack
 
 ACTED_KINDS = ("blame", "denial", "perpetrator", "claim_responsibility")  # kinds whose value is a party
 # Words of place names that name no place: "Hasakeh Province", "Borno State".
@@ -63,7 +64,9 @@ class Filter:
 
 @dataclass(slots=True)
 class _Entry:
-    keys: tuple[tuple[str, object], ...]  # (table, key), each the one shared object for its value (_canon)
+    # (table, key), each the one shared object for its value (_canon); or, loaded from a saved index, their
+    # numbers in FilterIndex._saved_keys, packed (see _keys): unpacked only if the incident changes.
+    keys: tuple[tuple[str, object], ...] | str
     figure: int | None
     date: str
 
@@ -87,6 +90,7 @@ class FilterIndex:
         # One object per (table, key) pair: incidents share a few hundred thousand of them, where a tuple
         # per incident and key took millions at 100,000 incidents.
         self._canon: dict[tuple[str, object], tuple[str, object]] = {}
+        self._saved_keys: list[tuple[str, object]] = []  # the keys of a saved index, by number
         self._tables = {"kind": self._kind, "claimant": self._claimant, "accused": self._accused, "year": self._year,
                         "month": self._month, "place": self._place, "type": self._type, "victim": self._victim}
         self.titles: dict[str, str] = {}
@@ -104,15 +108,18 @@ class FilterIndex:
         return index
 
     def to_data(self) -> dict[str, Any]:
-        """Everything `load` needs to make this index again, as plain JSON types: each distinct (table, key)
-        once, incidents by their number in `ids`."""
+        """Everything `load` needs to make this index again, as JSON: each distinct (table, key) once, with the
+        incidents it has (by their number in `ids`); each incident's keys by number."""
         ids = list(self._entries)
         number = {iid: n for n, iid in enumerate(ids)}
-        keys: dict[tuple[str, object], int] = {}
-        entries = [[[keys.setdefault(k, len(keys)) for k in e.keys], e.figure, e.date] for e in self._entries.values()]
-        return {"noted": list(self.names.noted), "ids": ids, "keys": list(keys), "entries": entries,
-                "by_date": [number[iid] for _, iid in self._by_date],
-                "by_figure": [number[iid] for _, iid in self._by_figure]}
+        keys = [k for k in self._canon if self._tables[k[0]].get(k[1])]  # not those of incidents since removed
+        key_number = {k: n for n, k in enumerate(keys)}
+        return {
+            "noted": list(self.names.noted), "ids": ids, "keys": keys,
+            "postings": [pack(sorted(number[i] for i in self._tables[t].get(k, ()))) for t, k in keys],
+            "entries": [[pack(key_number[k] for k in self._keys(e)), e.figure, e.date] for e in self._entries.values()],
+            "by_date": pack(number[iid] for _, iid in self._by_date),
+            "by_figure": pack(number[iid] for _, iid in self._by_figure)}
 
     @classmethod
     def load(cls, parties: Iterable[Party], data: dict[str, Any], incidents: dict[str, Incident]) -> FilterIndex:
@@ -120,30 +127,36 @@ class FilterIndex:
         updates those): their strings are used where they are equal, so the index holds no copies. Raises
         KeyError, IndexError, TypeError or ValueError on data that is not an index."""
         index = cls(PartyNames.build(parties, (), data["noted"]))
-        canon = index._canon
-        keys = [canon.setdefault(k, k) for k in ((str(t), tuple(k) if isinstance(k, list) else k) for t, k in data["keys"])]
-        tables, entries, titles = index._tables, index._entries, index.titles
+        canon, tables, entries, titles = index._canon, index._tables, index._entries, index.titles
         ids = []
-        for iid, (numbers, figure, date) in zip(data["ids"], data["entries"], strict=True):
-            if not (figure is None or isinstance(figure, int)) or not isinstance(date, str):
-                raise TypeError(f"incident {iid}: figure {figure!r}, date {date!r}")
+        for iid, (keys, figure, date) in zip(data["ids"], data["entries"], strict=True):
+            if not (figure is None or isinstance(figure, int)) or not isinstance(date, str) or not isinstance(keys, str):
+                raise TypeError(f"incident {iid}: {keys!r}, figure {figure!r}, date {date!r}")
             record = incidents.get(iid)
             if record is not None:
                 iid, title = record.id, record.title
                 date = record.date.value or "" if (record.date.value or "") == date else date
             else:
                 title = iid  # deleted since: the caller takes it out
-            entry = tuple([keys[n] for n in numbers])
-            for name, key in entry:
-                tables[name][key].add(iid)
-            entries[iid] = _Entry(entry, figure, date)
+            entries[iid] = _Entry(keys, figure, date)
             titles[iid] = title
             ids.append(iid)
+        for (table, key), posting in zip(data["keys"], data["postings"], strict=True):
+            pair = (str(table), tuple(key) if isinstance(key, list) else key)
+            pair = canon.setdefault(pair, pair)
+            index._saved_keys.append(pair)
+            if posting:
+                tables[pair[0]][pair[1]] = set(map(ids.__getitem__, unpack(posting)))
         index._all = set(ids)
-        index._by_date = [(entries[ids[n]].date, ids[n]) for n in data["by_date"]]
-        index._by_figure = [(entries[ids[n]].figure, ids[n]) for n in data["by_figure"]]
+        index._by_date = [(entries[ids[n]].date, ids[n]) for n in unpack(data["by_date"])]
+        index._by_figure = [(entries[ids[n]].figure, ids[n]) for n in unpack(data["by_figure"])]
         index._figure_ids = [iid for _, iid in index._by_figure]
         return index
+
+    def _keys(self, entry: _Entry) -> tuple[tuple[str, object], ...]:
+        if isinstance(entry.keys, str):
+            return tuple(map(self._saved_keys.__getitem__, unpack(entry.keys)))
+        return entry.keys
 
     # -- keeping up to date ----------------------------------------------------------------------------
     def update(self, incident_id: str, incident: Incident | None, claims: Sequence[Claim] = ()) -> None:
@@ -157,7 +170,7 @@ class FilterIndex:
         if entry is None:
             return
         self._all.discard(incident_id)
-        for name, key in entry.keys:
+        for name, key in self._keys(entry):
             table = self._tables[name]
             ids = table.get(key)
             if ids is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from itertools import chain
 from rapidfuzz import fuzz, process
 
 from bot.store.bulk import bulk_build
+from bot.understanding.packing import pack, unpack
 from bot.facts.dates import LONG_MONTHS, MONTHS, YEAR_RE
 from bot.facts.models import Claim, Incident
 from bot.text import ARTICLES, STOPWORDS, is_number, name_key, tokens
@@ -87,7 +89,8 @@ class _Part(NamedTuple):
     end_name: int  # its names are _names[first_name:end_name]
     country: tuple[str, ...] | None
     figures: tuple[int, ...] = ()
-    described: tuple[str, ...] = ()
+    # its description keys; from a saved index, packed numbers in IncidentIndex._saved_words until needed
+    described: tuple[str, ...] | str = ()
 
 
 class IncidentIndex:
@@ -103,7 +106,8 @@ class IncidentIndex:
         """`figures`: the casualty numbers reported for each incident, so "where does the 38 come from" works;
         `descriptions`: further text about each (who said what), so "the coalition press office" finds it."""
         self._names: list[_Name | None] = []  # None: the name of an incident since updated or removed
-        self._postings: dict[str, list[int]] = defaultdict(list)  # key -> name numbers
+        # key -> name numbers, 4 bytes each (a list of ints took 36): millions at 100,000 incidents
+        self._postings: dict[str, array[int]] = defaultdict(_numbers)
         self._by_month: dict[tuple[int, int], list[str]] = defaultdict(list)
         self._by_year: dict[int, list[str]] = defaultdict(list)
         self._by_month_any_year: dict[int, list[str]] = defaultdict(list)
@@ -113,6 +117,7 @@ class IncidentIndex:
         self._countries: dict[tuple[str, ...], int] = defaultdict(int)  # country name keys -> incidents there
         self._country_set: set[str] | None = None  # the words of _countries, made when needed
         self._parts: dict[str, _Part] = {}
+        self._saved_words: list[str] = []  # the key strings of a saved index, by number (load)
         self._df: dict[str, int] = defaultdict(int)  # name key -> incidents whose names have it
         incidents = list(incidents)
         for incident in incidents:
@@ -123,30 +128,35 @@ class IncidentIndex:
         self._finish()
 
     def to_data(self) -> dict[str, Any]:
-        """Everything `load` needs to make this index again, as plain JSON types: each key string once (in
-        `words`), incidents by their number in `ids`."""
+        """Everything `load` needs to make this index again, as JSON: each key string once (in `words`),
+        incidents by their number in `ids`, lists of numbers packed (understanding/packing.py)."""
         ids = list(self._parts)
         number = {iid: n for n, iid in enumerate(ids)}
         vocab: dict[str, int] = {}
 
-        def w(keys: Iterable[str]) -> list[int]:
-            return [vocab.setdefault(k, len(vocab)) for k in keys]
+        def w(keys: Iterable[str]) -> str:
+            return pack(vocab.setdefault(k, len(vocab)) for k in keys)
+
+        def lists(table: dict[str, Any], numbers: Any = lambda v: v) -> list[Any]:  # keys, then their lists
+            return [w(table), [pack(numbers(v)) for v in table.values()]]
 
         def by_id(table: dict[Any, list[str]]) -> list[Any]:
-            return [[k, [number[i] for i in v]] for k, v in table.items()]
+            return [[k, pack(number[i] for i in v)] for k, v in table.items()]
 
+        names = [n for n in self._names if n]
         out = {
             "ids": ids,
-            "names": [[number[n.incident_id], w(n.keys)] if n else None for n in self._names],
-            "postings": [[w([k])[0], v] for k, v in self._postings.items()],
+            "names": [pack(-1 if n is None else number[n.incident_id] for n in self._names),
+                      pack(len(n.keys) for n in names), w(k for n in names for k in n.keys)],
+            "postings": lists(self._postings),
             "by_month": by_id(self._by_month), "by_year": by_id(self._by_year),
             "by_month_any_year": by_id(self._by_month_any_year), "by_figure": by_id(self._by_figure),
-            "described": [[w([k])[0], [number[i] for i in v]] for k, v in self._described.items()],
+            "described": lists(self._described, lambda v: map(number.__getitem__, v)),
             "dates": [self._dates[i] for i in ids],
             "countries": [[w(k), n] for k, n in self._countries.items()],
             "parts": [[p.first_name, p.end_name, w(p.country) if p.country is not None else None, p.figures,
-                       w(p.described)] for p in self._parts.values()],
-            "df": [[w([k])[0], n] for k, n in self._df.items()],
+                       w(self._described_keys(p))] for p in self._parts.values()],
+            "df": [w(self._df), pack(self._df.values())],
             "trigrams": [[g, w(keys)] for g, keys in self._trigrams.items()],
         }
         out["words"] = list(vocab)
@@ -160,34 +170,50 @@ class IncidentIndex:
         computes them. Raises KeyError, IndexError, TypeError or ValueError on data that is not an index."""
         index = cls.__new__(cls)
         words: list[str] = data["words"]
+        word = words.__getitem__
         ids = [record.id if (record := incidents.get(iid)) else str(iid) for iid in data["ids"]]
         shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per distinct name
 
-        def keys(numbers: list[int]) -> tuple[str, ...]:
-            t = tuple([words[n] for n in numbers])
+        def keys(packed: str) -> tuple[str, ...]:
+            t = tuple(map(word, unpack(packed)))
             return shared.setdefault(t, t)
 
         def by_id(rows: list[Any], key: Any = lambda k: k) -> defaultdict[Any, list[str]]:
-            return defaultdict(list, ((key(k), [ids[n] for n in v]) for k, v in rows))
+            return defaultdict(list, ((key(k), list(map(ids.__getitem__, unpack(v)))) for k, v in rows))
 
-        index._names = [None if row is None else _Name(ids[row[0]], keys(row[1])) for row in data["names"]]
-        index._postings = defaultdict(list, ((words[k], v) for k, v in data["postings"]))
+        owners, lengths, name_keys = (unpack(p) for p in data["names"])
+        index._names = []
+        at = 0
+        lengths_of = iter(lengths)
+        for owner in owners:
+            if owner < 0:
+                index._names.append(None)
+                continue
+            end = at + next(lengths_of)
+            t = tuple(map(word, name_keys[at:end]))
+            index._names.append(_Name(ids[owner], shared.setdefault(t, t)))
+            at = end
+        keyed, postings = data["postings"]
+        index._postings = defaultdict(_numbers, zip(map(word, unpack(keyed)), map(unpack, postings), strict=True))
         index._by_month = by_id(data["by_month"], tuple)
         index._by_year = by_id(data["by_year"])
         index._by_month_any_year = by_id(data["by_month_any_year"])
         index._by_figure = by_id(data["by_figure"])
-        index._described = by_id(data["described"], words.__getitem__)
+        keyed, described = data["described"]
+        index._described = defaultdict(list, zip(map(word, unpack(keyed)), (list(map(ids.__getitem__, unpack(v)))
+                                                                             for v in described), strict=True))
         index._dates = {iid: (y, m) for iid, (y, m) in zip(ids, data["dates"], strict=True)}
         index._countries = defaultdict(int, ((keys(k), n) for k, n in data["countries"]))
         index._country_set = None
+        index._saved_words = words
         index._parts = {iid: _Part(first, end, keys(country) if country is not None else None, tuple(figures),
-                                   keys(described))
+                                   str(described))
                         for iid, (first, end, country, figures, described) in zip(ids, data["parts"], strict=True)}
-        index._df = defaultdict(int, ((words[k], n) for k, n in data["df"]))
+        index._df = defaultdict(int, zip(map(word, unpack(data["df"][0])), unpack(data["df"][1])))
         n = max(1, len(index._dates))
         index._idf = {k: math.log(1 + n / df) for k, df in index._df.items()}
         index._desc_idf = {k: math.log(1 + n / len(v)) for k, v in index._described.items()}
-        index._trigrams = defaultdict(list, ((g, [words[k] for k in v]) for g, v in data["trigrams"]))
+        index._trigrams = defaultdict(list, ((g, list(map(word, unpack(v)))) for g, v in data["trigrams"]))
         return index
 
     def update(self, incident: Incident, claims: Iterable[Claim]) -> None:
@@ -196,7 +222,7 @@ class IncidentIndex:
         figures, description = incident_facts(incident, list(claims))
         touched = {k for name in incident.names() for k in name_keys(name)} | self._description_keys(description)
         if old:
-            touched |= self._part_keys(old) | set(old.described)
+            touched |= self._part_keys(old) | set(self._described_keys(old))
         indexed_before = self._indexed(touched)
         self._take_out(incident.id)
         self._add_names(incident)
@@ -207,7 +233,7 @@ class IncidentIndex:
         """Take an incident out (deleted)."""
         part = self._parts.get(incident_id)
         if part is not None:
-            touched = self._part_keys(part) | set(part.described)
+            touched = self._part_keys(part) | set(self._described_keys(part))
             self._take_out(incident_id)
             self._reweigh(touched, touched)
 
@@ -241,7 +267,7 @@ class IncidentIndex:
                 _discard(self._by_month_any_year, month, incident_id)
         for number in part.figures:
             _discard(self._by_figure, number, incident_id)
-        for k in part.described:
+        for k in self._described_keys(part):
             _discard(self._described, k, incident_id)
 
     def _add_names(self, incident: Incident) -> None:
@@ -278,6 +304,11 @@ class IncidentIndex:
         for key in described:  # each word once
             self._described[key].append(incident_id)
         self._parts[incident_id] = self._parts[incident_id]._replace(figures=figures, described=described)
+
+    def _described_keys(self, part: _Part) -> tuple[str, ...]:
+        if isinstance(part.described, str):
+            return tuple(map(self._saved_words.__getitem__, unpack(part.described)))
+        return part.described
 
     def _description_keys(self, description: str) -> set[str]:
         # A country's name describes nothing in it: "Syria" is not a clue among Syrian incidents.
@@ -644,6 +675,10 @@ def _unknown_name(words: list[str], matches: list[tuple[frozenset[int], float, s
     if last + 1 < len(words) and words[last + 1] in GENERIC:
         last += 1
     return " ".join(words[first:last + 1])
+
+
+def _numbers() -> array[int]:
+    return array("i")
 
 
 def _trigrams(key: str) -> set[str]:
