@@ -760,9 +760,14 @@ def compare_incidents(sides: Sequence[tuple[Facts, int | None]], most: bool) -> 
     (a, fa), (b, fb) = sides[0], sides[1]
     if fa is not None and fb is not None and fa != fb:
         hi, lo = ((a, fa), (b, fb)) if fa > fb else ((b, fb), (a, fa))
-        out.para(f"By the highest figure reported for each, the {hi[0].incident.title} was deadlier: ",
-                 Bold(f"{hi[1]:,}"), f" against {lo[1]:,} for the {lo[0].incident.title}, a difference of "
-                 f"{hi[1] - lo[1]:,}.")
+        if most:
+            out.para(f"By the highest figure reported for each, the {hi[0].incident.title} was deadlier: ",
+                     Bold(f"{hi[1]:,}"), f" against {lo[1]:,} for the {lo[0].incident.title}, a difference of "
+                     f"{hi[1] - lo[1]:,}.")
+        else:  # "which killed fewer?"
+            out.para(f"By the highest figure reported for each, the {lo[0].incident.title} was less deadly: ",
+                     Bold(f"{lo[1]:,}"), f" against {hi[1]:,} for the {hi[0].incident.title}, a difference of "
+                     f"{hi[1] - lo[1]:,}.")
     elif fa is not None and fa == fb:
         out.para(f"The highest figures reported for each are the same: {fa:,}.")
     else:

@@ -87,11 +87,18 @@ def _act(facts: Facts, c: Check, names: PartyNames) -> Verdict:
         return _unclaimed(facts, c, " and ".join(w[:1].upper() + w[1:] for w in c.strangers))
     by = (lambda x: bool(_party_of(x, names) & c.parties)) if c.parties else (lambda x: True)
     support = [x for x in facts.of(*c.act.kinds) if by(x)]
+    accused_only = False
     if c.act.name == "carried_out" and c.parties:
         # "Was it the coalition that hit Al-Hari?": whoever blames the coalition says so; its denial says not.
-        support += [x for x in facts.of("blame") if names.key_of(str(x.value)) in c.parties]
+        blamed = [x for x in facts.of("blame") if names.key_of(str(x.value)) in c.parties]
+        accused_only = bool(blamed) and not support
+        support += blamed
     against = [x for x in facts.of(*c.act.against) if by(x)] or (
         [x for x in facts.of(*c.act.against)] if not support and c.act.name == "admitted" else [])
+    if accused_only and not against:
+        # "Did the coalition carry out the May strike?": an accusation is no confirmation, and whoever denied
+        # it (the Pentagon, for a strike blamed on the coalition) is part of the answer
+        against = facts.of("denial")
     phrases = lambda xs: "; ".join(dict.fromkeys(answers.claim_phrase(facts, x) for x in xs))  # noqa: E731
     if support and against:
         return Verdict("disputed", f"{phrases(support)}; but {phrases(against)}.")

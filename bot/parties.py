@@ -74,7 +74,8 @@ class PartyQuestions:
         pointed = self.store.party(ctx.party) if not mentions and ctx.party else None
         if pointed:
             mentions = pronoun_mention(words, pointed.id, pointed.type == "person", self.words)
-        if asks_source(words, self.words) or not mentions and asks_outlet(words, self.words):
+        who_is = bool(mentions) and " ".join(words[:mentions[0].start]) in ("who is", "who was", "who is the")
+        if asks_source(words, self.words) and not who_is or not mentions and asks_outlet(words, self.words):
             named = {i for m in mentions for i in range(m.start, m.end)}  # "AFP" names no incident here
             return self._outlet(" ".join(w for i, w in enumerate(words) if i not in named), ctx)
         if not mentions:

@@ -386,3 +386,19 @@ def test_what_someone_no_report_quotes_said(tmp_path: Path) -> None:
                                       "Ministry saying anything about the Al-Hari airstrike")
     assert "the reports quote the Syrian Observatory for Human Rights" in russian["text"]
     assert "Iranian Government saying anything about the May 2018 airstrike" in iranian["text"]
+
+
+def test_what_breadth_set_5_missed_on_its_first_run(tmp_path: Path) -> None:
+    blamed, same, fewer, assad, russians, may = chat(
+        tmp_path, "which attacks has the coalition been blamed for?",
+        "Was it the same side denying the Al-Hari strike and the May strike?",
+        "may strike or the deir ezzor ones: which killed fewer ppl", "who's bashar al-assad according to your source",
+        "were russians killed in deir ezzor", "Did the coalition carry out the May strike?")
+    assert "Al-Hari" in blamed["text"] and "May 2018" in blamed["text"] and "no record" not in blamed["text"]
+    assert "US Department of Defense denied" in same["text"] and "blamed" not in same["text"]
+    assert "the May 2018 airstrike on Syrian government positions was less deadly" in fewer["text"]
+    assert "Syrian President" in assad["text"]
+    assert russians["text"].startswith("Yes:") and "including Russians" in russians["text"]
+    assert may["text"].startswith("Disputed:") and "US Department of Defense denied" in may["text"]
+    maths, arabic = chat(tmp_path, "quick maths: 38 x 12 = ?", "how do you say airstrike in arabic")
+    assert "outside what I cover" in maths["text"] and "outside what I cover" in arabic["text"]

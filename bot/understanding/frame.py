@@ -343,6 +343,8 @@ class FrameParser:
         if figure and (part.intent is None or not self.matcher.specs[part.intent].about_incident):
             part.intent = "casualties"  # "is it true 40 died?"
         content = self._content(words, mentioned, res)
+        if groups and part.intent in ("victims", "casualties"):  # "were Russians killed in Deir Ezzor?"
+            content = tuple(dict.fromkeys((*content, *groups)))
         if yes_no and not figure and not act and (located := self._located(rest_words, res)):
             # "Is Dashisha in Deir Ezzor?": one incident named as the subject, the other as a place to check.
             res, content = located
@@ -580,7 +582,11 @@ class FrameParser:
         facts ("how do the denials of Al-Hari and the May strike differ?")."""
         named = [n for n in self.matcher.specs if n != "casualties" and self._kinds(n)
                  and self.matcher.has_keyword(part.text, n)]
-        return part.intent if part.intent in named else named[0] if named else "casualties"
+        if len(named) > 1:  # "was it the same side denying ...": a word of the kind ("denying") over a phrase
+            scores = self.matcher.match(part.text).scores
+            named.sort(key=lambda n: (not has_phrase(part.text, tuple(
+                fold(k) for k in self.matcher.specs[n].keywords if " " not in k)), -scores.get(n, 0.0)))
+        return named[0] if named else "casualties"
 
     def _reported_by_all(self, mentions: list[Mention], words: list[str]) -> str | None:
         ids: set[str] | None = None
@@ -635,7 +641,10 @@ class FrameParser:
         # the verb after the party, with at most other parties and "and"/"or" between ("the Observatory and
         # state media blamed ...")
         verb = next((j for j in range(m.end, len(words)) if has_phrase(" ".join(words[j:j + 2]), blamed)), None)
-        return verb is not None and verb - m.end <= 4 and not any(w in ("on", "against") for w in before)
+        passive = verb is not None and any(w in ("been", "being", "was", "were", "is", "are", "got")
+                                           for w in words[m.end:verb])  # "has the coalition been blamed"
+        return verb is not None and verb - m.end <= 4 and not passive and not any(
+            w in ("on", "against") for w in before)
 
     def _located(self, words: list[str], res: Resolution) -> tuple[Resolution, tuple[str, ...]] | None:
         """The first incident named, and the words of a second named after "in"/"near", as a place."""

@@ -141,6 +141,7 @@ class PartyWords:
     bare_fillers: frozenset[str]
     accused_markers: frozenset[str]
     claimant_markers: frozenset[str]
+    passive_markers: frozenset[str]
     incident_pronouns: frozenset[str]
     incident_openers: tuple[str, ...]
     person_pronouns: frozenset[str]
@@ -189,6 +190,7 @@ class PartyWords:
             bare_fillers=frozenset(phrases(d["bare_fillers"])),
             accused_markers=frozenset(phrases(d["accused_markers"])),
             claimant_markers=frozenset(phrases(d["claimant_markers"])),
+            passive_markers=frozenset(phrases(d["passive_markers"])),
             incident_pronouns=frozenset(phrases(d["incident_pronouns"])),
             incident_openers=phrases(d["incident_openers"]),
             person_pronouns=frozenset(phrases(d["person_pronouns"])),
@@ -256,6 +258,9 @@ def read_party_question(words: list[str], mentions: list[Mention], vocab: PartyW
         shape = next((s for s in ("identity", "based", "said", "role")
                       if any(has_phrase(rest, p) for p in vocab.shape_words[s])), "head")
         return PartyQuestion(shape, headed, mentions=tuple(mentions), of_head=shape != "head")
+    opening = " ".join(w for w in words[:first.start] if w != "the")
+    if opening in ("who is", "who was", "who are", "who exactly is") and not first.possessive:
+        return PartyQuestion("identity", owner, mentions=tuple(mentions))  # "who's Assad, according to you?"
     for shape in ("identity", "based", "said", "role", "head"):
         if any(has_phrase(rest, p) for p in vocab.shape_words[shape]):
             if shape == "head" and typed.get(owner) == "person":
@@ -296,9 +301,11 @@ def _roles(words: list[str], mentions: list[Mention], vocab: PartyWords) -> tupl
     for m in mentions:
         before = [w for w in words[max(0, m.start - 2):m.start] if w != "the"]
         marker = before[-1] if before else ""
+        # "has the coalition been blamed", "was the coalition blamed": the verb's object, not who blamed
+        passive = m.end < len(words) and words[m.end] in vocab.passive_markers or marker in vocab.passive_markers
         if marker in vocab.claimant_markers and subject is None:
             subject = m.party_id
-        elif marker in vocab.accused_markers and accused is None:
+        elif (marker in vocab.accused_markers or passive) and accused is None:
             accused = m.party_id
         elif subject is None:
             subject = m.party_id
