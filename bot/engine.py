@@ -26,7 +26,7 @@ from bot.text import STOPWORDS, clean_input, is_number, tokens
 from bot.understanding.context import ChatContext, Contexts, Pending
 from bot.understanding.filters import Filter, FilterIndex, victim_key
 from bot.understanding.language import has_phrase
-from bot.understanding.frame import ACROSS, LATEST, NAMED_SCORE, OUTSIDE, QUOTE, TOTAL, FrameParser, Part
+from bot.understanding.frame import ACROSS, LATEST, NAMED_SCORE, OUTSIDE, QUOTE, TOTAL, WH_WORDS, FrameParser, Part
 from bot.understanding.matcher import IntentMatcher
 from bot.understanding import indexes
 
@@ -194,7 +194,11 @@ class Engine:
         if party and set(words) & self.parties.words.pronouns:
             speaker |= frozenset(tokens(party.name))  # "what did they say about Al-Hari?" after the Observatory
         res = res or index.resolve(question, self.matcher.vocabulary | misspelt, not_names=self.filters.names.words())
-        match = self.matcher.match(res.rest or question)
+        asked = res.rest or question
+        if words[:2] == ["according", "to"]:  # "According to the coalition, who died?": the question, then whose
+            wh = next((k for k, w in enumerate(words) if k > 2 and w in WH_WORDS), None)
+            asked = " ".join(words[wh:]) if wh else asked
+        match = self.matcher.match(asked)
         intent, confidence = match.intent, match.confidence
         spec = self.matcher.specs.get(intent) if intent else None
 

@@ -402,3 +402,14 @@ def test_what_breadth_set_5_missed_on_its_first_run(tmp_path: Path) -> None:
     assert may["text"].startswith("Disputed:") and "US Department of Defense denied" in may["text"]
     maths, arabic = chat(tmp_path, "quick maths: 38 x 12 = ?", "how do you say airstrike in arabic")
     assert "outside what I cover" in maths["text"] and "outside what I cover" in arabic["text"]
+
+
+def test_responses_as_nouns_attributions_first_and_questions_split_at_a_dash(tmp_path: Path) -> None:
+    russian, coalition, both = chat(
+        tmp_path, "What was the Russian defence ministry's response to Deir Ezzor?",
+        "what was the coalition's response to al-hari",
+        "According to the coalition, who died at Al-Hari - and did it own up to the strike?")
+    assert "I have no record of the Russian Defence Ministry saying anything about the February 2018" in russian["text"]
+    assert coalition["text"].startswith("What the coalition's press office said about the Al-Hari airstrike")
+    assert "Members of a pro-regime Iraqi militia, according to the coalition's press office" in both["text"]
+    assert both["text"].index("Iraqi militia") < both["text"].index("nobody has admitted")

@@ -32,7 +32,7 @@ INCIDENT_PRONOUNS = ("it", "this", "that", "there", "this one", "that one")  # t
 PARTY_ROLE_KINDS = ("denial", "claim_responsibility", "perpetrator")  # the party named is the claim's value
 MAX_DESCRIBED = 8  # incidents a description such as "the one where Russians died" may name before it is vague
 NAMED_SCORE = 0.9  # an incident resolved at least this well was named, not just described in passing
-SENTENCE_BREAK = re.compile(r"[?;!]+|\s[+&]\s")  # between two questions typed as one message
+SENTENCE_BREAK = re.compile(r"[?;!]+|\s[+&\u2013\u2014-]\s")  # between two questions typed as one message
 
 
 @dataclass(frozen=True)
@@ -209,6 +209,8 @@ class FrameParser:
         res = self.incidents.resolve(typed if whole and typed is not None else text, known) if whole else \
             self.incidents.resolve(" ".join(rest_words), known)
         stripped = self._strip(res.rest or " ".join(rest_words))
+        if words[:2] == ["according", "to"] and (wh := next((w for w in words[3:] if w in WH_WORDS), None)):
+            stripped = stripped[stripped.find(f"{wh} "):] if f"{wh} " in stripped else stripped  # then whose word
         match = self.matcher.match(stripped)
         part = Part(text, match.intent, match.confidence, res=res, mentions=mentions, whole=whole)
         # Names a place, party or unknown name, yet reads as out of scope: "the weather in Deir Ezzor", "a full
@@ -242,6 +244,8 @@ class FrameParser:
             # "was the Al-Hari strike in Hasakeh?": "strike" names the incident, it asks no act (but "what did X
             # say about the May strike?" still asks what was said)
             act = next((a for a in self.s.acts if a.name == "said" and has_phrase(text, a.words)), None)
+        if act is None and any(w in self.s.said_nouns for w in words):  # "the ministry's response to it"
+            act = next((a for a in self.s.acts if a.name == "said"), None)
         if subject and not act and not figure and not any(c.score >= NAMED_SCORE for c in res.candidates):
             # "Is McGurk a Syrian official?", "the Observatory sits in Damascus, right?": what the reports say of them
             part.form, part.target, part.intent = "yesno", "party", None
@@ -467,6 +471,12 @@ class FrameParser:
         or everyday word."""
         aux = next((i for i, w in enumerate(words) if w in ("did", "does", "has", "have", "do")), None)
         verb = next((j for j in range(len(words)) if aux is not None and j > aux + 1 and words[j] in act.words), None)
+        # "What was the Russian defence ministry's response to Deir Ezzor?": the words before "'s response"
+        noun = next((j for j in range(2, len(words)) if words[j] in self.s.said_nouns and words[j - 1].endswith("s")
+                     and words[j - 1][:-1] not in STOPWORDS), None)
+        if noun is not None and (aux is None or verb is None):
+            aux = next((i for i in range(noun - 2, -1, -1) if words[i] in STOPWORDS), -1)
+            verb, words = noun, [*words[:noun - 1], words[noun - 1][:-1], *words[noun:]]
         if aux is None or verb is None or verb - aux > 6:
             return ()
         slot = [w for w in words[aux + 1:verb] if w != "the"]
