@@ -342,7 +342,7 @@ def test_same_question_for_another_incident_then_in_total_tell_me_more_and_why(t
 
 
 def test_someone_no_report_names_as_the_one_who_did_it_and_victims_no_report_names(tmp_path: Path) -> None:
-    turkey, russia, civilians = chat(tmp_path, "did turkey deny the may strike?", "why did russia bomb deir ezzor?",
+    turkey, russia, civilians = chat(tmp_path, "Did Turkey deny the May strike?", "why did russia bomb deir ezzor?",
                                      "how many civilians died at al-hari?")
     assert "I have no claim that Turkey denied the May 2018 airstrike" in turkey["text"]
     assert not turkey["text"].startswith("Yes")

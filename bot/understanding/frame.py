@@ -362,6 +362,9 @@ class FrameParser:
                              for k in self.filters.names.related(m.key, words[m.start:m.end]))
         strangers = () if not act or parties else self._strangers(words, act, mentions, res) if act.kinds \
             else self._unknown_speaker(words, act, res)
+        if strangers and res.unknown_name and set(res.unknown_name.split()) <= set(strangers[0].split()):
+            # "Did Turkey deny the May strike?": Turkey is who is said to have acted, not an incident we lack
+            res = part.res = self.incidents.resolve(typed or text, known | frozenset(strangers[0].split()))
         check = Check(act, parties - speakers or parties, figure, content, speakers, strangers)
         if yes_no:
             part.form, part.check = "yesno", check
