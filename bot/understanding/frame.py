@@ -77,6 +77,17 @@ class FrameParser:
         self.incidents = incidents
         self.filters = filters
         self.known = matcher.vocabulary | self.s.words
+        # Phrases made of the signal words, built once: every question is read with them.
+        s, nouns = self.s, self.s.across_nouns
+        self._plural = tuple(n for n in nouns if n.endswith("s"))
+        self._count_phrases = tuple(f"{d} {n}" for d in s.count for n in nouns)
+        self._any_plural = tuple(f"{d} {n}" for d in s.across_determiners for n in self._plural)
+        self._which_plural = tuple(f"{d} {n}" for d in s.across_determiners for n in self._plural
+                                   if d not in ("the", "those", "other"))
+        self._any_singular = tuple(f"{d} {n}" for d in ("any", "every", "each") for n in nouns if not n.endswith("s"))
+        self._dropped = tuple(f" {p} " for p in (*s.everything, *s.most, *s.least, *s.latest, *s.earliest))
+        self._det_nouns = tuple((f" {d} {n} ", " " if d in s.count else f" {d} ")
+                                for d in s.across_determiners for n in nouns)
 
     def parse(self, question: str, listed: bool = False, recent: tuple[str, ...] = ()) -> Frame:
         """`listed`: the chat has a list to refer back to; `recent`: the incidents it last answered about."""
@@ -507,33 +518,28 @@ class FrameParser:
     def _strip(self, text: str) -> str:
         """The words left for intent matching once the frame words are read ("which strikes", "more than 30")."""
         out = f" {text} "
-        for phrase in (*self.s.everything, *self.s.most, *self.s.least, *self.s.latest, *self.s.earliest):
-            out = out.replace(f" {phrase} ", " ")
-        for det in self.s.across_determiners:
-            for noun in self.s.across_nouns:
-                # "how many strikes were blamed on X" asks to count blame, not casualties: the count goes too.
-                out = out.replace(f" {det} {noun} ", " " if det in self.s.count else f" {det} ")
+        for phrase in self._dropped:
+            if phrase in out:
+                out = out.replace(phrase, " ")
+        for phrase, kept in self._det_nouns:
+            # "how many strikes were blamed on X" asks to count blame, not casualties: the count goes too.
+            if phrase in out:
+                out = out.replace(phrase, kept)
         return out.strip()
 
     def _across(self, text: str, lead: list[str]) -> str | None:
         """"count" for "how many airstrikes", "across" for "which strikes", "all the strikes"; else None."""
-        for det in self.s.count:
-            for noun in self.s.across_nouns:
-                if has_phrase(text, (f"{det} {noun}",)):
-                    return "count"
+        if has_phrase(text, self._count_phrases):
+            return "count"
         if has_phrase(text, self.s.everything):
             return "across"
-        plural = [n for n in self.s.across_nouns if n.endswith("s")]
-        if any(" ".join(lead).startswith(n + " ") for n in plural):
+        opening = " ".join(lead) + " "
+        if any(opening.startswith(n + " ") for n in self._plural):
             return "across"  # "strikes that killed less than 20?"
         commanded = bool(lead) and lead[0] in ("show", "list", "give", "name")  # "show me the strikes ..."
-        for det in self.s.across_determiners:
-            for noun in plural:
-                if has_phrase(text, (f"{det} {noun}",)) and (det not in ("the", "those", "other") or commanded):
-                    return "across"
-        singular = tuple(f"{det} {n}" for det in ("any", "every", "each") for n in self.s.across_nouns
-                         if not n.endswith("s"))
-        return "across" if has_phrase(text, singular) else None  # "any strike where fewer than 20 died"
+        if has_phrase(text, self._any_plural if commanded else self._which_plural):
+            return "across"
+        return "across" if has_phrase(text, self._any_singular) else None  # "any strike where fewer than 20 died"
 
     def _figure(self, words: list[str]) -> tuple[tuple[str, int] | None, set[int]]:
         text = " ".join(words)

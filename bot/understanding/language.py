@@ -5,6 +5,7 @@ premises, opinions). Everything else asks this module; nothing else opens those 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -150,4 +151,9 @@ def _signals(d: dict[str, Any]) -> Signals:
 def has_phrase(text: str, phrases: tuple[str, ...]) -> str | None:
     """The first of `phrases` (longest first) found as whole words in folded `text`."""
     padded = f" {text} "
-    return next((p for p in phrases if f" {p} " in padded), None)
+    return next((p for p, q in zip(phrases, _padded(phrases)) if q in padded), None)
+
+
+@lru_cache(maxsize=1024)  # the signal tuples are few and asked of every question; building " p " each time was most of it
+def _padded(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f" {p} " for p in phrases)
