@@ -86,6 +86,7 @@ class FrameParser:
                                    if d not in ("the", "those", "other"))
         self._any_singular = tuple(f"{d} {n}" for d in ("any", "every", "each") for n in nouns if not n.endswith("s"))
         self._dropped = tuple(f" {p} " for p in (*s.everything, *s.most, *s.least, *s.latest, *s.earliest))
+        self._act_words = tuple(w for a in s.acts if a.name != "said" for w in a.words)
         self._det_nouns = tuple((f" {d} {n} ", " " if d in s.count else f" {d} ")
                                 for d in s.across_determiners for n in nouns)
 
@@ -202,11 +203,7 @@ class FrameParser:
     def _part(self, words: list[str], listed: bool, recent: tuple[str, ...] = (), typed: str | None = None) -> Part:
         text = " ".join(words)
         lead = [w for w in words if w not in LEAD_INS]
-        # "any strikes in Damascus?": a name right after "in"/"near" is a place, whoever else it may name
-        mentions = [m for m in self.filters.names.find(text)
-                    if not (m.start and words[m.start - 1] in self.s.place_prepositions)
-                    # "the Iranian government" is not the Syrian one that "the government" may be
-                    and (m.exact or not m.start or words[m.start - 1] in STOPWORDS or words[m.start - 1] in self.known)]
+        mentions = self._mentions(words, text)
         if has_phrase(text, self.s.arithmetic) and sum(is_number(w) for w in words) >= 2:
             return Part(text, "out_of_scope", 1.0, form=OUTSIDE)
         mentioned = {p for m in mentions for p in range(m.start, m.end)}
@@ -224,39 +221,11 @@ class FrameParser:
             stripped = stripped[stripped.find(f"{wh} "):] if f"{wh} " in stripped else stripped  # then whose word
         match = self.matcher.match(stripped)
         part = Part(text, match.intent, match.confidence, res=res, mentions=mentions, whole=whole)
-        # Names a place, party or unknown name, yet reads as out of scope: "the weather in Deir Ezzor", "a full
-        # history of the Islamic State group", "a decent restaurant in Beirut".
-        outside_word = self.matcher.has_keyword(stripped, "out_of_scope")
         subject = self._party_subject(words, mentions)
-        if match.best == "out_of_scope" and not subject and (any(c.tokens for c in res.candidates)
-                                                             and not self.matcher.has_keyword(stripped)
-                                             or (res.candidates or res.unknown_name or mentions) and outside_word):
-            part.form, part.intent = OUTSIDE, "out_of_scope"  # "the weather in Deir Ezzor", "Syria's capital"
+        if self._aside(part, lead, match.best, stripped, subject):
             return part
-        if (stranger := self._stranger(lead, mentions, res)) is not None:
-            part.target, part.res = "party", replace(res, unknown_name=stranger)  # "who is Hassan Nasrallah?"
-            return part
-        opener = next((o for o in self.s.quote_openers if " ".join(lead).startswith(o + " ")), None)
-        if opener and not (mentions and has_phrase(text, tuple(w for a in self.s.acts if a.name != "said"
-                                                               for w in a.words))) \
-                and sum(w not in STOPWORDS and not is_number(w) for w in lead[len(opener.split()):]) >= 2:
-            part.form = QUOTE  # "who said there were no strikes in that area?"
-            part.target = "incident" if res.candidates else "none"
-            return part
-        if has_phrase(text, self.s.opinions):
-            part.form, part.intent = "opinion", "out_of_scope"
-            part.target = "incident" if res.candidates else "none"
-            return part
-        act = next((a for a in self.s.acts if a.name != "said" and has_phrase(text, a.words)), None) or next(
-            (a for a in self.s.acts if a.name == "said" and has_phrase(text, a.words)), None)
         parties = frozenset(k for m in mentions for k in self.filters.names.related(m.key, words[m.start:m.end]))
-        if act and not parties and all(has_phrase(text, (w,)) is None or w in self.s.across_nouns
-                                       for w in act.words if has_phrase(text, (w,))):
-            # "was the Al-Hari strike in Hasakeh?": "strike" names the incident, it asks no act (but "what did X
-            # say about the May strike?" still asks what was said)
-            act = next((a for a in self.s.acts if a.name == "said" and has_phrase(text, a.words)), None)
-        if act is None and any(w in self.s.said_nouns for w in words):  # "the ministry's response to it"
-            act = next((a for a in self.s.acts if a.name == "said"), None)
+        act = self._act_of(text, words, parties)
         if subject and not act and not figure and not any(c.score >= NAMED_SCORE for c in res.candidates):
             # "Is McGurk a Syrian official?", "the Observatory sits in Damascus, right?": what the reports say of them
             part.form, part.target, part.intent = "yesno", "party", None
@@ -394,6 +363,57 @@ class FrameParser:
                 and not has_phrase(text, ("it", "this", "that")):
             part.target = "party"  # "Who is Rami Abdel Rahman?", "Where is the Observatory based?"
         return part
+
+    def _mentions(self, words: list[str], text: str) -> list[Mention]:
+        """The parties the words name, but not a name right after "in"/"near" ("any strikes in Damascus?": a
+        place), nor one word of a name after a word of its own ("the Iranian government" is not the Syrian one
+        that "the government" may be)."""
+        return [m for m in self.filters.names.find(text)
+                if not (m.start and words[m.start - 1] in self.s.place_prepositions)
+                and (m.exact or not m.start or words[m.start - 1] in STOPWORDS or words[m.start - 1] in self.known)]
+
+    def _aside(self, part: Part, lead: list[str], best: str, stripped: str, subject: Mention | None) -> bool:
+        """Forms decided before anything else is read, set on `part`; False if none fits. Out of scope though it
+        names a place or party ("the weather in Deir Ezzor", "a decent restaurant in Beirut"), someone no
+        report names ("who is Hassan Nasrallah?"), whose words these are ("who said there were no strikes?"),
+        an opinion."""
+        res, mentions, text = part.res, part.mentions, part.text
+        assert res is not None
+        outside_word = self.matcher.has_keyword(stripped, "out_of_scope")
+        if best == "out_of_scope" and not subject and (any(c.tokens for c in res.candidates)
+                                                       and not self.matcher.has_keyword(stripped)
+                                                       or (res.candidates or res.unknown_name or mentions)
+                                                       and outside_word):
+            part.form, part.intent = OUTSIDE, "out_of_scope"
+            return True
+        if (stranger := self._stranger(lead, mentions, res)) is not None:
+            part.target, part.res = "party", replace(res, unknown_name=stranger)
+            return True
+        opener = next((o for o in self.s.quote_openers if " ".join(lead).startswith(o + " ")), None)
+        if opener and not (mentions and has_phrase(text, self._act_words)) \
+                and sum(w not in STOPWORDS and not is_number(w) for w in lead[len(opener.split()):]) >= 2:
+            part.form = QUOTE
+            part.target = "incident" if res.candidates else "none"
+            return True
+        if has_phrase(text, self.s.opinions):
+            part.form, part.intent = "opinion", "out_of_scope"
+            part.target = "incident" if res.candidates else "none"
+            return True
+        return False
+
+    def _act_of(self, text: str, words: list[str], parties: frozenset[str]) -> Act | None:
+        """What a party is asked or said to have done: admitted, denied, blamed, carried out; else said."""
+        said = next((a for a in self.s.acts if a.name == "said"), None)
+        act = next((a for a in self.s.acts if a.name != "said" and has_phrase(text, a.words)), None) or (
+            said if said and has_phrase(text, said.words) else None)
+        if act and not parties and all(has_phrase(text, (w,)) is None or w in self.s.across_nouns
+                                       for w in act.words if has_phrase(text, (w,))):
+            # "was the Al-Hari strike in Hasakeh?": "strike" names the incident, it asks no act (but "what did X
+            # say about the May strike?" still asks what was said)
+            act = said if said and has_phrase(text, said.words) else None
+        if act is None and any(w in self.s.said_nouns for w in words):  # "the ministry's response to it"
+            act = said
+        return act
 
     def _described(self, part: Part, words: list[str], clause: set[int], ids: set[str]) -> bool:
         """Make the incidents `ids` (the newest few) the part's, named by the words at `clause`, and read what
