@@ -25,15 +25,15 @@ from bot.store import Store
 from bot.text import STOPWORDS, clean_input, is_number, tokens
 from bot.understanding.context import ChatContext, Contexts, Pending
 from bot.understanding.filters import Filter, FilterIndex, victim_key
-from bot.understanding.language import has_phrase
 from bot.understanding.frame import ACROSS, LATEST, NAMED_SCORE, OUTSIDE, QUOTE, TOTAL, WH_WORDS, FrameParser, Part
+from bot.understanding.language import has_phrase
 from bot.understanding.matcher import IntentMatcher
 from bot.understanding import indexes
 
 MAX_CHOICES = MAX_LISTED
 MAX_FOLLOW_UPS = 4
-# Words of a claimant's name that do not tell claimants apart ("the Syrian Observatory", "Syrian state media").
 QUOTE_SEARCH = 500  # incidents searched for "who said X?" when the question and the chat name none
+# Words of a claimant's name that do not tell claimants apart ("the Syrian Observatory", "Syrian state media").
 CLAIMANT_FILLER = STOPWORDS | {"syrian", "us", "head", "office"}
 WOUNDED_WORDS = frozenset({"wounded", "injured", "hurt", "injuries", "wounds", "injury"})
 ALONE = "\x00alone"  # the context key of answer_alone: no chat or console user has a NUL in its name
@@ -256,13 +256,16 @@ class Engine:
         if (res.described or switched and res.candidates) and reply.incident and not reply.choices:
             # "the one where Russians died": say which incident that is, as a name would have
             reply.body = answers.on_incident(self.filters.titles[reply.incident]).extend(reply.body)
-        if reply.incident and reply.intent in ("casualties", "victims") and (missing := self._unreported(words, reply.incident)):
+        missing = self._unreported(words, reply.incident) if reply.intent in ("casualties", "victims") else []
+        if reply.incident and missing:
             # "How many civilians died at Al-Hari?": no report says civilians died there; say so before the figures
             reply.body = answers.victims_not_reported(missing, self.filters.titles[reply.incident]).extend(reply.body)
         return reply
 
-    def _unreported(self, words: list[str], incident_id: str) -> list[str]:
+    def _unreported(self, words: list[str], incident_id: str | None) -> list[str]:
         """The victim groups the question names ("civilians") that no claim on the incident says died."""
+        if incident_id is None:
+            return []
         text = " ".join(words)
         groups = [g for g in self.matcher.signals.victim_groups if has_phrase(text, (g,))]
         return [g for g in groups if not self.filters.match(
