@@ -579,7 +579,8 @@ class Engine:
                 and f.at_least is None and f.at_most is None and not f.victims:
             return self._about(intent, next(iter(ids)), ctx, part.confidence)  # "What happened in February 2018?"
         shown: list[tuple[answers.Facts, list[Claim]]] = []
-        for iid in self.filters.latest(ids, answers.MAX_LINES + 4):
+        remembered = self.filters.latest(ids, MAX_REMEMBERED)  # one walk of the date order for both
+        for iid in remembered[:answers.MAX_LINES + 4]:
             facts = self._facts(iid)
             fits = [c for c in facts.claims if f.claim_fits(c, names)] if (parties or f.kinds or f.victims) else []
             if parties and not fits:  # the sets matched on different claims of the incident
@@ -588,7 +589,7 @@ class Engine:
             shown.append((facts, fits))
         shown = shown[:answers.MAX_LINES]
         lines = [answers.incident_line(fa, intent, fits, quotes=bool(f.claimants)) for fa, fits in shown]
-        ctx.listed = tuple(self.filters.latest(ids, MAX_REMEMBERED))
+        ctx.listed = tuple(i for i in remembered if i in ids)  # less any whose claims did not fit
         ctx.incident = None
         if len(ids) == 1:
             ctx.answered(next(iter(ids)))  # "how many died in that one?"

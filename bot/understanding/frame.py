@@ -220,7 +220,9 @@ class FrameParser:
         if words[:2] == ["according", "to"] and (wh := next((w for w in words[3:] if w in WH_WORDS), None)):
             stripped = stripped[stripped.find(f"{wh} "):] if f"{wh} " in stripped else stripped  # then whose word
         match = self.matcher.match(stripped)
-        part = Part(text, match.intent, match.confidence, res=res, mentions=mentions, whole=whole)
+        # Its resolution serves the engine too unless party names were left out of it ("more than 48" names no
+        # incident, so leaving it out changes nothing): one resolve per question, not two (30 ms at 100,000).
+        part = Part(text, match.intent, match.confidence, res=res, mentions=mentions, whole=not mentioned)
         subject = self._party_subject(words, mentions)
         if self._aside(part, lead, match.best, stripped, subject):
             return part
