@@ -259,8 +259,9 @@ def no_statement(who: str, facts: Facts) -> str:
             + (f"; the reports quote {quoted}." if quoted else "."))
 
 
-def no_reasons() -> Rich:
-    return Rich().para("The reports I have do not say why; they say who claims what:")
+def no_reasons(followed: bool = True) -> Rich:
+    """"Why?": the reports give who claims what, not reasons; `followed` by the last answer again."""
+    return Rich().para("The reports I have do not say why; they say who claims what" + (":" if followed else "."))
 
 
 def on_incident(title: str) -> Rich:

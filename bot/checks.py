@@ -42,6 +42,11 @@ def check(facts: Facts, c: Check, intent: str | None, names: PartyNames) -> Verd
             return Verdict("yes", lead + ".")
     if c.act and c.act.name == "said" and c.strangers and not c.parties:
         return Verdict("unknown", answers.no_statement(c.strangers[0], facts))
+    if c.figure and c.act and c.act.kinds and (c.parties or c.strangers):
+        # "The SDF killed 38 people at Al-Hari": who did it and how many, both checked; the worse leads
+        both = (_act(facts, c, names), _figure(facts, c, names))
+        answer = next((a for a in ("no", "unknown", "disputed") if any(v.answer == a for v in both)), "yes")
+        return Verdict(answer, " ".join(v.lead for v in both))
     if c.figure:
         return _figure(facts, c, names)
     if c.act and c.act.kinds:

@@ -431,6 +431,8 @@ class Engine:
             return self._small_talk("out_of_scope", part.confidence)
         if part.form == "opinion":
             return self._opinion(part, ctx)
+        if " ".join(w for w in part.text.split() if w not in ("and", "so", "but")) in self.matcher.signals.why_alone:
+            return Reply(answers.no_reasons(followed=False), None, ctx.incident, part.confidence)  # "What motive?"
         if part.form == QUOTE and (said := self._quote(part, ctx)):
             return said
         if part.target == "filter" and part.filter is not None and part.filter.empty and part.form == ACROSS \

@@ -30,8 +30,8 @@ def test_eval_prints_precision_recall_confusion_and_misses_and_exits_0() -> None
 # The answer counts the breadth sets reached after their first runs (README, "Measuring understanding"):
 # a change that loses any of them shows here.
 REACHED = {"questions_breadth_blind.yaml": 79, "questions_breadth_blind3.yaml": 101,
-           "questions_breadth_blind4.yaml": 96, "questions_breadth_blind5.yaml": 97,
-           "questions_breadth_dev6.yaml": 97, "questions_breadth_dev7.yaml": 96, "questions.yaml": 170,
+           "questions_breadth_blind4.yaml": 96, "questions_breadth_blind5.yaml": 98,
+           "questions_breadth_dev6.yaml": 97, "questions_breadth_dev7.yaml": 97, "questions.yaml": 170,
            "questions_blind.yaml": 140, "questions_blind2.yaml": 145}
 
 

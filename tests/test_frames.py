@@ -413,3 +413,14 @@ def test_responses_as_nouns_attributions_first_and_questions_split_at_a_dash(tmp
     assert coalition["text"].startswith("What the coalition's press office said about the Al-Hari airstrike")
     assert "Members of a pro-regime Iraqi militia, according to the coalition's press office" in both["text"]
     assert both["text"].index("Iraqi militia") < both["text"].index("nobody has admitted")
+
+
+def test_a_statement_before_a_question_is_checked_as_a_premise(tmp_path: Path) -> None:
+    sdf, coalition = chat(tmp_path, "The SDF killed 38 people at Al-Hari. What was their motive?",
+                          "The coalition killed 80 people at Al-Hari. Why did they do it?")
+    assert sdf["text"].startswith("The reports I have do not say: I have no claim that the Syrian Democratic Forces "
+                                  "carried out the Al-Hari airstrike")
+    assert sdf["text"].rstrip().endswith("The reports I have do not say why; they say who claims what.")
+    assert coalition["text"].startswith("No:") and "not 80" in coalition["text"]
+    (dr,) = chat(tmp_path, "Dr. Smith asked how many died at al hari")  # a full stop inside a name splits nothing
+    assert "38 non-Syrian fighters" in dr["text"]

@@ -32,7 +32,9 @@ INCIDENT_PRONOUNS = ("it", "this", "that", "there", "this one", "that one")  # t
 PARTY_ROLE_KINDS = ("denial", "claim_responsibility", "perpetrator")  # the party named is the claim's value
 MAX_DESCRIBED = 8  # incidents a description such as "the one where Russians died" may name before it is vague
 NAMED_SCORE = 0.9  # an incident resolved at least this well was named, not just described in passing
-SENTENCE_BREAK = re.compile(r"[?;!]+|\s[+&\u2013\u2014-]\s")  # between two questions typed as one message
+# Between two questions typed as one message; a full stop only between words ("U.S." is no break), where it
+# may end a statement the next question rests on ("The SDF killed 38 at Al-Hari. What was their motive?").
+SENTENCE_BREAK = re.compile(r"([?;!]+|\s[+&\u2013\u2014-]\s|(?<=[a-z0-9])\.\s+(?=[A-Za-z]))")
 
 
 @dataclass(frozen=True)
@@ -92,10 +94,11 @@ class FrameParser:
 
     def parse(self, question: str, listed: bool = False, recent: tuple[str, ...] = ()) -> Frame:
         """`listed`: the chat has a list to refer back to; `recent`: the incidents it last answered about."""
-        texts = [t for sentence in self._sentences(question) for t in self._split(self._dated(sentence, recent))]
+        texts = [(t, stated) for sentence, stated in self._sentences(question)
+                 for t in self._split(self._dated(sentence, recent))]
         # One part: its incident is read from the question as typed, capitals and all, as the engine would.
-        typed = question if len(texts) == 1 and texts[0] == fold(question).split() else None
-        parts = [self._part(t, listed, recent, typed) for t in texts]
+        typed = question if len(texts) == 1 and texts[0][0] == fold(question).split() else None
+        parts = [self._part(t, listed, recent, typed, stated) for t, stated in texts]
         # A later part that names nothing asks about what the first named: "... and who denied it?"
         for prev, part in zip(parts, parts[1:]):
             if part.target == "none" and prev.target in ("incident", "filter"):
@@ -105,24 +108,32 @@ class FrameParser:
         return Frame(parts)
 
     # -- splitting ------------------------------------------------------------------------------------
-    def _sentences(self, question: str) -> list[list[str]]:
+    def _sentences(self, question: str) -> list[tuple[list[str], bool]]:
         """Questions one after the other ("Who reported 38? Where are they based?", "... + who denied it"),
-        each kept apart only if both ask something: "Al-Hari? how many died" stays one question."""
+        each kept apart only if both ask something: "Al-Hari? how many died" stays one question. A statement
+        ended by a full stop before a question is kept apart too, marked True: it is checked like "…, right?"."""
         out: list[list[str]] = []
-        for piece in SENTENCE_BREAK.split(question):
+        stated: list[bool] = []
+        pieces = SENTENCE_BREAK.split(question)
+        for piece, stop in zip(pieces[::2], [*pieces[1::2], ""]):
             words = digits_for_words(fold(piece).split())
             words = self._unprefaced(self._quiet(words))
             if not words:
                 continue
             # "What did McGurk say? And what's his job?": a join opening a sentence is no part of its question
             opening = words[1] if words[0] in self.s.joins and len(words) > 1 else words[0]
-            if out and not (len(out[-1]) >= 3 and len(words) >= 3 and opening in self.s.question_starts
-                            and out[-1][0] in self.s.question_starts or len(out[-1]) >= 3 and len(words) >= 2
-                            and opening in self.s.question_starts and self._asks(out[-1]) and self._asks(words)):
-                out[-1] = out[-1] + words
-            else:
+            asked = opening in self.s.question_starts
+            statement = bool(out) and stated[-1] and asked and len(words) >= 2
+            if statement or not out or (len(out[-1]) >= 3 and len(words) >= 3 and asked
+                                        and out[-1][0] in self.s.question_starts or len(out[-1]) >= 3
+                                        and len(words) >= 2 and asked and self._asks(out[-1]) and self._asks(words)):
                 out.append(words)
-        return out or [[]]
+                stated.append(False)
+            else:
+                out[-1] = out[-1] + words
+            # a full stop after four or more words that ask nothing: a statement, if a question follows
+            stated[-1] = stop.strip() == "." and len(out[-1]) >= 4 and out[-1][0] not in self.s.question_starts
+        return [(words, flag and n + 1 < len(out)) for n, (words, flag) in enumerate(zip(out, stated))] or [([], False)]
 
     def _dated(self, words: list[str], recent: tuple[str, ...]) -> list[str]:
         """ "the strike the month before" -> "the strike in may 2018": a date relative to an incident named
@@ -200,14 +211,15 @@ class FrameParser:
             or any(has_phrase(text, a.words) for a in self.s.acts))
 
     # -- one part -------------------------------------------------------------------------------------
-    def _part(self, words: list[str], listed: bool, recent: tuple[str, ...] = (), typed: str | None = None) -> Part:
+    def _part(self, words: list[str], listed: bool, recent: tuple[str, ...] = (), typed: str | None = None,
+              stated: bool = False) -> Part:
         text = " ".join(words)
         lead = [w for w in words if w not in LEAD_INS]
         mentions = self._mentions(words, text)
         if has_phrase(text, self.s.arithmetic) and sum(is_number(w) for w in words) >= 2:
             return Part(text, "out_of_scope", 1.0, form=OUTSIDE)
         mentioned = {p for m in mentions for p in range(m.start, m.end)}
-        figure, figure_at = self._figure(words)
+        figure, figure_at = self._figure(words, stated)
         if figure and figure[0] == "equal":
             figure_at = set()  # "is the 38 figure from the Observatory?": the number names the incident too
         rest_words = [w for i, w in enumerate(words) if i not in mentioned and i not in figure_at]
@@ -228,6 +240,8 @@ class FrameParser:
             return part
         parties = frozenset(k for m in mentions for k in self.filters.names.related(m.key, words[m.start:m.end]))
         act = self._act_of(text, words, parties)
+        if act is None and any(m.end < len(words) and words[m.end] in self.s.kill_verbs for m in mentions):
+            act = next((a for a in self.s.acts if a.name == "carried_out"), None)  # "the SDF killed 38 there"
         if subject and not act and not figure and not any(c.score >= NAMED_SCORE for c in res.candidates):
             # "Is McGurk a Syrian official?", "the Observatory sits in Damascus, right?": what the reports say of them
             part.form, part.target, part.intent = "yesno", "party", None
@@ -325,7 +339,7 @@ class FrameParser:
                     and not self.matcher.has_keyword(stripped, part.intent)):
                 part.intent = "summary"  # "how many incidents were there in 2018": no word of "where" in it
             return part
-        yes_no = bool(lead) and lead[0] in self.s.yes_no_starts or bool(self._tag(words))
+        yes_no = bool(lead) and lead[0] in self.s.yes_no_starts or bool(self._tag(words)) or stated
         if figure and (part.intent is None or not self.matcher.specs[part.intent].about_incident):
             part.intent = "casualties"  # "is it true 40 died?"
         content = self._content(words, mentioned, res)
@@ -563,7 +577,7 @@ class FrameParser:
             return "across"
         return "across" if has_phrase(text, self._any_singular) else None  # "any strike where fewer than 20 died"
 
-    def _figure(self, words: list[str]) -> tuple[tuple[str, int] | None, set[int]]:
+    def _figure(self, words: list[str], stated: bool = False) -> tuple[tuple[str, int] | None, set[int]]:
         text = " ".join(words)
         for direction, phrases in (("above", self.s.above), ("below", self.s.below)):
             for phrase in phrases:
@@ -572,7 +586,7 @@ class FrameParser:
                     if " ".join(words[i:i + n]) == phrase and is_number(words[i + n]) and len(words[i + n]) < 7:
                         return (direction, int(words[i + n]) + (0 if phrase in ("at least", "at most",
                                 "no more than") else (1 if direction == "above" else -1))), set(range(i, i + n + 1))
-        if self._tag(words) or (words and words[0] in self.s.yes_no_starts):
+        if self._tag(words) or stated or (words and words[0] in self.s.yes_no_starts):
             for i, w in enumerate(words):  # "The Observatory said 80 died, right?", "Were 40 killed?"
                 unit = words[i + 1] if i + 1 < len(words) else ""
                 if is_number(w) and len(w) < 7 and not (1900 <= int(w) <= 2100) and unit not in self.s.time_units:

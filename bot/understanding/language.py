@@ -71,6 +71,7 @@ class Signals:
     latest: tuple[str, ...] = ()
     earlier: tuple[str, ...] = ()
     copulas: tuple[str, ...] = ()
+    kill_verbs: frozenset[str] = frozenset()
     said_nouns: frozenset[str] = frozenset()
     other_one: tuple[str, ...] = ()
     later: tuple[str, ...] = ()
@@ -135,7 +136,7 @@ def _signals(d: dict[str, Any]) -> Signals:
         opinions=words("opinions", "phrases"), arithmetic=words("arithmetic"),
         place_prepositions=frozenset(words("place_prepositions")), victim_groups=words("victim_groups"),
         wh_alone=frozenset(words("wh_alone")), total=words("total"), latest=words("latest"),
-        earlier=words("comparisons", "earlier"), copulas=words("copulas"), said_nouns=frozenset(words("said_nouns")), other_one=words("other_one"), later=words("comparisons", "later"), earliest=words("earliest"), noise=words("noise"), time_units=frozenset(words("time_units")), compass=frozenset(words("compass")), why_alone=words("why_alone"), prefaces=words("prefaces"), quote_openers=words("quote_openers"),
+        earlier=words("comparisons", "earlier"), copulas=words("copulas"), kill_verbs=frozenset(words("kill_verbs")), said_nouns=frozenset(words("said_nouns")), other_one=words("other_one"), later=words("comparisons", "later"), earliest=words("earliest"), noise=words("noise"), time_units=frozenset(words("time_units")), compass=frozenset(words("compass")), why_alone=words("why_alone"), prefaces=words("prefaces"), quote_openers=words("quote_openers"),
         relatives=words("victim_clause", "relatives"), deaths=words("victim_clause", "deaths"),
         relative_dates=tuple(sorted(((p, unit, -1 if way == "before" else 1) for unit in ("month", "year")
                                      for way in ("before", "after") for p in words("relative_dates", unit, way)),
