@@ -56,6 +56,7 @@ class Engine:
         self._filters: FilterIndex | None = None
         self._parser: FrameParser | None = None
         self._index_version = -1
+        self._index_saved = -1  # the index version saved beside the database (or loaded from it as it is)
         self._parties_seen: tuple[tuple[str, ...], ...] = ()  # the party names the filters were keyed with
         self.parties = PartyQuestions(store, lambda: self.index, self.matcher.vocabulary)
         self._digests: tuple[int, Digests] = (-1, Digests([]))  # (store version, button digests of incident ids)
@@ -102,12 +103,27 @@ class Engine:
         if self._index is None:
             opened = indexes.build(self.store)
             self._use(opened)
-        if opened is not None and (opened.built or opened.version != self._index_version):
-            assert self._filters is not None
-            indexes.save(self.store, indexes.Indexes(self._index, self._filters, self._index_version,
-                                                     self._parties_seen, built=True))
+        if opened is not None and not opened.built and opened.version == self._index_version:
+            self._index_saved = opened.version  # loaded, and the file it was saved for is as it was
+        elif opened is not None:
+            self._save_index()
         assert self._index is not None
         return self._index
+
+    def _save_index(self) -> None:
+        assert self._index is not None and self._filters is not None
+        if indexes.save(self.store, indexes.Indexes(self._index, self._filters, self._index_version,
+                                                    self._parties_seen, built=False)):
+            self._index_saved = self._index_version
+
+    def close(self) -> None:
+        """Close the store, which folds its journal into the TinyDB file, and save the indexes for the folded
+        file, so the next start loads them rather than building them (a transport that owns the store)."""
+        self.store.close()
+        if self._index is not None and not self._changing.locked():
+            self.refresh_index()
+            if self._index_version != self._index_saved:
+                self._save_index()
 
     def _use(self, opened: indexes.Indexes) -> None:
         self._index, self._filters = opened.names, opened.filters

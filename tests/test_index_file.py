@@ -136,3 +136,20 @@ def test_a_loaded_index_kept_current_finds_what_a_fresh_one_finds(db: Path, capl
                   "which strikes killed more than 20 people?", "what did SANA say?"):
             assert engine.answer(q, "x").text == built.answer(q, "x").text, (line, q)
     engine.store.close()
+
+
+def test_after_a_clean_stop_the_next_start_loads_the_index(db: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Closing folds the journal into the file (a new file); Engine.close saves the indexes for it."""
+    start(db, caplog)
+    bot, how = start(db, caplog, writer=True)
+    assert how == "loaded"
+    commands = Commands(bot, Admin(bot.store))
+    assert "nothing was changed" not in commands.handle(
+        '/addfact al-hari-2018-06 killed "at least 77" by="Zebra Monitor"', ADMIN).text
+    bot.answer("which strikes did zebra monitor report on?", "b")
+    bot.close()
+    assert not Path(f"{db}.journal").exists()
+    engine, how = start(db, caplog)
+    assert how == "loaded"
+    assert "Zebra Monitor" in engine.answer(QUESTION, "c").text
+    assert "Al-Hari" in engine.answer("which strikes did zebra monitor report on?", "c").text

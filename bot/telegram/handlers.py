@@ -73,7 +73,7 @@ class TelegramBot:
 
     def close(self) -> None:
         if self.owns_store:
-            self.commands.engine.store.close()
+            self.commands.engine.close()  # the store, and the indexes saved for its folded file
 
     # -- handlers ---------------------------------------------------------------------------------------
     async def once(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
