@@ -8,6 +8,7 @@ costs that incident only. Built from store reads: this module never opens the da
 """
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -19,7 +20,7 @@ from typing import Any
 from bot.facts.models import Claim, Incident, Party
 from bot.text import STOPWORDS, fold, name_key
 from bot.understanding.mentions import PartyNames
-from bot.understanding.packing import pack, unpack
+from bot.understanding.packing import Unpacking, pack, unpack
 
 ACTED_KINDS = ("blame", "denial", "perpetrator", "claim_responsibility")  # kinds whose value is a party
 # Words of place names that name no place: "Hasakeh Province", "Borno State".
@@ -142,12 +143,20 @@ class FilterIndex:
             entries[iid] = _Entry(keys, figure, date)
             titles[iid] = title
             ids.append(iid)
+        def incidents_of(numbers: array[int]) -> set[str]:
+            return set(map(ids.__getitem__, numbers))
+
+        for name in tables:  # each key's incidents stay packed until a question reads them
+            tables[name] = Unpacking(incidents_of, set)
+            setattr(index, f"_{name}", tables[name])
         for (table, key), posting in zip(data["keys"], data["postings"], strict=True):
             pair = (str(table), tuple(key) if isinstance(key, list) else key)
             pair = canon.setdefault(pair, pair)
             index._saved_keys.append(pair)
+            if not isinstance(posting, str):
+                raise TypeError(f"{pair}: {posting!r}")
             if posting:
-                tables[pair[0]][pair[1]] = set(map(ids.__getitem__, unpack(posting)))
+                dict.__setitem__(tables[pair[0]], pair[1], posting)
         index._all = set(ids)
         index._by_date = [(entries[ids[n]].date, ids[n]) for n in unpack(data["by_date"])]
         index._by_figure = [(entries[ids[n]].figure, ids[n]) for n in unpack(data["by_figure"])]

@@ -6,7 +6,11 @@ from __future__ import annotations
 import binascii
 import sys
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 SWAP = sys.byteorder == "big"  # the file is little-endian
 
@@ -26,3 +30,40 @@ def unpack(text: str) -> array[int]:
     if SWAP:
         numbers.byteswap()
     return numbers
+
+
+def count(text: str) -> int:
+    """How many numbers `text` packs, without unpacking them."""
+    return len(binascii.a2b_base64(text, strict_mode=True)) // 4
+
+
+class Unpacking(dict[K, V]):
+    """A map whose values, loaded from a saved index, stay packed (str) until first read, and then become
+    `make(numbers)` for good. A load at 100,000 incidents made 2.7 million set entries for the filter index
+    alone (0.9 s), for keys most of which no question ever reads. A missing key starts as `empty()`, as in a
+    defaultdict. Reading goes through Python (`[]`, `get`, `items`, `values`); `in` and `len` stay in C."""
+
+    def __init__(self, make: Callable[[array[int]], V], empty: Callable[[], V], items: Iterable[tuple[K, Any]] = ()) -> None:
+        super().__init__(items)
+        self._make, self._empty = make, empty
+
+    def __missing__(self, key: K) -> V:
+        value = self._empty()
+        dict.__setitem__(self, key, value)
+        return value
+
+    def __getitem__(self, key: K) -> V:
+        value = dict.__getitem__(self, key)
+        if type(value) is str:
+            value = self._make(unpack(value))
+            dict.__setitem__(self, key, value)
+        return value
+
+    def get(self, key: K, default: Any = None) -> Any:  # type: ignore[override]
+        return self[key] if key in self else default
+
+    def items(self) -> Iterator[tuple[K, V]]:  # type: ignore[override]
+        return ((k, self[k]) for k in list(self.keys()))
+
+    def values(self) -> Iterator[V]:  # type: ignore[override]
+        return (self[k] for k in list(self.keys()))

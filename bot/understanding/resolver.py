@@ -20,7 +20,7 @@ from itertools import chain
 from rapidfuzz import fuzz, process
 
 from bot.store.bulk import bulk_build
-from bot.understanding.packing import pack, unpack
+from bot.understanding.packing import Unpacking, count, pack, unpack
 from bot.facts.dates import LONG_MONTHS, MONTHS, YEAR_RE
 from bot.facts.models import Claim, Incident
 from bot.text import ARTICLES, STOPWORDS, is_number, name_key, tokens
@@ -199,9 +199,13 @@ class IncidentIndex:
         index._by_year = by_id(data["by_year"])
         index._by_month_any_year = by_id(data["by_month_any_year"])
         index._by_figure = by_id(data["by_figure"])
+        # Description words and trigrams: tens of thousands of lists, few of which any question reads; they
+        # stay packed until one does (see packing.Unpacking).
         keyed, described = data["described"]
-        index._described = defaultdict(list, zip(map(word, unpack(keyed)), (list(map(ids.__getitem__, unpack(v)))
-                                                                             for v in described), strict=True))
+        if not all(isinstance(v, str) for v in described):
+            raise TypeError("described: not packed")
+        index._described = Unpacking(lambda numbers: list(map(ids.__getitem__, numbers)), list,
+                                     zip(map(word, unpack(keyed)), described, strict=True))
         index._dates = {iid: (y, m) for iid, (y, m) in zip(ids, data["dates"], strict=True)}
         index._countries = defaultdict(int, ((keys(k), n) for k, n in data["countries"]))
         index._country_set = None
@@ -212,8 +216,10 @@ class IncidentIndex:
         index._df = defaultdict(int, zip(map(word, unpack(data["df"][0])), unpack(data["df"][1])))
         n = max(1, len(index._dates))
         index._idf = {k: math.log(1 + n / df) for k, df in index._df.items()}
-        index._desc_idf = {k: math.log(1 + n / len(v)) for k, v in index._described.items()}
-        index._trigrams = defaultdict(list, ((g, list(map(word, unpack(v)))) for g, v in data["trigrams"]))
+        index._desc_idf = {k: math.log(1 + n / count(v)) for k, v in dict.items(index._described)}
+        if not all(isinstance(g, str) and isinstance(v, str) for g, v in data["trigrams"]):
+            raise TypeError("trigrams: not packed")
+        index._trigrams = Unpacking(lambda numbers: list(map(word, numbers)), list, data["trigrams"])
         return index
 
     def update(self, incident: Incident, claims: Iterable[Claim]) -> None:
