@@ -135,7 +135,14 @@ def test_a_loaded_index_kept_current_finds_what_a_fresh_one_finds(db: Path, capl
         for q in ("which strikes were blamed on the russian air force?", "what happened in july 2018?",
                   "which strikes killed more than 20 people?", "what did SANA say?"):
             assert engine.answer(q, "x").text == built.answer(q, "x").text, (line, q)
-    engine.store.close()
+    engine.close()  # saved again from the loaded index, its untouched lists still packed
+    again, how = start(db, caplog)
+    assert how == "loaded"
+    loaded_answers = answers(again)
+    Path(f"{db}.index").unlink()
+    assert loaded_answers == answers(Engine(Store(db)))  # as indexes built from the records answer
+    for q in QUESTIONS:
+        assert found(again.refresh_index(), again, q) == found(fresh(again.store), again, q), q
 
 
 def test_after_a_clean_stop_the_next_start_loads_the_index(db: Path, caplog: pytest.LogCaptureFixture) -> None:

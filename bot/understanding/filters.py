@@ -93,6 +93,7 @@ class FilterIndex:
         # per incident and key took millions at 100,000 incidents.
         self._canon: dict[tuple[str, object], tuple[str, object]] = {}
         self._saved_keys: list[tuple[str, object]] = []  # the keys of a saved index, by number
+        self._loaded_ids: list[str] = []  # the incidents of a saved index, by number
         self._tables = {"kind": self._kind, "claimant": self._claimant, "accused": self._accused, "year": self._year,
                         "month": self._month, "place": self._place, "type": self._type, "victim": self._victim}
         self.titles: dict[str, str] = {}
@@ -114,11 +115,19 @@ class FilterIndex:
         incidents it has (by their number in `ids`); each incident's keys by number."""
         ids = list(self._entries)
         number = {iid: n for n, iid in enumerate(ids)}
-        keys = [k for k in self._canon if self._tables[k[0]].get(k[1])]  # not those of incidents since removed
+        renumber = array("i", (number.get(iid, -1) for iid in self._loaded_ids))
+        # not the keys of incidents since removed (their sets are empty); dict.get: without unpacking
+        keys = [k for k in self._canon if dict.get(self._tables[k[0]], k[1])]
         key_number = {k: n for n, k in enumerate(keys)}
+
+        def posting(table: dict[object, set[str]], key: object) -> str:
+            if isinstance(table, Unpacking):
+                return table.packed(key, renumber, lambda ids: sorted(map(number.__getitem__, ids)))
+            return pack(sorted(number[i] for i in table[key]))
+
         return {
             "noted": list(self.names.noted), "ids": ids, "keys": keys,
-            "postings": [pack(sorted(number[i] for i in self._tables[t].get(k, ()))) for t, k in keys],
+            "postings": [posting(self._tables[t], k) for t, k in keys],
             "entries": [[pack(key_number[k] for k in self._keys(e)), e.figure, e.date] for e in self._entries.values()],
             "by_date": pack(number[iid] for _, iid in self._by_date),
             "by_figure": pack(number[iid] for _, iid in self._by_figure)}
@@ -158,6 +167,7 @@ class FilterIndex:
             if posting:
                 dict.__setitem__(tables[pair[0]], pair[1], posting)
         index._all = set(ids)
+        index._loaded_ids = ids
         index._by_date = [(entries[ids[n]].date, ids[n]) for n in unpack(data["by_date"])]
         index._by_figure = [(entries[ids[n]].figure, ids[n]) for n in unpack(data["by_figure"])]
         index._figure_ids = [iid for _, iid in index._by_figure]

@@ -59,6 +59,15 @@ class Unpacking(dict[K, V]):
             dict.__setitem__(self, key, value)
         return value
 
+    def packed(self, key: K, renumber: array[int], numbers: Callable[[V], Iterable[int]]) -> str:
+        """The value at `key` packed for saving again: if still packed, its numbers mapped through `renumber`
+        (old number -> new) in C, never made into objects (a save after a load would otherwise unpack
+        everything, and the process keep that memory); else `numbers(value)`."""
+        value = dict.__getitem__(self, key)
+        if type(value) is str:
+            return pack(map(renumber.__getitem__, unpack(value)))
+        return pack(numbers(value))
+
     def get(self, key: K, default: Any = None) -> Any:  # type: ignore[override]
         return self[key] if key in self else default
 

@@ -118,6 +118,7 @@ class IncidentIndex:
         self._country_set: set[str] | None = None  # the words of _countries, made when needed
         self._parts: dict[str, _Part] = {}
         self._saved_words: list[str] = []  # the key strings of a saved index, by number (load)
+        self._loaded_ids: list[str] = []  # the incidents of a saved index, by number
         self._df: dict[str, int] = defaultdict(int)  # name key -> incidents whose names have it
         incidents = list(incidents)
         for incident in incidents:
@@ -132,6 +133,7 @@ class IncidentIndex:
         incidents by their number in `ids`, lists of numbers packed (understanding/packing.py)."""
         ids = list(self._parts)
         number = {iid: n for n, iid in enumerate(ids)}
+        renumber = array("i", (number.get(iid, -1) for iid in self._loaded_ids))
         vocab: dict[str, int] = {}
 
         def w(keys: Iterable[str]) -> str:
@@ -151,7 +153,9 @@ class IncidentIndex:
             "postings": lists(self._postings),
             "by_month": by_id(self._by_month), "by_year": by_id(self._by_year),
             "by_month_any_year": by_id(self._by_month_any_year), "by_figure": by_id(self._by_figure),
-            "described": lists(self._described, lambda v: map(number.__getitem__, v)),
+            "described": [w(self._described), [self._described.packed(k, renumber, lambda v: map(number.__getitem__, v))
+                                               if isinstance(self._described, Unpacking) else
+                                               pack(map(number.__getitem__, v)) for k, v in dict.items(self._described)]],
             "dates": [self._dates[i] for i in ids],
             "countries": [[w(k), n] for k, n in self._countries.items()],
             "parts": [[p.first_name, p.end_name, w(p.country) if p.country is not None else None, p.figures,
@@ -209,7 +213,7 @@ class IncidentIndex:
         index._dates = {iid: (y, m) for iid, (y, m) in zip(ids, data["dates"], strict=True)}
         index._countries = defaultdict(int, ((keys(k), n) for k, n in data["countries"]))
         index._country_set = None
-        index._saved_words = words
+        index._saved_words, index._loaded_ids = words, ids
         index._parts = {iid: _Part(first, end, keys(country) if country is not None else None, tuple(figures),
                                    str(described))
                         for iid, (first, end, country, figures, described) in zip(ids, data["parts"], strict=True)}
