@@ -37,6 +37,15 @@ def count(text: str) -> int:
     return len(binascii.a2b_base64(text, strict_mode=True)) // 4
 
 
+def size(table: dict[Any, Any], key: Any) -> int:
+    """How many items the list or set at `key` has (0 if none), without unpacking it if it is still packed:
+    a question only reads lists short enough to be worth it, and need not unpack the long ones to know."""
+    value = dict.get(table, key)
+    if value is None:
+        return 0
+    return count(value) if type(value) is str else len(value)
+
+
 class Unpacking(dict[K, V]):
     """A map whose values, loaded from a saved index, stay packed (str) until first read, and then become
     `make(numbers)` for good. A load at 100,000 incidents made 2.7 million set entries for the filter index

@@ -20,7 +20,7 @@ from itertools import chain
 from rapidfuzz import fuzz, process
 
 from bot.store.bulk import bulk_build
-from bot.understanding.packing import Unpacking, count, pack, unpack
+from bot.understanding.packing import Unpacking, count, pack, size, unpack
 from bot.facts.dates import LONG_MONTHS, MONTHS, YEAR_RE
 from bot.facts.models import Claim, Incident
 from bot.text import ARTICLES, STOPWORDS, is_number, name_key, tokens
@@ -465,7 +465,7 @@ class IncidentIndex:
         # Candidates share `need` of the key's trigrams, so (pigeonhole) one of its len - need + 1 rarest: the
         # commonest ones, each shared by thousands of keys in a big database, need not be read. Rapidfuzz
         # then scores the candidates in C; rarest first also makes the order, which breaks ties, repeatable.
-        grams = sorted(_trigrams(key), key=lambda g: (len(self._trigrams.get(g, ())), g))
+        grams = sorted(_trigrams(key), key=lambda g: (size(self._trigrams, g), g))
         need = max(1, len(grams) // 3)
         near = list(dict.fromkeys(chain.from_iterable(self._trigrams.get(g, ()) for g in grams[:len(grams) - need + 1])))
         # Only the closest few: with 100,000 incidents a short name has a hundred look-alikes, each
@@ -488,12 +488,11 @@ class IncidentIndex:
         content_set = set(content)
         hitting = []
         for positions, sim, key in matches:
-            ids = self._described.get(key, [])
             hit = positions & content_set  # once per key, not once per incident that has it
             # Descriptions are weak evidence already: a loose spelling match on top ("Syrai" ~ "Syrian")
             # would let one typo name an incident.
-            if len(ids) <= MAX_DESCRIBED and hit and sim >= DESCRIPTION_MIN_SIM:
-                hitting.append((hit, sim, ids))
+            if size(self._described, key) <= MAX_DESCRIBED and hit and sim >= DESCRIPTION_MIN_SIM:
+                hitting.append((hit, sim, self._described.get(key, [])))
         # Only incidents that some word other than a question word hits can score (see below), and in a big
         # database question words ("sources") are in thousands of descriptions: leave those incidents out now.
         eligible: set[str] = set()
