@@ -351,9 +351,14 @@ class Store:
         head = orjson.dumps({"format": DERIVED_FORMAT, "code": code, "file": held[-1]}) + b"\n"
         try:
             body = orjson.dumps(data())
-            write_atomically(path, lambda f: f.write(head + body))
+
+            def write(f: Any) -> None:  # head and body apart: the body is tens of MB at 100,000 incidents
+                f.write(head)
+                f.write(body)
+            write_atomically(path, write)
         except (OSError, TypeError) as e:
-            log.warning("cannot save %s (%s); it is rebuilt at the next start", path, e)
+            # info: a reader of a database in a read-only folder (`ask`) would otherwise warn on every run
+            log.info("cannot save %s (%s); it is rebuilt at the next start", path, e)
             return False
         return True
 
