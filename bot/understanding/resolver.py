@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
-from itertools import chain
+from itertools import accumulate, chain
 
 from rapidfuzz import fuzz, process
 
@@ -186,17 +186,14 @@ class IncidentIndex:
             return defaultdict(list, ((key(k), list(map(ids.__getitem__, unpack(v)))) for k, v in rows))
 
         owners, lengths, name_keys = (unpack(p) for p in data["names"])
-        index._names = []
-        at = 0
-        lengths_of = iter(lengths)
-        for owner in owners:
-            if owner < 0:
-                index._names.append(None)
-                continue
-            end = at + next(lengths_of)
-            t = tuple(map(word, name_keys[at:end]))
-            index._names.append(_Name(ids[owner], shared.setdefault(t, t)))
-            at = end
+        flat = list(map(word, name_keys))
+        ends = list(accumulate(lengths))
+        starts = [0, *ends][:len(ends)]
+        key_tuples = [shared.setdefault(t, t) for t in (tuple(flat[a:b]) for a, b in zip(starts, ends))]
+        if len(key_tuples) != sum(1 for o in owners if o >= 0) or (ends and ends[-1] != len(flat)):
+            raise ValueError("names: their keys do not add up")
+        made = map(_Name, (ids[o] for o in owners if o >= 0), key_tuples)
+        index._names = [next(made) if o >= 0 else None for o in owners]  # None: a name since taken out
         keyed, postings = data["postings"]
         index._postings = defaultdict(_numbers, zip(map(word, unpack(keyed)), map(unpack, postings), strict=True))
         index._by_month = by_id(data["by_month"], tuple)
