@@ -18,7 +18,6 @@ that match one.
 """
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.facts.dataset import Dataset, load_dataset  # noqa: E402
 from bot.facts.kinds import CLAIM_KINDS  # noqa: E402
-from bot.facts.models import Claim, Incident  # noqa: E402
+from bot.facts.models import Incident  # noqa: E402
 from bot.ingest.extract import propose  # noqa: E402
 from bot.ingest.match import match_known, party_aliases, same_claim  # noqa: E402
 from bot.ingest.reader import read_source  # noqa: E402

@@ -424,3 +424,8 @@ def test_a_statement_before_a_question_is_checked_as_a_premise(tmp_path: Path) -
     assert coalition["text"].startswith("No:") and "not 80" in coalition["text"]
     (dr,) = chat(tmp_path, "Dr. Smith asked how many died at al hari")  # a full stop inside a name splits nothing
     assert "38 non-Syrian fighters" in dr["text"]
+
+
+def test_out_of_scope_with_a_date_and_no_incident_is_declined(tmp_path: Path) -> None:
+    joke, weather = chat(tmp_path, "tell me a joke from 2017", "whats the weather in june 2018")
+    assert "outside what I cover" in joke["text"] and "outside what I cover" in weather["text"]

@@ -534,7 +534,7 @@ class Extractor:
 
     def _read(self, s: Sentence, quote: str) -> None:
         speaker, content, via = self.attribute(s)
-        if speaker and (p := re.match(r"^(?:[Hh]is|[Hh]er) ", s.text.rsplit(",", 1)[-1].strip())) and \
+        if speaker and re.match(r"^(?:[Hh]is|[Hh]er) ", s.text.rsplit(",", 1)[-1].strip()) and \
                 (principal := re.match(rf"^({NAME}) [a-z]+ed\b", content)):
             speaker = Speaker(principal.group(1), s.text.rsplit(",", 1)[-1].strip().rstrip(". ").removesuffix(" said"))
             via = speaker.via

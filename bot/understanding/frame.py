@@ -309,7 +309,8 @@ class FrameParser:
             part.form = ACROSS  # "were any Russians killed?": every incident whose dead include them
         elif not named and not mentions and not res.ruled_out and any(res.asked_date) and (
                 len(res.close) > 1 or not res.candidates) and (
-                part.intent is None and not recent or part.intent == "out_of_scope" and not outside_word
+                part.intent is None and not recent
+                or part.intent == "out_of_scope" and not self.matcher.has_keyword(stripped, "out_of_scope")
                 or part.intent is not None and self.matcher.specs[part.intent].about_incident):
             # ("and in 2016?" after Al-Hari asks about Al-Hari in 2016: the chat's incident, ruled out)
             part.form = ACROSS  # "what happened in june 2018?", "anything in 2017?": every incident of that date
@@ -578,7 +579,6 @@ class FrameParser:
         return "across" if has_phrase(text, self._any_singular) else None  # "any strike where fewer than 20 died"
 
     def _figure(self, words: list[str], stated: bool = False) -> tuple[tuple[str, int] | None, set[int]]:
-        text = " ".join(words)
         for direction, phrases in (("above", self.s.above), ("below", self.s.below)):
             for phrase in phrases:
                 n = len(phrase.split())
