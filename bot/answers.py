@@ -259,6 +259,10 @@ def no_statement(who: str, facts: Facts) -> str:
             + (f"; the reports quote {quoted}." if quoted else "."))
 
 
+# When answering failed (a bug): the user is told, the error goes to the log; every transport says it so.
+APOLOGY = "Sorry, something went wrong while answering that. Please try again in a moment."
+
+
 def no_reasons(followed: bool = True) -> Rich:
     """"Why?": the reports give who claims what, not reasons; `followed` by the last answer again."""
     return Rich().para("The reports I have do not say why; they say who claims what" + (":" if followed else "."))

@@ -9,15 +9,19 @@ line gets an answer instead of a crash.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
 
 from bot.addressing import addressed
+from bot.answers import APOLOGY
 from bot.commands import Caller, Commands, split_command
 from bot.replies import Button, Reply
 from bot.rich import Rich
 from bot.text import clip, is_number
+
+log = logging.getLogger(__name__)
 
 BANNER = ("incident-bot console. Ask about the incidents I know, e.g. “How many died in the Al-Hari airstrike?”\n"
           "Type /help for commands, Ctrl-D to quit.")
@@ -117,7 +121,12 @@ class Console:
             raw = lines.readline()
             if not raw:
                 break
-            self._print(self.handle(raw.decode("utf-8", errors="replace")))
+            try:
+                reply = self.handle(raw.decode("utf-8", errors="replace"))
+            except Exception:  # noqa: BLE001 - a bug answering one line must not end the session: logged, said
+                log.exception("answering %r failed", clip(raw.decode("utf-8", errors="replace").strip()))
+                reply = Reply(Rich().para(APOLOGY))
+            self._print(reply)
         if interactive:
             self._write("\n")
         return 0

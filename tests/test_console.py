@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -85,3 +87,33 @@ def test_an_unusable_database_path_is_one_line_and_exit_2() -> None:
         p = run(["ask", "--db", path, "hello"])
         assert p.returncode == 2 and b"Traceback" not in p.stderr
         assert p.stderr.decode().startswith("incident-bot: cannot") and p.stderr.count(b"\n") == 1
+
+
+def test_a_failure_answering_one_line_is_apologised_for_logged_and_the_session_goes_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import io
+
+    from bot.answers import APOLOGY
+    from bot.commands import Commands
+    from bot.console import Console
+    from bot.engine import Engine
+    from bot.settings import SEED_FILE
+    from bot.store import open_store
+
+    real = Engine.answer
+
+    def failing(self: Engine, text: str, chat: str = "console"):  # noqa: ANN202 - the real one, but for one line
+        if text == "break":
+            raise RuntimeError("a bug")
+        return real(self, text, chat)
+
+    monkeypatch.setattr(Engine, "answer", failing)  # a fault injected into the real engine, for one line
+    out = io.StringIO()
+    store = open_store(tmp_path / "f.json", SEED_FILE)
+    try:
+        Console(Commands.for_store(store), json_mode=True, out=out).run(io.BytesIO(b"break\nhow many died at al hari\n"))
+    finally:
+        store.close()
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first["text"] == APOLOGY and "38" in second["text"]
+    assert "answering 'break' failed" in caplog.text and "RuntimeError: a bug" in caplog.text

@@ -17,6 +17,7 @@ from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHand
 
 from bot import answers
 from bot.addressing import addressed
+from bot.answers import APOLOGY
 from bot.commands import Caller, Commands
 from bot.replies import Reply
 from bot.rich import Rich
@@ -29,7 +30,6 @@ from bot.telegram.sending import Sender, maybe_delivered, quietly, with_retry
 
 log = logging.getLogger("incident_bot.telegram")
 
-APOLOGY = "Sorry, something went wrong while answering that. Please try again in a moment."
 NOT_TEXT = "I can only read text. Ask me a question, for example “How many died in the Al-Hari airstrike?”"
 WORKERS = 8  # turns being answered at once: enough to keep Telegram's 30 msg/s flowing over a network of
 #              up to ~250 ms per call. Each one in flight holds an HTTP connection, and httpcore checks
