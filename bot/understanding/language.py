@@ -70,22 +70,22 @@ class Signals:
     total: tuple[str, ...] = ()
     latest: tuple[str, ...] = ()
     earlier: tuple[str, ...] = ()
+    later: tuple[str, ...] = ()
+    earliest: tuple[str, ...] = ()
+    # (phrase, unit, step): ("the month before", "month", -1), longest phrase first
+    relative_dates: tuple[tuple[str, str, int], ...] = ()
+    compass: frozenset[str] = frozenset()
     copulas: tuple[str, ...] = ()
     kill_verbs: frozenset[str] = frozenset()
     said_nouns: frozenset[str] = frozenset()
+    quote_openers: tuple[str, ...] = ()
+    relatives: tuple[str, ...] = ()  # the victim clause: "the one where Russians died"
+    deaths: tuple[str, ...] = ()
     other_one: tuple[str, ...] = ()
-    later: tuple[str, ...] = ()
-    earliest: tuple[str, ...] = ()
-    noise: tuple[str, ...] = ()
-    time_units: frozenset[str] = frozenset()
-    compass: frozenset[str] = frozenset()
     why_alone: tuple[str, ...] = ()
     prefaces: tuple[str, ...] = ()
-    quote_openers: tuple[str, ...] = ()
-    relatives: tuple[str, ...] = ()
-    deaths: tuple[str, ...] = ()
-    # (phrase, unit, step): ("the month before", "month", -1), longest phrase first
-    relative_dates: tuple[tuple[str, str, int], ...] = ()
+    noise: tuple[str, ...] = ()
+    time_units: frozenset[str] = frozenset()
     type_words: dict[str, str] = field(default_factory=dict)  # "raids" -> "strike": the type it asks for
     words: frozenset[str] = field(default=frozenset())  # every word above: not names of incidents
 
@@ -136,8 +136,12 @@ def _signals(d: dict[str, Any]) -> Signals:
         opinions=words("opinions", "phrases"), arithmetic=words("arithmetic"),
         place_prepositions=frozenset(words("place_prepositions")), victim_groups=words("victim_groups"),
         wh_alone=frozenset(words("wh_alone")), total=words("total"), latest=words("latest"),
-        earlier=words("comparisons", "earlier"), copulas=words("copulas"), kill_verbs=frozenset(words("kill_verbs")), said_nouns=frozenset(words("said_nouns")), other_one=words("other_one"), later=words("comparisons", "later"), earliest=words("earliest"), noise=words("noise"), time_units=frozenset(words("time_units")), compass=frozenset(words("compass")), why_alone=words("why_alone"), prefaces=words("prefaces"), quote_openers=words("quote_openers"),
+        earlier=words("comparisons", "earlier"), later=words("comparisons", "later"), earliest=words("earliest"),
+        compass=frozenset(words("compass")), copulas=words("copulas"), kill_verbs=frozenset(words("kill_verbs")),
+        said_nouns=frozenset(words("said_nouns")), quote_openers=words("quote_openers"),
         relatives=words("victim_clause", "relatives"), deaths=words("victim_clause", "deaths"),
+        other_one=words("other_one"), why_alone=words("why_alone"), prefaces=words("prefaces"), noise=words("noise"),
+        time_units=frozenset(words("time_units")),
         relative_dates=tuple(sorted(((p, unit, -1 if way == "before" else 1) for unit in ("month", "year")
                                      for way in ("before", "after") for p in words("relative_dates", unit, way)),
                                     key=lambda r: (-len(r[0].split()), r[0]))),
@@ -155,6 +159,7 @@ def has_phrase(text: str, phrases: tuple[str, ...]) -> str | None:
     return next((p for p, q in zip(phrases, _padded(phrases)) if q in padded), None)
 
 
-@lru_cache(maxsize=1024)  # the signal tuples are few and asked of every question; building " p " each time was most of it
+# The signal tuples are few and read for every question: building " p " each time was most of has_phrase.
+@lru_cache(maxsize=1024)
 def _padded(phrases: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(f" {p} " for p in phrases)
