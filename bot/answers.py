@@ -252,10 +252,15 @@ def victims_not_reported(groups: Sequence[str], title: str) -> Rich:
                        f"{title}. What they say:")
 
 
+def as_name(folded: str) -> str:
+    """A name the question gave, folded to lower case, written as names are: "russian defence ministry" ->
+    "Russian Defence Ministry" (small words stay small)."""
+    return " ".join(w if w in ("of", "for", "and") else w[:1].upper() + w[1:] for w in folded.split())
+
+
 def no_statement(who: str, facts: Facts) -> str:
     quoted = _join(list(dict.fromkeys(c.claimant for c in facts.claims if c.claimant)))
-    who = " ".join(w if w in ("of", "for", "and") else w[:1].upper() + w[1:] for w in who.split())  # folded: a name
-    return (f"I have no record of the {who} saying anything about the {facts.incident.title}"
+    return (f"I have no record of the {as_name(who)} saying anything about the {facts.incident.title}"
             + (f"; the reports quote {quoted}." if quoted else "."))
 
 
@@ -847,8 +852,7 @@ def not_reported(name: str) -> Rich:
 
 
 def nobody_called(name: str) -> Rich:
-    shown = clip(" ".join(w[:1].upper() + w[1:] for w in name.split()))  # a folded name, as names are written
-    return Rich().para(f"I have no record of anyone called {shown}: the reports I have do not name them.").para(
+    return Rich().para(f"I have no record of anyone called {clip(as_name(name))}: the reports I have do not name them.").para(
         "Type “list incidents” to see what I know.")
 
 

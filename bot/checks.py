@@ -89,7 +89,7 @@ def _party_of(claim: Claim, names: PartyNames) -> set[str]:
 def _act(facts: Facts, c: Check, names: PartyNames) -> Verdict:
     assert c.act is not None
     if c.strangers and not c.parties:  # "Did Turkey deny the May strike?": no report says Turkey did anything
-        return _unclaimed(facts, c, " and ".join(w[:1].upper() + w[1:] for w in c.strangers))
+        return _unclaimed(facts, c, " and ".join(map(answers.as_name, c.strangers)))
     by = (lambda x: bool(_party_of(x, names) & c.parties)) if c.parties else (lambda x: True)
     support = [x for x in facts.of(*c.act.kinds) if by(x)]
     accused_only = False

@@ -25,7 +25,7 @@ from bot.store import Store
 from bot.text import STOPWORDS, clean_input, is_number, tokens
 from bot.understanding.context import ChatContext, Contexts, Pending
 from bot.understanding.filters import Filter, FilterIndex, victim_key
-from bot.understanding.frame import ACROSS, LATEST, NAMED_SCORE, OUTSIDE, QUOTE, TOTAL, WH_WORDS, FrameParser, Part
+from bot.understanding.frame import ACROSS, LATEST, NAMED_SCORE, OUTSIDE, QUOTE, TOTAL, FrameParser, Part, attributed
 from bot.understanding.language import has_phrase
 from bot.understanding.matcher import IntentMatcher
 from bot.understanding import indexes
@@ -210,11 +210,8 @@ class Engine:
         if party and set(words) & self.parties.words.pronouns:
             speaker |= frozenset(tokens(party.name))  # "what did they say about Al-Hari?" after the Observatory
         res = res or index.resolve(question, self.matcher.vocabulary | misspelt, not_names=self.filters.names.words())
-        asked = res.rest or question
-        if words[:2] == ["according", "to"]:  # "According to the coalition, who died?": the question, then whose
-            wh = next((k for k, w in enumerate(words) if k > 2 and w in WH_WORDS), None)
-            asked = " ".join(words[wh:]) if wh else asked
-        match = self.matcher.match(asked)
+        at = attributed(words)
+        match = self.matcher.match(" ".join(words[at:]) if at is not None else res.rest or question)
         intent, confidence = match.intent, match.confidence
         spec = self.matcher.specs.get(intent) if intent else None
 
@@ -522,8 +519,8 @@ class Engine:
         words = tuple(part.text.split())
         best: tuple[int, str, list[Claim]] = (0, "", [])
         for i in ids:
-            claims = _saying(self.store.claims(i), words)
-            if claims and (n := _overlap(claims[0], words)) > best[0]:
+            n, claims = _saying(self.store.claims(i), words)
+            if n > best[0]:
                 best = (n, i, claims)
         if not best[2]:
             return None
@@ -738,11 +735,12 @@ def _figure(words: list[str]) -> int | None:
     return figures[0] if len(figures) == 1 else None
 
 
-def _saying(claims: list[Claim], words: tuple[str, ...]) -> list[Claim]:
-    """The claims whose words (quote, value, note) hold most of the question's content words, at least two."""
+def _saying(claims: list[Claim], words: tuple[str, ...]) -> tuple[int, list[Claim]]:
+    """The claims whose words (quote, value, note) hold most of the question's content words, at least two, and
+    how many they hold; (0, []) if none holds two."""
     scored = [(_overlap(c, words), c) for c in claims]
     best = max((n for n, _ in scored), default=0)
-    return [c for n, c in scored if n == best] if best >= 2 else []
+    return (best, [c for n, c in scored if n == best]) if best >= 2 else (0, [])
 
 
 def _overlap(claim: Claim, words: tuple[str, ...]) -> int:

@@ -37,6 +37,14 @@ NAMED_SCORE = 0.9  # an incident resolved at least this well was named, not just
 SENTENCE_BREAK = re.compile(r"([?;!]+|\s[+&\u2013\u2014-]\s|(?<=[a-z0-9])\.\s+(?=[A-Za-z]))")
 
 
+def attributed(words: list[str]) -> int | None:
+    """Where the question starts in "According to the coalition, who died at Al-Hari?" (its wh-word), or None:
+    what is asked is matched on the words from there; "according to" only says whose word is wanted."""
+    if words[:2] != ["according", "to"]:
+        return None
+    return next((k for k, w in enumerate(words) if k > 2 and w in WH_WORDS), None)
+
+
 @dataclass(frozen=True)
 class Check:
     """What a yes/no question or a premise holds to be so, to be checked against the claims."""
@@ -89,6 +97,9 @@ class FrameParser:
         self._any_singular = tuple(f"{d} {n}" for d in ("any", "every", "each") for n in nouns if not n.endswith("s"))
         self._dropped = tuple(f" {p} " for p in (*s.everything, *s.most, *s.least, *s.latest, *s.earliest))
         self._act_words = tuple(w for a in s.acts if a.name != "said" for w in a.words)
+        acts = {a.name: a for a in s.acts}
+        self._said, self._carried_out = acts.get("said"), acts.get("carried_out")
+        self._blamed_words = next((a.words for a in s.acts if a.intent == "blame"), ())
         self._det_nouns = tuple((f" {d} {n} ", " " if d in s.count else f" {d} ")
                                 for d in s.across_determiners for n in nouns)
 
@@ -229,8 +240,8 @@ class FrameParser:
         res = self.incidents.resolve(typed if whole and typed is not None else text, known) if whole else \
             self.incidents.resolve(" ".join(rest_words), known)
         stripped = self._strip(res.rest or " ".join(rest_words))
-        if words[:2] == ["according", "to"] and (wh := next((w for w in words[3:] if w in WH_WORDS), None)):
-            stripped = stripped[stripped.find(f"{wh} "):] if f"{wh} " in stripped else stripped  # then whose word
+        if (at := attributed(words)) is not None and f"{words[at]} " in stripped:
+            stripped = stripped[stripped.find(f"{words[at]} "):]  # the question, then whose word
         match = self.matcher.match(stripped)
         # Its resolution serves the engine too unless party names were left out of it ("more than 48" names no
         # incident, so leaving it out changes nothing): one resolve per question, not two (30 ms at 100,000).
@@ -241,7 +252,7 @@ class FrameParser:
         parties = frozenset(k for m in mentions for k in self.filters.names.related(m.key, words[m.start:m.end]))
         act = self._act_of(text, words, parties)
         if act is None and any(m.end < len(words) and words[m.end] in self.s.kill_verbs for m in mentions):
-            act = next((a for a in self.s.acts if a.name == "carried_out"), None)  # "the SDF killed 38 there"
+            act = self._carried_out  # "the SDF killed 38 there"
         if subject and not act and not figure and not any(c.score >= NAMED_SCORE for c in res.candidates):
             # "Is McGurk a Syrian official?", "the Observatory sits in Damascus, right?": what the reports say of them
             part.form, part.target, part.intent = "yesno", "party", None
@@ -353,7 +364,7 @@ class FrameParser:
         elif yes_no and content and not act and not figure and any(
                 w in content and i and rest_words[i - 1] in self.s.place_prepositions for i, w in enumerate(rest_words)):
             part.intent = "location"  # "did the strike on Al-Hari happen in Iraq?"
-        said = next((a for a in self.s.acts if a.name == "said"), None)
+        said = self._said
         speakers = frozenset(k for m in mentions if said and act and act.name != "said" and m.end < len(words)
                              and has_phrase(" ".join(words[m.end:m.end + 2]), said.words)
                              for k in self.filters.names.related(m.key, words[m.start:m.end]))
@@ -420,7 +431,7 @@ class FrameParser:
 
     def _act_of(self, text: str, words: list[str], parties: frozenset[str]) -> Act | None:
         """What a party is asked or said to have done: admitted, denied, blamed, carried out; else said."""
-        said = next((a for a in self.s.acts if a.name == "said"), None)
+        said = self._said
         act = next((a for a in self.s.acts if a.name != "said" and has_phrase(text, a.words)), None) or (
             said if said and has_phrase(text, said.words) else None)
         if act and not parties and all(has_phrase(text, (w,)) is None or w in self.s.across_nouns
@@ -691,7 +702,7 @@ class FrameParser:
 
     def _acts_first(self, words: list[str], m: Mention) -> bool:
         """"state media blamed ..." / "what has state media blamed": the party is who blamed, not the blamed."""
-        blamed = next((a.words for a in self.s.acts if a.intent == "blame"), ())
+        blamed = self._blamed_words
         before = words[max(0, m.start - 1):m.start]
         # the verb after the party, with at most other parties and "and"/"or" between ("the Observatory and
         # state media blamed ...")
