@@ -11,6 +11,8 @@ from bot.facts.dataset import DatasetError, parse_dataset_text
 from bot.facts.models import Claim
 from bot.settings import SEED_FILE
 from bot.store import Store, StoreError, open_store, tables
+from bot.store import store as store_module
+from bot.store.factfile import FactFile
 from bot.store.tables import NotInLayout, Tables
 
 
@@ -251,8 +253,12 @@ def test_export_sees_changes_still_in_the_journal(tmp_path: Path) -> None:
 
 
 def _records(t: Tables) -> tuple:
-    return (t.sources, t.parties, t.incidents, t.claims, t.by_incident, t.id_at, t.key_of, t.citations, t.audit,
-            t.counters, t.seq)
+    return (t.sources, t.parties, t.incidents, t.facts, t.id_at, t.key_of, t.citations, t.audit, t.counters, t.seq)
+
+
+def _streamed(path: Path) -> Tables:
+    with open(path, "rb") as f:
+        return Tables.from_lines(f, FactFile(os.open(path, os.O_RDONLY)))
 
 
 def test_a_folded_file_is_read_a_batch_of_lines_at_a_time_with_the_same_records_as_a_whole_parse(
@@ -266,11 +272,11 @@ def test_a_folded_file_is_read_a_batch_of_lines_at_a_time_with_the_same_records_
     assert lines[0] == b'{"sources":{\n' and lines[-1].startswith(b'},"meta":')
     assert json.loads(path.read_text())["meta"]["journal"]["seq"] == 8  # one JSON document: the seed, 7 changes
     monkeypatch.setattr(tables, "CHUNK", 3)
-    with open(path, "rb") as f:
-        streamed = Tables.from_lines(f)  # raises NotInLayout if it is not
+    streamed = _streamed(path)  # raises NotInLayout if it is not
     whole = Tables.from_raw(json.loads(path.read_text()))
     assert _records(streamed) == _records(whole)
-    assert [c.id for c in streamed.by_incident["al-hari-2018-06"]] == [c.id for c in whole.by_incident["al-hari-2018-06"]]
+    assert [c.id for c in streamed.facts.get("al-hari-2018-06")] == [c.id for c in whole.facts.get("al-hari-2018-06")]
+    assert not streamed.facts.held and whole.facts.held  # read from the file when asked for, not at open
 
 
 @pytest.mark.parametrize("edit", [
@@ -279,19 +285,19 @@ def test_a_folded_file_is_read_a_batch_of_lines_at_a_time_with_the_same_records_
     lambda b: b.replace(b'},"parties":{', b'},\n"parties":{', 1),  # a table's closing line edited
 ])
 def test_a_file_in_another_layout_is_parsed_whole_to_the_same_records(tmp_path: Path, edit) -> None:  # noqa: ANN001
-    path = tmp_path / "facts.json"
+    path, edited = tmp_path / "facts.json", tmp_path / "edited.json"
     open_store(path, SEED_FILE).close()
-    expected = _records(Store(path)._t)
-    path.write_bytes(edit(path.read_bytes()))
-    with open(path, "rb") as f, pytest.raises(NotInLayout):
-        Tables.from_lines(f)
-    assert _records(Store(path)._t) == expected
+    edited.write_bytes(edit(path.read_bytes()))
+    with pytest.raises(NotInLayout):
+        _streamed(edited)
+    assert _records(Store(edited)._t) == _records(Store(path)._t)
 
 
 @pytest.mark.parametrize("damage, problem", [
     (lambda b: b.replace(b'}\n},"parties"', b'},\n},"parties"', 1), "not a valid database file"),  # comma before }
     (lambda b: b.replace(b'"2":{', b'"2":{,', 1), "not a valid database file"),
     (lambda b: b[:len(b) // 2], "not a valid database file"),  # cut short
+    (lambda b: b.replace(b'"quote":"Thirty', b'"quote":Thirty', 1), "not a valid database file"),  # inside a fact
     (lambda b: b.replace(b'"incident":"al-hari-2018-06"', b'"incident":"nowhere"', 1), "which the file does not hold"),
 ])
 def test_a_damaged_file_in_the_layout_gets_the_same_one_line_error(tmp_path: Path, damage, problem: str) -> None:  # noqa: ANN001
@@ -302,3 +308,47 @@ def test_a_damaged_file_in_the_layout_gets_the_same_one_line_error(tmp_path: Pat
     with pytest.raises(StoreError, match=problem):
         Store(path)
     assert path.read_bytes() == damaged
+
+
+def test_a_folded_files_facts_are_read_when_asked_for_and_a_fold_switches_to_the_file_it_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "facts.json"
+    open_store(path, SEED_FILE).close()
+    store = Store(path)
+    assert not store._t.facts.held  # nothing parsed at open
+    before = {i.id: store.claims(i.id) for i in store.incidents()}
+    added = store.add_claim(Claim("", "al-hari-2018-06", "note", "a later note"), actor="t")
+    assert set(store._t.facts.held) == {"al-hari-2018-06"}  # the changed incident only, until a fold
+    store.close()
+    assert not store._t.facts.held  # read from the new file now
+    after = {i.id: store.claims(i.id) for i in store.incidents()}
+    assert after == {**before, "al-hari-2018-06": [*before["al-hari-2018-06"], added]}
+    again = Store(path)
+    assert {i.id: again.claims(i.id) for i in again.incidents()} == after
+
+
+def test_a_change_made_while_a_fold_writes_is_kept_in_memory_and_in_the_journal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "facts.json"
+    store = open_store(path, SEED_FILE)
+    write = store_module.write_atomically
+    late: list[Claim] = []
+
+    def change_then_write(target: Path, body) -> None:  # noqa: ANN001 - the snapshot's writer
+        late.append(store.add_claim(Claim("", "al-hari-2018-06", "note", "while folding"), actor="t"))
+        write(target, body)
+    monkeypatch.setattr(store_module, "write_atomically", change_then_write)
+    store.add_claim(Claim("", "al-hari-2018-06", "note", "before the fold"), actor="t")
+    store.close()  # the fold's snapshot is taken before the change
+    assert b"before the fold" in path.read_bytes() and b"while folding" not in path.read_bytes()
+    assert store.journal.exists()
+    assert late[0] in store.claims("al-hari-2018-06")
+    assert "while folding" in [c.value for c in Store(path).claims("al-hari-2018-06")]  # replayed
+
+
+def test_a_file_rewritten_in_place_under_a_reader_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "facts.json"
+    open_store(path, SEED_FILE).close()
+    store = Store(path)
+    path.write_bytes(b" " * 7 + path.read_bytes())  # the same file, every fact moved (a fold renames a new one)
+    with pytest.raises(StoreError, match="changed in place"):
+        store.claims("al-hari-2018-06")

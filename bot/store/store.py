@@ -12,6 +12,7 @@ process dies) keeps a second writer out.
 from __future__ import annotations
 
 import copy
+from contextlib import contextmanager
 import fcntl
 import logging
 import os
@@ -29,6 +30,7 @@ import orjson
 from bot.facts.dataset import Dataset, DatasetError, load_dataset
 from bot.facts.models import Claim, Incident, Party, Source
 from bot.store.bulk import bulk_build
+from bot.store.factfile import FactFile, FileChanged
 from bot.store.files import write_atomically
 from bot.store.journal import JournalError, JournalWriter, Record, journal_path, read_journal
 from bot.store.tables import RECORDS, TABLES, NotInLayout, Op, Tables, cited_by
@@ -133,8 +135,9 @@ class Store:
         parsed whole."""
         try:
             try:
-                with open(self.file, "rb") as f:
-                    return Tables.from_lines(f)
+                file = FactFile(os.open(self.file, os.O_RDONLY))  # kept open: facts are read from it later
+                with open(file.fd, "rb", closefd=False) as f:
+                    return Tables.from_lines(f, file)
             except NotInLayout:
                 pass
             except OSError as e:
@@ -231,12 +234,15 @@ class Store:
         file holds. Answers and changes go on meanwhile; the changes stay in the journal until a later fold."""
         with self._fold_lock:
             with self._mutex:
-                snapshot, version = self._t.snapshot(), self.version
+                tables, snapshot, version = self._t, self._t.snapshot(), self.version
             try:
                 write_atomically(self.file, snapshot.write)
+                written = FactFile.open(self.file, snapshot.spans)
             except OSError as e:
                 raise StoreError(f"cannot write {self.path}: {e.strerror or e}; its journal keeps every change") from None
             with self._mutex:
+                if tables is self._t:
+                    tables.facts.refile(snapshot.held, written)
                 self._file_holds(version, snapshot.seq)
                 assert self._writer is not None
                 self._writer.keep_after(snapshot.seq)
@@ -271,10 +277,25 @@ class Store:
         return self._t.incidents.get(incident_id)
 
     def claims(self, incident_id: str) -> list[Claim]:
-        return list(self._t.by_incident.get(incident_id, ()))
+        return list(self._facts(incident_id))
 
     def claim(self, claim_id: str) -> Claim | None:
-        return self._t.claims.get(claim_id)
+        with self._reading():
+            return self._t.facts.claim(claim_id)
+
+    def _facts(self, incident_id: str, keep: bool = True) -> list[Claim]:
+        with self._reading():
+            return self._t.facts.get(incident_id, keep)
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Facts are read from the file as it was opened; a file rewritten in place under the bot (a fold
+        never does: it writes a new file) is one clear error, not a traceback."""
+        try:
+            yield
+        except FileChanged as e:
+            raise StoreError(f"{self.path} was changed in place while the bot had it open (the facts of "
+                             f"{e} are not where they were); restart the bot") from None
 
     def source(self, source_id: str | None) -> Source | None:
         return self._t.sources.get(source_id) if source_id else None
@@ -290,7 +311,7 @@ class Store:
 
     def dataset(self) -> Dataset:
         t = self._t
-        claims = [c for i in t.incidents for c in t.by_incident.get(i, ())]
+        claims = [c for i in t.incidents for c in self._facts(i, keep=False)]
         return Dataset(self.sources(), self.incidents(), claims, self.parties())
 
     def audit(self, actor: str | None = None) -> list[dict[str, Any]]:
@@ -410,10 +431,12 @@ class Store:
             txn.put("claims", key, doc)
             return [_entry(actor, txn.now, "add_claim", "claims", key, None, doc, **extra)]
         self._commit(change)
-        return self._t.claims[claim.id]
+        added = self._t.facts.claim(claim.id)
+        assert added is not None
+        return added
 
     def delete_claim(self, claim_id: str, actor: str) -> Claim:
-        gone = self._t.claims.get(claim_id)
+        gone = self._t.facts.claim(claim_id)
         if gone is None:
             raise StoreError(f"no fact with id {claim_id!r}")
 
@@ -479,7 +502,7 @@ class Store:
             if last["action"] == "add_batch":
                 self._undo_batch(txn, last["added"])
                 return [_entry(actor, txn.now, "undo", "*", "*", last["after"], None, undoes=key, undid="add_batch")]
-            if last["action"] == "add_incident" and self._t.by_incident.get(last["after"]["id"]):
+            if last["action"] == "add_incident" and self._facts(last["after"]["id"]):
                 raise StoreError(f"incident {last['after']['id']!r} has facts now; delete them before undoing")
             if last["before"] is None:
                 if txn.get(last["table"], last["key"]) is not None:
@@ -500,7 +523,7 @@ class Store:
         ours = set(added["claims"])
         for k in added["incidents"]:
             incident_id = t.id_at["incidents"].get(k)
-            later = next((c for c in t.by_incident.get(incident_id or "", ()) if c.id not in ours), None)
+            later = next((c for c in self._facts(incident_id or "") if c.id not in ours), None)
             if later is not None:
                 raise StoreError(f"incident {incident_id!r} of that batch has facts added since (#{later.id}); "
                                  "delete them before undoing")
@@ -619,7 +642,8 @@ class Store:
         with self._mutex:
             self.acquire_write_lock()
             txn = Txn(self._t, _now())
-            entries = change(txn)
+            with self._reading():
+                entries = change(txn)
             if not entries:
                 return []
             for entry in entries:

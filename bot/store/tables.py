@@ -7,22 +7,22 @@ replays exactly what the running bot did. The parsed file is not kept: folding w
 
 Readers in other threads never see a map change under them while iterating: maps readers iterate
 (incidents, sources, parties) are replaced rather than edited, and an incident's fact list is replaced by
-a new list.
+a new list. The facts of a file a fold wrote are read from it when asked for (store/factfile.py).
 """
 from __future__ import annotations
 
-import sys
 import time
 from bisect import insort
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from itertools import islice
+from dataclasses import dataclass, field
+from itertools import chain, islice
 from typing import Any
 
 import orjson
 
 from bot.facts.models import Claim, Incident, Party, Source
+from bot.store.factfile import FactFile, FactLines, Facts, claim_of, claim_order, write_facts
 
 TABLES = ("sources", "incidents", "claims", "parties", "audit")  # plus "meta": id counters, journal position
 KEYED = ("sources", "parties", "incidents")  # records with an id of their own beside the document key
@@ -36,7 +36,6 @@ CHUNK = 4000  # documents parsed per orjson call when reading a folded file
 # of 100,000 incidents takes.
 FOLD_STEP = 200
 Op = list[Any]
-CLAIM_FIELDS = frozenset(Claim.__slots__)  # type: ignore[attr-defined]
 
 
 def cited_by(record: Any) -> list[str]:
@@ -46,11 +45,6 @@ def cited_by(record: Any) -> list[str]:
     if isinstance(record, Party):
         return [d.source for d in record.descriptions if d.source]
     return []
-
-
-def claim_order(claim: Claim) -> tuple[int, str]:
-    """Fact ids are counters: "9" comes before "10"."""
-    return len(claim.id), claim.id
 
 
 def _consume(raw: dict[str, Any], table: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -68,8 +62,7 @@ class Tables:
         self.sources: dict[str, Source] = {}
         self.parties: dict[str, Party] = {}
         self.incidents: dict[str, Incident] = {}
-        self.claims: dict[str, Claim] = {}  # a claim's id is its document key
-        self.by_incident: dict[str, list[Claim]] = {}
+        self.facts = Facts()  # each incident's facts in id order; a fact's id is its document key
         self.id_at: dict[str, dict[str, str]] = {t: {} for t in KEYED}  # table -> document key -> record id
         self.key_of: dict[str, dict[str, str]] = {t: {} for t in KEYED}  # table -> record id -> document key
         self.citations: Counter[str] = Counter()  # source id -> facts and party descriptions citing it
@@ -87,20 +80,31 @@ class Tables:
         return build.finish(raw.get("audit", {}), raw.get("meta", {}))
 
     @classmethod
-    def from_lines(cls, lines: Iterable[bytes]) -> Tables:
+    def from_lines(cls, lines: Iterable[bytes], file: FactFile) -> Tables:
         """Records from a file in the layout `Snapshot.write` gives (see `read_layout`), read a few thousand
-        documents at a time, so the parsed file is never whole in memory. Raises NotInLayout for any other
-        file (the caller parses it whole), and KeyError/TypeError/ValueError as from_raw does."""
+        documents at a time, so the parsed file is never whole in memory; its facts are left in it, to be
+        read from `file` (open on the same file) when asked for. Raises NotInLayout for any other file (the
+        caller parses it whole), and KeyError/TypeError/ValueError as from_raw does."""
         build = _Builder()
         audit: dict[str, Any] = {}
         meta: dict[str, Any] = {}
-        for table, docs in read_layout(lines):
-            if table == "audit":
-                audit.update(docs)
-            elif table == "meta":
-                meta = docs
-            else:
-                build.add(table, _consume({table: docs}, table))
+        facts = FactLines(build.t.incidents)
+        try:
+            for table, docs in read_layout(lines, facts.add):
+                if table == "audit":
+                    audit.update(docs)
+                elif table == "meta":
+                    meta = docs
+                else:
+                    build.add(table, _consume({table: docs}, table))
+        except LookupError:
+            raise NotInLayout from None
+        if (meta.get("facts") or {}).get("crc32") != facts.crc:  # not the fact lines a fold wrote
+            raise NotInLayout
+        file.spans = facts.spans
+        t = build.t
+        t.facts.file, t.facts.home = file, facts.home
+        build.cited = facts.cited()
         return build.finish(audit, meta)
 
     # -- reading for changes -----------------------------------------------------------------------
@@ -109,7 +113,7 @@ class Tables:
         if table == "audit":
             return self.audit.get(key)
         if table == "claims":
-            claim = self.claims.get(key)
+            claim = self.facts.claim(key)
             return claim.to_dict() if claim else None
         record_id = self.id_at[table].get(key)
         return getattr(self, table)[record_id].to_dict() if record_id is not None else None
@@ -117,12 +121,12 @@ class Tables:
     def record(self, table: str, key: str) -> Any:
         """The record (Claim, Party, ...) at a document key, or None."""
         if table == "claims":
-            return self.claims.get(key)
+            return self.facts.claim(key)
         record_id = self.id_at[table].get(key) if table in KEYED else None
         return getattr(self, table)[record_id] if record_id is not None else None
 
     def keys(self, table: str) -> Iterable[str]:
-        return self.claims.keys() if table == "claims" else self.audit.keys() if table == "audit" else self.id_at[table].keys()
+        return self.facts.home.keys() if table == "claims" else self.audit.keys() if table == "audit" else self.id_at[table].keys()
 
     # -- changing ----------------------------------------------------------------------------------
     def apply(self, ops: list[Op]) -> set[str]:
@@ -167,18 +171,20 @@ class Tables:
         return changed
 
     def _put_claim(self, key: str, doc: dict[str, Any] | None, changed: set[str]) -> None:
-        old = self.claims.pop(key, None)
-        if old is not None:
-            self.by_incident[old.incident] = [c for c in self.by_incident.get(old.incident, ()) if c is not old]
-            self.citations.subtract(cited_by(old))
-            changed.add(old.incident)
+        facts = self.facts
+        home = facts.home.pop(key, None)
+        if home is not None:
+            before = facts.get(home)
+            facts.held[home] = [c for c in before if c.id != key]
+            self.citations.subtract(s for c in before if c.id == key for s in cited_by(c))
+            changed.add(home)
         if doc is None:
             return
         claim = Claim.from_dict({**doc, "id": key})
-        self.claims[key] = claim
-        facts = list(self.by_incident.get(claim.incident, ()))
-        insort(facts, claim, key=claim_order)  # /undo of a delete puts the fact back in its old place
-        self.by_incident[claim.incident] = facts
+        facts.home[key] = claim.incident
+        now = list(facts.get(claim.incident))
+        insort(now, claim, key=claim_order)  # /undo of a delete puts the fact back in its old place
+        facts.held[claim.incident] = now
         self.citations.update(cited_by(claim))
         changed.add(claim.incident)
 
@@ -187,7 +193,7 @@ class Tables:
         """What folding writes, taken in a moment under the store's lock; written later without it."""
         return Snapshot(self.seq, self.sources, dict(self.key_of["sources"]), self.parties,
                         dict(self.key_of["parties"]), dict(self.incidents), dict(self.key_of["incidents"]),
-                        dict(self.by_incident), dict(self.audit), dict(self.counters))
+                        dict(self.facts.held), self.facts.file, dict(self.audit), dict(self.counters))
 
 
 class _Builder:
@@ -195,8 +201,7 @@ class _Builder:
 
     def __init__(self) -> None:
         self.t = Tables()
-        self._strings: dict[str, str] = {}  # one object per distinct string: thousands of facts repeat each
-        self._unsorted: set[str] = set()
+        self.cited: Counter[str] = Counter()  # source id -> facts citing it
 
     def add(self, table: str, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
         if table == "claims":
@@ -212,49 +217,25 @@ class _Builder:
             records[record.id], id_at[key], key_of[record.id] = record, record.id, key
 
     def _claims(self, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        share = self._strings.setdefault
-        intern = sys.intern
-        incidents, claims, by_incident = self.t.incidents, self.t.claims, self.t.by_incident
+        """The facts of a file parsed whole (a folded file's are read when asked for): all held."""
+        incidents, home, held = self.t.incidents, self.t.facts.home, self.t.facts.held
         for key, doc in items:
-            if key in claims:
+            if key in home:
                 raise NotInLayout
-            # A folded file holds each fact as its record's own fields, so they are passed as they are (from_dict's
-            # care for every field was a third of opening a big database); anything else goes through from_dict.
-            if doc.keys() == CLAIM_FIELDS and doc["id"] == key and type(doc["incident"]) is str \
-                    and type(doc["kind"]) is str and type(doc["conflicts_with"]) is list:
-                claim = Claim(**doc)
-            else:
-                claim = Claim.from_dict({**doc, "id": key})
+            claim = claim_of(key, doc)
             incident = incidents.get(claim.incident)
             if incident is None:
                 raise ValueError(claim.incident)
-            claim.incident = incident.id
-            claim.kind = intern(claim.kind)
-            if (value := claim.claimant) is not None:
-                claim.claimant = share(value, value)
-            if (value := claim.via) is not None:
-                claim.via = share(value, value)
-            if (value := claim.source) is not None:
-                claim.source = share(value, value)
-            if (value := claim.created_by) is not None:
-                claim.created_by = share(value, value)
-            if (value := claim.created_at) is not None:
-                claim.created_at = share(value, value)
-            claims[key] = claim
-            facts = by_incident.get(incident.id)
-            if facts is None:
-                by_incident[incident.id] = [claim]
-            else:
-                last = facts[-1].id
-                if (len(last), last) > (len(key), key):  # claim_order, inline: it runs for every fact
-                    self._unsorted.add(incident.id)  # a file written before folds kept facts in id order
-                facts.append(claim)
+            claim.incident = home[key] = incident.id
+            held.setdefault(incident.id, []).append(claim)
+            if claim.source:
+                self.cited[claim.source] += 1
 
     def finish(self, audit: dict[str, Any], meta: dict[str, Any]) -> Tables:
         t = self.t
-        for incident_id in self._unsorted:
-            t.by_incident[incident_id].sort(key=claim_order)
-        t.citations = Counter(c.source for c in t.claims.values() if c.source)
+        for facts in t.facts.held.values():
+            facts.sort(key=claim_order)  # a file written before folds kept facts in id order, not by incident
+        t.citations = self.cited
         t.citations.update(s for p in t.parties.values() for s in cited_by(p))
         t.audit = dict(audit)
         t.counters = {k: int(v) for k, v in (meta.get("counters") or {}).items()}
@@ -271,30 +252,48 @@ class Snapshot:
     party_keys: dict[str, str]
     incidents: dict[str, Incident]
     incident_keys: dict[str, str]
-    by_incident: dict[str, list[Claim]]
+    held: dict[str, list[Claim]]  # facts changed since the file was written (Facts.held)
+    file: FactFile | None  # the file the other facts are copied from, as they are
     audit: dict[str, dict[str, Any]]
     counters: dict[str, int]
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # where write put each incident's facts
 
     def write(self, out: Any) -> None:
         """The TinyDB file for this snapshot, streamed in chunks (never the whole file in memory at once), in
         the layout `read_layout` reads back a few thousand lines at a time. Facts are written incident by
-        incident, each incident's in id order, so loading needs no sort."""
-        in_order = [*self.incidents, *(i for i in self.by_incident if i not in self.incidents)]
+        incident, each incident's in id order, so loading needs no sort; the facts not changed since the
+        last file are copied from it, not parsed and written again."""
         tables: dict[str, Iterator[tuple[str, Any]]] = {
             "sources": ((self.source_keys[i], s) for i, s in self.sources.items()),
             "parties": ((self.party_keys[i], p) for i, p in self.parties.items()),
             "incidents": ((self.incident_keys[i], x) for i, x in self.incidents.items()),
-            "claims": ((c.id, c) for i in in_order for c in self.by_incident.get(i, ())),
             "audit": iter(self.audit.items()),
         }
+        crc = 0
         for n, table in enumerate(LAYOUT):
-            items = tables[table]
             out.write(b"{" if n == 0 else b"\n},")
             out.write(b'"%s":{' % table.encode())
-            _write_table(out, items)
+            if table == "claims":
+                self.spans, crc = write_facts(out, self._fact_lines(), out.tell())
+            else:
+                _write_table(out, tables[table])
         out.write(b'\n},"meta":')
-        out.write(orjson.dumps({"counters": self.counters, "journal": {"seq": self.seq}}))
+        out.write(orjson.dumps({"counters": self.counters, "journal": {"seq": self.seq}, "facts": {"crc32": crc}}))
         out.write(b"}\n")
+
+    def _fact_lines(self) -> Iterator[tuple[str, bytes]]:
+        """(incident id, its fact lines) for each incident that has facts, incidents in their table's order."""
+        spans = self.file.spans if self.file else {}
+        orphans = (i for i in chain(self.held, spans) if i not in self.incidents)  # none, unless written by hand
+        dumps = orjson.dumps
+        for incident_id in dict.fromkeys(chain(self.incidents, orphans)):
+            held = self.held.get(incident_id)
+            if held is not None:
+                if held:
+                    yield incident_id, b",\n".join([dumps(c.id) + b":" + dumps(c) for c in held])
+            elif incident_id in spans:
+                assert self.file is not None
+                yield incident_id, self.file.lines(incident_id)
 
 
 def _write_table(out: Any, items: Iterator[tuple[str, Any]]) -> None:
@@ -312,7 +311,8 @@ class NotInLayout(Exception):
     """The file is JSON of another layout (hand-written, TinyDB's own, an older fold): parse it whole."""
 
 
-def read_layout(lines: Iterable[bytes]) -> Iterator[tuple[str, dict[str, Any]]]:
+def read_layout(lines: Iterable[bytes], fact_lines: Callable[[int, list[bytes]], None] | None = None
+                ) -> Iterator[tuple[str, dict[str, Any]]]:
     """(table, documents) batches of a file `Snapshot.write` wrote, in file order. The layout:
 
         {"sources":{
@@ -326,7 +326,8 @@ def read_layout(lines: Iterable[bytes]) -> Iterator[tuple[str, dict[str, Any]]]:
     Each table's lines between its opening and its closing line are its documents, one a line, joined and
     parsed CHUNK at a time: exactly what parsing the whole file gives, since they are the same bytes. A line
     out of place raises NotInLayout; JSON errors inside a batch raise it too, so the caller's parse of the
-    whole file reports them as it always has."""
+    whole file reports them as it always has. With `fact_lines`, the fact table's batches are not parsed but
+    given to it as they are, with the file offset of their first line."""
     it = iter(lines)
     opening = b'{"sources":{\n'
     if next(it, b"") != opening:
@@ -335,6 +336,7 @@ def read_layout(lines: Iterable[bytes]) -> Iterator[tuple[str, dict[str, Any]]]:
     table = order.pop(0)
     batch: list[bytes] = []
     last_line = b""
+    pos = start = len(opening)  # the offsets of this line and of the batch's first
 
     def parsed() -> dict[str, Any]:
         joined = b"".join(batch)
@@ -347,19 +349,30 @@ def read_layout(lines: Iterable[bytes]) -> Iterator[tuple[str, dict[str, Any]]]:
         batch.clear()
         return docs
 
+    def flush() -> Iterator[tuple[str, dict[str, Any]]]:
+        if table == "claims" and fact_lines is not None:
+            fact_lines(start, batch[:])
+            batch.clear()
+        else:
+            yield table, parsed()
+
     for line in it:
         if not line.startswith(b"}"):
             if not line.startswith(b'"') or not line.endswith(b"\n"):
                 raise NotInLayout
+            if not batch:
+                start = pos
             batch.append(line)
+            pos += len(line)
             last_line = line
             if len(batch) >= CHUNK:
-                yield table, parsed()
+                yield from flush()
             continue
+        pos += len(line)
         if last_line.endswith(b",\n"):  # a comma before the closing brace: not JSON
             raise NotInLayout
         if batch:
-            yield table, parsed()
+            yield from flush()
         last_line = b""
         if order:
             table = order.pop(0)
