@@ -12,9 +12,10 @@ first needs it.
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, KeysView
 from dataclasses import dataclass, field
 
 from bot import answers
@@ -39,15 +40,82 @@ ORGANISATION_SHAPES = frozenset({"role", "based", "head"})
 MAX_INCIDENTS = 8  # incidents listed in one answer, latest first; the rest are counted
 
 
+Place = tuple[str, str]  # an incident's (date, id): sorted, earliest first; read backwards, latest first
+
+
 @dataclass
 class _Posting:
-    """One party's claims of one kind, latest incident first, and the incidents they are on."""
-    claims: list[Claim] = field(default_factory=list)
-    incidents: set[str] = field(default_factory=set)
+    """One party's claims of one kind: the incidents they are on, in date order, and which of each incident's
+    claims (by id). No Claim objects: the store reads an incident's facts from its file on demand, so holding
+    them here would keep every fact in memory; an answer reads the few incidents it shows."""
+    order: list[str] = field(default_factory=list)  # incident ids, earliest first
+    claims: dict[str, tuple[str, ...]] = field(default_factory=dict)  # incident id -> claim ids, store order
 
-    def add(self, claim: Claim) -> None:
-        self.claims.append(claim)
-        self.incidents.add(claim.incident)
+    @property
+    def incidents(self) -> KeysView[str]:
+        return self.claims.keys()
+
+    def add(self, incident_id: str, claim_ids: tuple[str, ...], place: dict[str, Place]) -> None:
+        self.claims[incident_id] = claim_ids
+        if not self.order or place[self.order[-1]] < place[incident_id]:
+            self.order.append(incident_id)  # the full link goes in date order: no search
+        else:
+            bisect.insort(self.order, incident_id, key=place.__getitem__)
+
+    def remove(self, incident_id: str, place: dict[str, Place]) -> None:
+        """Drop an incident, found by the place it was added at (`place` not yet changed)."""
+        del self.claims[incident_id]
+        at = bisect.bisect_left(self.order, place[incident_id], key=place.__getitem__)
+        assert self.order[at] == incident_id, "a posting out of date order"
+        del self.order[at]
+
+    def latest_first(self) -> Iterator[tuple[str, tuple[str, ...]]]:
+        for incident_id in reversed(self.order):
+            yield incident_id, self.claims[incident_id]
+
+
+@dataclass
+class _Links:
+    """Each claim linked to the parties it names, as of store `version`, by `finder`: the postings, and what
+    takes an incident's entries out again when it changes."""
+    finder: PartyFinder
+    version: int
+    spoken: dict[tuple[str, str], _Posting] = field(default_factory=dict)  # (party, kind): claims it (or a person via it) made
+    named: dict[tuple[str, str], _Posting] = field(default_factory=dict)  # (party, kind): claims whose value names it
+    denied_in: set[str] = field(default_factory=set)  # incidents someone denied
+    place: dict[str, Place] = field(default_factory=dict)  # of each incident in a posting, as it was added
+    posted: dict[str, list[_Posting]] = field(default_factory=dict)  # incident id -> the postings holding it
+
+    def add(self, incident: Incident, claims: list[Claim]) -> None:
+        """Link one incident's claims: who said each (claimant, or a person named in `via`) and whom its value
+        names; a claim keeps its place within its incident."""
+        spoken: dict[tuple[str, str], list[str]] = defaultdict(list)
+        named: dict[tuple[str, str], list[str]] = defaultdict(list)
+        parties_in = self.finder.parties_in  # cached: claims repeat a few texts
+        for c in claims:
+            speakers = (parties_in(c.claimant)[:1] if c.claimant else ()) + (parties_in(c.via) if c.via else ())
+            for pid in (speakers if len(speakers) < 2 else dict.fromkeys(speakers)):
+                spoken[(pid, c.kind)].append(c.id)
+            if c.kind in PARTY_VALUED and isinstance(c.value, str) and (valued := parties_in(c.value)):
+                named[(valued[0], c.kind)].append(c.id)
+            if c.kind == "denial":
+                self.denied_in.add(incident.id)
+        if not spoken and not named:
+            return
+        self.place[incident.id] = (incident.date.value or "", incident.id)
+        posted = self.posted[incident.id] = []
+        for table, found in ((self.spoken, spoken), (self.named, named)):
+            for key, ids in found.items():
+                posting = table.setdefault(key, _Posting())
+                posting.add(incident.id, tuple(ids), self.place)
+                posted.append(posting)
+
+    def remove(self, incident_id: str) -> None:
+        """Take an incident's entries out (an emptied posting stays: it counts and shows nothing)."""
+        for posting in self.posted.pop(incident_id, ()):
+            posting.remove(incident_id, self.place)
+        self.place.pop(incident_id, None)
+        self.denied_in.discard(incident_id)
 
 
 class PartyQuestions:
@@ -60,12 +128,9 @@ class PartyQuestions:
         self.words = words or PartyWords.load()
         self._known_words = known_words | self.words.vocabulary
         self._version = -1
+        self._names: tuple[tuple[str, ...], ...] | None = None  # what the finder was built from
         self._finder = PartyFinder(())
-        self._claims_version = -1
-        self._spoken: dict[tuple[str, str], _Posting] = {}  # (party, kind): claims it (or a person via it) made
-        self._named: dict[tuple[str, str], _Posting] = {}  # (party, kind): claims whose value names it
-        self._denied_in: set[str] = set()  # incidents someone denied
-        self._rank: dict[str, int] = {}  # incident id -> place, latest first
+        self._links = _Links(self._finder, -1)
 
     def answer(self, question: str, words: list[str], ctx: ChatContext) -> Reply | None:
         """The answer to a question about a person or organisation, or None if it is not one."""
@@ -108,9 +173,13 @@ class PartyQuestions:
         return self._incidents_of(asked, ctx, confidence)
 
     def finder(self) -> PartyFinder:
-        """The party finder for the store's current parties (rebuilt after any change)."""
+        """The party finder for the store's current parties: rebuilt when their names change, and only then,
+        since the claims' links to parties are all redone with a new finder."""
         if self._version != self.store.version:
-            self._finder = PartyFinder(self.store.parties())
+            parties = self.store.parties()
+            names = tuple(sorted((p.id, p.type, p.name, *p.aliases) for p in parties))  # all the finder reads
+            if names != self._names:
+                self._finder, self._names = PartyFinder(parties), names
             self._version = self.store.version
         return self._finder
 
@@ -143,7 +212,7 @@ class PartyQuestions:
         if party is None:
             return None
         self._link_claims()
-        groups, more = self._latest(self._postings(self._spoken, self._family(party.id), CLAIM_KINDS))
+        groups, more = self._latest(self._postings(self._links.spoken, self._family(party.id), CLAIM_KINDS))
         return self._reply(answers.party_said(party, groups, more), "sources", groups, ctx, confidence)
 
     def _incidents_of(self, asked: PartyQuestion, ctx: ChatContext, confidence: float) -> Reply | None:
@@ -155,14 +224,14 @@ class PartyQuestions:
         kinds = asked.kinds or CLAIM_KINDS
         if kinds == ("denial",) and subject:
             # The one who denied is the claim's value ("the US-led coalition"), or who said it (its press office).
-            postings = self._postings(self._named, said, kinds) + self._postings(self._spoken, said, kinds)
+            postings = self._postings(self._links.named, said, kinds) + self._postings(self._links.spoken, said, kinds)
         elif kinds[0] in DONE_BY and subject:
             # Who carried it out or claimed it is the claim's value, whoever reports it.
-            postings = self._postings(self._named, said, DONE_BY)
+            postings = self._postings(self._links.named, said, DONE_BY)
         elif subject:
-            postings = self._postings(self._spoken, said, kinds)
+            postings = self._postings(self._links.spoken, said, kinds)
         else:
-            postings = self._postings(self._named, blamed, kinds)
+            postings = self._postings(self._links.named, blamed, kinds)
         wanted = None
         if accused and subject:  # "what has state media blamed on the coalition?": read each claim's value
             wanted = lambda c: c.kind in PARTY_VALUED and self._value_party(c) in blamed  # noqa: E731
@@ -173,8 +242,8 @@ class PartyQuestions:
             # "Which incidents did the US-led coalition deny / carry out?": also those blamed on it that others
             # denied, or that no one admitted; the blame and the denials side by side, no side taken.
             mine = set().union(*(p.incidents for p in postings))
-            others, more_others = self._latest(self._postings(self._named, said, ("blame",)), skip=mine,
-                                               only=self._denied_in if kinds == ("denial",) else None,
+            others, more_others = self._latest(self._postings(self._links.named, said, ("blame",)), skip=mine,
+                                               only=self._links.denied_in if kinds == ("denial",) else None,
                                                also=("blame", "denial"))
         body = answers.party_incidents(subject, accused, asked.kinds, groups, others, more, more_others)
         intent = INTENT_OF_KIND.get(kinds[0], "sources") if asked.kinds else "sources"
@@ -222,34 +291,30 @@ class PartyQuestions:
         return family
 
     def _link_claims(self) -> None:
-        """Which party made each claim (claimant, or a person named in `via`) and which its value names, by
-        kind; each posting latest incident first, so an answer reads the first few and counts the rest."""
-        if self._claims_version == self.store.version:
+        """Bring the links up to date with the store: relink the incidents changed since (a change costs what
+        it changed, not a read of every claim); all of them on the first question, after an import (the
+        store then says "rebuild") and when the parties' names change (any claim may then name others)."""
+        links = self._links
+        if links.version == self.store.version:
             return
         finder = self.finder()
-        spoken: dict[tuple[str, str], _Posting] = defaultdict(_Posting)
-        named: dict[tuple[str, str], _Posting] = defaultdict(_Posting)
-        denied_in: set[str] = set()
-        # Latest first (ties by id, so the order never varies); a claim keeps its place within its incident.
-        incidents = sorted(self.store.iter_incidents(), key=lambda i: i.id, reverse=True)
-        incidents.sort(key=lambda i: i.date.value or "", reverse=True)
-        texts: dict[str | None, tuple[str, ...]] = {None: ()}  # claims repeat a few texts: look each up once
-        for incident in incidents:
-            for c in self.store.claims(incident.id):
-                value = c.value if c.kind in PARTY_VALUED and isinstance(c.value, str) else None
-                for text in (c.claimant, c.via, value):
-                    if text not in texts:
-                        texts[text] = finder.parties_in(text) if text else ()
-                speakers = texts[c.claimant][:1] + texts[c.via]
-                for pid in (speakers if len(speakers) < 2 else dict.fromkeys(speakers)):
-                    spoken[(pid, c.kind)].add(c)
-                if texts[value]:
-                    named[(texts[value][0], c.kind)].add(c)
-                if c.kind == "denial":
-                    denied_in.add(c.incident)
-        self._rank = {i.id: n for n, i in enumerate(incidents)}
-        self._spoken, self._named, self._denied_in = dict(spoken), dict(named), denied_in
-        self._claims_version = self.store.version
+        version, changed = self.store.changes_since(links.version) if links.finder is finder else (0, None)
+        if changed is None:
+            self._links = self._link_all(finder)
+            return
+        for incident_id in changed:
+            links.remove(incident_id)
+            incident = self.store.incident(incident_id)
+            if incident is not None:
+                links.add(incident, self.store.claims(incident_id))
+        links.version = version
+
+    def _link_all(self, finder: PartyFinder) -> _Links:
+        # The version first: a change made while reading is brought in again by the next update.
+        links = _Links(finder, self.store.version)
+        for incident in sorted(self.store.iter_incidents(), key=lambda i: (i.date.value or "", i.id)):
+            links.add(incident, self.store.claims(incident.id))
+        return links
 
     def _value_party(self, claim: Claim) -> str | None:
         if claim.kind not in PARTY_VALUED or not isinstance(claim.value, str):
@@ -266,9 +331,9 @@ class PartyQuestions:
                 also: tuple[str, ...] = ()) -> tuple[list[answers.Facts], int]:
         """The claims of these postings (that are `wanted`, on incidents not in `skip` and in `only`), grouped
         by incident: the latest MAX_INCIDENTS incidents, and how many more there are. Without `wanted` the
-        count comes from the postings' incident sets and reading stops after the last incident shown, so
-        the cost follows the answer, not how much a party said. `also`: more kinds of each shown incident's
-        claims to show beside them."""
+        count comes from the postings' incident sets and only the incidents shown are read from the store,
+        so the cost follows the answer, not how much a party said; with it, each incident is read to test
+        its claims. `also`: more kinds of each shown incident's claims to show beside them."""
         if not postings:
             return [], 0
         total = set().union(*(p.incidents for p in postings))
@@ -278,17 +343,17 @@ class PartyQuestions:
             total &= only
         shown: dict[str, set[str]] = {}
         passing: set[str] = set()
-        for c in heapq.merge(*(p.claims for p in postings), key=lambda c: self._rank[c.incident]):
-            if c.incident not in total or (wanted is not None and not wanted(c)):
+        for incident_id, ids in self._merged(postings, wanted):
+            if incident_id not in total or not ids:
                 continue
-            if c.incident in shown:
-                shown[c.incident].add(c.id)
+            if incident_id in shown:
+                shown[incident_id].update(ids)
             elif len(shown) < MAX_INCIDENTS:
-                shown[c.incident] = {c.id}
+                shown[incident_id] = set(ids)
             elif wanted is None:
                 break  # the rest are counted from the incident sets
             else:
-                passing.add(c.incident)
+                passing.add(incident_id)
         more = len(total) - len(shown) if wanted is None else len(passing)
         groups = []
         for incident_id, ids in shown.items():
@@ -297,6 +362,22 @@ class PartyQuestions:
                 keep = [c for c in self.store.claims(incident_id) if c.id in ids or c.kind in also]
                 groups.append(answers.Facts(incident, keep, self.store.source))
         return groups, more
+
+    def _merged(self, postings: list[_Posting], wanted: Callable[[Claim], bool] | None
+                ) -> Iterator[tuple[str, tuple[str, ...]]]:
+        """Each posting's (incident, claim ids), latest incident first across all of them (one incident comes
+        once per posting holding it, one after the other). With `wanted`, only the ids of wanted claims, read
+        from the store once per incident."""
+        place = self._links.place
+        merged = heapq.merge(*(p.latest_first() for p in postings), key=lambda e: place[e[0]], reverse=True)
+        if wanted is None:
+            yield from merged
+            return
+        read: tuple[str, list[Claim]] = ("", [])
+        for incident_id, ids in merged:
+            if read[0] != incident_id:
+                read = (incident_id, self.store.claims(incident_id))
+            yield incident_id, tuple(c.id for c in read[1] if c.id in ids and wanted(c))
 
     def _reply(self, body: Rich, intent: str, groups: list[answers.Facts], ctx: ChatContext,
                confidence: float) -> Reply:
