@@ -7,8 +7,9 @@ did state media blame on the coalition?", "Which outlet published the report on 
 One call for the engine: `PartyQuestions.answer(question, words, ctx)` returns a Reply, or None when the
 question is not one of these (then the engine answers it as an incident question). Claims name parties in
 free text ("the Syrian Observatory for Human Rights", via "its head, Rami Abdel Rahman"); they are linked to
-party records through the parties' names and aliases, once per store version, and only when a question
-first needs it.
+party records through the parties' names and aliases when a question first needs it, then kept up to date
+incident by incident as the store changes (all again only when the parties' names change or after an import).
+The links hold ids; an answer reads from the store only the incidents it shows.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from bot.facts.models import Claim, Incident, Party
 from bot.replies import Reply
 from bot.rich import Rich
 from bot.store import Store
+from bot.store.bulk import bulk_build
 from bot.understanding.context import ChatContext
 from bot.understanding.parties import (PartyFinder, PartyQuestion, PartyWords, asks_outlet, asks_source, has_phrase,
                                       pronoun_mention, read_party_question)
@@ -80,8 +82,9 @@ class _Links:
     takes an incident's entries out again when it changes."""
     finder: PartyFinder
     version: int
-    spoken: dict[tuple[str, str], _Posting] = field(default_factory=dict)  # (party, kind): claims it (or a person via it) made
-    named: dict[tuple[str, str], _Posting] = field(default_factory=dict)  # (party, kind): claims whose value names it
+    # (party, kind): the claims it made (as claimant, or named in `via`), and the claims whose value names it
+    spoken: dict[tuple[str, str], _Posting] = field(default_factory=dict)
+    named: dict[tuple[str, str], _Posting] = field(default_factory=dict)
     denied_in: set[str] = field(default_factory=set)  # incidents someone denied
     place: dict[str, Place] = field(default_factory=dict)  # of each incident in a posting, as it was added
     posted: dict[str, list[_Posting]] = field(default_factory=dict)  # incident id -> the postings holding it
@@ -298,6 +301,7 @@ class PartyQuestions:
         if links.version == self.store.version:
             return
         finder = self.finder()
+        # A new finder (the parties' names changed) may link any claim otherwise: then all are relinked.
         version, changed = self.store.changes_since(links.version) if links.finder is finder else (0, None)
         if changed is None:
             self._links = self._link_all(finder)
@@ -309,6 +313,7 @@ class PartyQuestions:
                 links.add(incident, self.store.claims(incident_id))
         links.version = version
 
+    @bulk_build()  # hundreds of thousands of long-lived entries at 100,000 incidents; see bot/store/bulk.py
     def _link_all(self, finder: PartyFinder) -> _Links:
         # The version first: a change made while reading is brought in again by the next update.
         links = _Links(finder, self.store.version)
