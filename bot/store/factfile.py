@@ -2,8 +2,8 @@
 
 Parsing every fact at open was most of opening a big database (6 of 9 s at 100,000 incidents and 400,000
 facts) and their records half its memory, while a question reads the facts of a few incidents. So opening a
-file a fold wrote only finds where each incident's fact lines lie (`FactLines`: two regular expressions
-over the lines, no JSON parsed) and checks the section's CRC against the one the fold wrote; reading an
+file a fold wrote only finds where each incident's fact lines lie (`FactLines`: a regular expression over
+the lines, no JSON parsed) and checks the section's CRC against the one the fold wrote; reading an
 incident's facts parses its lines, and the last RECENT incidents read are kept. Facts changed since the
 file was written are held in memory until a fold writes them into a new file, which then becomes the file
 read (`Facts.refile`).
@@ -18,7 +18,7 @@ import re
 import threading
 import time
 import zlib
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from itertools import accumulate, groupby
 from pathlib import Path
@@ -32,9 +32,7 @@ RECENT = 4096  # incidents whose facts read from the file are kept (a few MB)
 YIELD_EVERY = 50  # incidents a fold writes between handing over the interpreter lock (see tables.FOLD_STEP)
 CLAIM_FIELDS = frozenset(Claim.__slots__)  # type: ignore[attr-defined]
 # A fact line as a fold writes it: "KEY":{"id":"KEY","incident":"INCIDENT",... (no escapes in either).
-FACT_LINE = re.compile(rb'\n"([^"\\\n]*)":\{"id":"[^"\\\n]*","incident":"([^"\\\n]*)"')
-# Its source: the field before conflicts_with (a string inside a value cannot hold an unescaped quote).
-FACT_SOURCE = re.compile(rb',"source":"([^"\\\n]+)","conflicts_with":')
+FACT_LINE = re.compile(rb'\n"([^"\\]*)":\{"id":"[^"\\]*","incident":"([^"\\]*)"')
 
 
 def claim_order(claim: Claim) -> tuple[int, str]:
@@ -163,13 +161,12 @@ class Facts:
 
 class FactLines:
     """The fact section of a folded file read line by line: where each incident's lines are, every fact's
-    incident, the sources they cite, and the section's CRC to check against the one the fold wrote."""
+    incident, and the section's CRC to check against the one the fold wrote."""
 
     def __init__(self, incidents: dict[str, Any]) -> None:
         self._incidents = incidents
         self.spans: dict[str, tuple[int, int]] = {}
         self.home: dict[str, str] = {}
-        self._cited: Counter[bytes] = Counter()
         self.crc = 0
         self._last: str | None = None  # the incident of the batch's last line: its run may go on
 
@@ -183,7 +180,6 @@ class FactLines:
         found = FACT_LINE.findall(b"\n" + joined)
         if len(found) != len(lines):
             raise LookupError("a fact line not as a fold writes it")
-        self._cited.update(FACT_SOURCE.findall(joined))
         keys, raw_ids = zip(*found)
         starts = list(accumulate(map(len, lines), initial=offset))
         owners: list[str] = []
@@ -207,10 +203,6 @@ class FactLines:
         self.home.update(zip(map(bytes.decode, keys), owners))
         if len(self.home) != known + len(lines):
             raise LookupError("a fact key twice")
-
-    def cited(self) -> Counter[str]:
-        """Source id -> facts citing it."""
-        return Counter({source.decode(): n for source, n in self._cited.items()})
 
 
 def write_facts(out: Any, runs: Iterable[tuple[str, bytes]], start: int) -> tuple[dict[str, tuple[int, int]], int]:

@@ -99,12 +99,15 @@ class Tables:
                     build.add(table, _consume({table: docs}, table))
         except LookupError:
             raise NotInLayout from None
-        if (meta.get("facts") or {}).get("crc32") != facts.crc:  # not the fact lines a fold wrote
-            raise NotInLayout
+        written = meta.get("facts") or {}
+        cited = written.get("cited")
+        if written.get("crc32") != facts.crc or not isinstance(cited, dict) \
+                or not all(isinstance(n, int) for n in cited.values()):
+            raise NotInLayout  # not the fact lines a fold wrote
         file.spans = facts.spans
         t = build.t
         t.facts.file, t.facts.home = file, facts.home
-        build.cited = facts.cited()
+        build.cited = Counter(cited)
         return build.finish(audit, meta)
 
     # -- reading for changes -----------------------------------------------------------------------
@@ -193,7 +196,13 @@ class Tables:
         """What folding writes, taken in a moment under the store's lock; written later without it."""
         return Snapshot(self.seq, self.sources, dict(self.key_of["sources"]), self.parties,
                         dict(self.key_of["parties"]), dict(self.incidents), dict(self.key_of["incidents"]),
-                        dict(self.facts.held), self.facts.file, dict(self.audit), dict(self.counters))
+                        dict(self.facts.held), self.facts.file, self._facts_cited(), dict(self.audit),
+                        dict(self.counters))
+
+    def _facts_cited(self) -> dict[str, int]:
+        cited = Counter(self.citations)
+        cited.subtract(s for p in self.parties.values() for s in cited_by(p))
+        return dict(+cited)
 
 
 class _Builder:
@@ -254,6 +263,7 @@ class Snapshot:
     incident_keys: dict[str, str]
     held: dict[str, list[Claim]]  # facts changed since the file was written (Facts.held)
     file: FactFile | None  # the file the other facts are copied from, as they are
+    cited: dict[str, int]  # source id -> facts citing it (kept in meta: opening does not read the facts)
     audit: dict[str, dict[str, Any]]
     counters: dict[str, int]
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # where write put each incident's facts
@@ -278,7 +288,8 @@ class Snapshot:
             else:
                 _write_table(out, tables[table])
         out.write(b'\n},"meta":')
-        out.write(orjson.dumps({"counters": self.counters, "journal": {"seq": self.seq}, "facts": {"crc32": crc}}))
+        out.write(orjson.dumps({"counters": self.counters, "journal": {"seq": self.seq},
+                                "facts": {"crc32": crc, "cited": self.cited}}))
         out.write(b"}\n")
 
     def _fact_lines(self) -> Iterator[tuple[str, bytes]]:

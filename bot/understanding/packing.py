@@ -85,3 +85,30 @@ class Unpacking(dict[K, V]):
 
     def values(self) -> Iterator[V]:  # type: ignore[override]
         return (self[k] for k in list(self.keys()))
+
+
+class Deferred(dict[K, V]):
+    """A map whose values, loaded from a saved index as rows (lists), become `make(row)` on first read: a
+    record per incident made at load was 0.4 s at 100,000 incidents, for records only an update reads."""
+
+    def __init__(self, make: Callable[[list[Any]], V], items: Iterable[tuple[K, Any]] = ()) -> None:
+        super().__init__(items)
+        self._make = make
+
+    def __getitem__(self, key: K) -> V:
+        value = dict.__getitem__(self, key)
+        if type(value) is list:
+            value = self._make(value)
+            dict.__setitem__(self, key, value)
+        return value
+
+    def get(self, key: K, default: Any = None) -> Any:  # type: ignore[override]
+        return self[key] if key in self else default
+
+    def pop(self, key: K, default: Any = None) -> Any:  # type: ignore[override]
+        value = self.get(key, default)
+        dict.pop(self, key, None)
+        return value
+
+    def values(self) -> Iterator[V]:  # type: ignore[override]
+        return (self[k] for k in list(self.keys()))

@@ -20,7 +20,7 @@ from itertools import accumulate, chain
 from rapidfuzz import fuzz, process
 
 from bot.store.bulk import bulk_build
-from bot.understanding.packing import Unpacking, count, pack, size, unpack
+from bot.understanding.packing import Deferred, Unpacking, count, pack, size, unpack
 from bot.facts.dates import LONG_MONTHS, MONTHS, YEAR_RE
 from bot.facts.models import Claim, Incident
 from bot.text import ARTICLES, STOPWORDS, is_number, name_key, tokens
@@ -211,9 +211,13 @@ class IncidentIndex:
         index._countries = defaultdict(int, ((keys(k), n) for k, n in data["countries"]))
         index._country_set = None
         index._saved_words, index._loaded_ids = words, ids
-        index._parts = {iid: _Part(first, end, keys(country) if country is not None else None, tuple(figures),
-                                   str(described))
-                        for iid, (first, end, country, figures, described) in zip(ids, data["parts"], strict=True)}
+        def part(row: list[Any]) -> _Part:
+            first, end, country, figures, described = row
+            return _Part(first, end, keys(country) if country is not None else None, tuple(figures), str(described))
+
+        if not all(type(row) is list and len(row) == 5 for row in data["parts"]):
+            raise TypeError("parts: not rows")
+        index._parts = Deferred(part, zip(ids, data["parts"], strict=True))  # made when an update reads one
         index._df = defaultdict(int, zip(map(word, unpack(data["df"][0])), unpack(data["df"][1])))
         n = max(1, len(index._dates))
         index._idf = {k: math.log(1 + n / df) for k, df in index._df.items()}
