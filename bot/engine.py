@@ -117,13 +117,15 @@ class Engine:
             self._index_saved = self._index_version
 
     def close(self) -> None:
-        """Close the store, which folds its journal into the TinyDB file, and save the indexes for the folded
-        file, so the next start loads them rather than building them (a transport that owns the store)."""
+        """Close the store, which folds its journal into the TinyDB file, and save the indexes and the party
+        links for the folded file, so the next start loads them rather than building them (a transport that
+        owns the store)."""
         self.store.close()
         if self._index is not None and not self._changing.locked():
             self.refresh_index()
             if self._index_version != self._index_saved:
                 self._save_index()
+            self.parties.save()
 
     def _use(self, opened: indexes.Indexes) -> None:
         self._index, self._filters = opened.names, opened.filters

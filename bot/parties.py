@@ -7,32 +7,27 @@ did state media blame on the coalition?", "Which outlet published the report on 
 One call for the engine: `PartyQuestions.answer(question, words, ctx)` returns a Reply, or None when the
 question is not one of these (then the engine answers it as an incident question). Claims name parties in
 free text ("the Syrian Observatory for Human Rights", via "its head, Rami Abdel Rahman"); they are linked to
-party records through the parties' names and aliases when a question first needs it, then kept up to date
-incident by incident as the store changes (all again only when the parties' names change or after an import).
-The links hold ids; an answer reads from the store only the incidents it shows.
+party records through the parties' names and aliases (bot/party_links.py: loaded from beside the database or
+made when a question first needs them, then kept up to date incident by incident as the store changes). They
+hold ids; an answer reads from the store only the incidents it shows.
 """
 from __future__ import annotations
 
-import bisect
 import heapq
-from collections import defaultdict
-from collections.abc import Callable, Iterator, KeysView
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 
-from bot import answers
+from bot import answers, party_links
 from bot.facts.kinds import CLAIM_KINDS
 from bot.facts.models import Claim, Incident, Party
+from bot.party_links import PARTY_VALUED, Names, PartyLinks, Posting, names_of
 from bot.replies import Reply
 from bot.rich import Rich
 from bot.store import Store
-from bot.store.bulk import bulk_build
 from bot.understanding.context import ChatContext
 from bot.understanding.parties import (PartyFinder, PartyQuestion, PartyWords, asks_outlet, asks_source, has_phrase,
                                       pronoun_mention, read_party_question)
 from bot.understanding.resolver import IncidentIndex
 
-# Kinds whose value names a party (the accused, the one who denied or carried it out).
-PARTY_VALUED = frozenset({"blame", "denial", "perpetrator", "claim_responsibility"})
 INTENT_OF_KIND = {"denial": "denial", "blame": "blame", "claim_responsibility": "perpetrator",
                   "perpetrator": "perpetrator"}
 DONE_BY = ("perpetrator", "claim_responsibility")  # kinds whose value is who did it
@@ -40,85 +35,6 @@ PROFILE_SHAPES = frozenset({"identity", "role", "based", "head"})
 # What "it"/"they" can ask about an organisation rather than an incident: an incident has no base or head.
 ORGANISATION_SHAPES = frozenset({"role", "based", "head"})
 MAX_INCIDENTS = 8  # incidents listed in one answer, latest first; the rest are counted
-
-
-Place = tuple[str, str]  # an incident's (date, id): sorted, earliest first; read backwards, latest first
-
-
-@dataclass
-class _Posting:
-    """One party's claims of one kind: the incidents they are on, in date order, and which of each incident's
-    claims (by id). No Claim objects: the store reads an incident's facts from its file on demand, so holding
-    them here would keep every fact in memory; an answer reads the few incidents it shows."""
-    order: list[str] = field(default_factory=list)  # incident ids, earliest first
-    claims: dict[str, tuple[str, ...]] = field(default_factory=dict)  # incident id -> claim ids, store order
-
-    @property
-    def incidents(self) -> KeysView[str]:
-        return self.claims.keys()
-
-    def add(self, incident_id: str, claim_ids: tuple[str, ...], place: dict[str, Place]) -> None:
-        self.claims[incident_id] = claim_ids
-        if not self.order or place[self.order[-1]] < place[incident_id]:
-            self.order.append(incident_id)  # the full link goes in date order: no search
-        else:
-            bisect.insort(self.order, incident_id, key=place.__getitem__)
-
-    def remove(self, incident_id: str, place: dict[str, Place]) -> None:
-        """Drop an incident, found by the place it was added at (`place` not yet changed)."""
-        del self.claims[incident_id]
-        at = bisect.bisect_left(self.order, place[incident_id], key=place.__getitem__)
-        assert self.order[at] == incident_id, "a posting out of date order"
-        del self.order[at]
-
-    def latest_first(self) -> Iterator[tuple[str, tuple[str, ...]]]:
-        for incident_id in reversed(self.order):
-            yield incident_id, self.claims[incident_id]
-
-
-@dataclass
-class _Links:
-    """Each claim linked to the parties it names, as of store `version`, by `finder`: the postings, and what
-    takes an incident's entries out again when it changes."""
-    finder: PartyFinder
-    version: int
-    # (party, kind): the claims it made (as claimant, or named in `via`), and the claims whose value names it
-    spoken: dict[tuple[str, str], _Posting] = field(default_factory=dict)
-    named: dict[tuple[str, str], _Posting] = field(default_factory=dict)
-    denied_in: set[str] = field(default_factory=set)  # incidents someone denied
-    place: dict[str, Place] = field(default_factory=dict)  # of each incident in a posting, as it was added
-    posted: dict[str, list[_Posting]] = field(default_factory=dict)  # incident id -> the postings holding it
-
-    def add(self, incident: Incident, claims: list[Claim]) -> None:
-        """Link one incident's claims: who said each (claimant, or a person named in `via`) and whom its value
-        names; a claim keeps its place within its incident."""
-        spoken: dict[tuple[str, str], list[str]] = defaultdict(list)
-        named: dict[tuple[str, str], list[str]] = defaultdict(list)
-        parties_in = self.finder.parties_in  # cached: claims repeat a few texts
-        for c in claims:
-            speakers = (parties_in(c.claimant)[:1] if c.claimant else ()) + (parties_in(c.via) if c.via else ())
-            for pid in (speakers if len(speakers) < 2 else dict.fromkeys(speakers)):
-                spoken[(pid, c.kind)].append(c.id)
-            if c.kind in PARTY_VALUED and isinstance(c.value, str) and (valued := parties_in(c.value)):
-                named[(valued[0], c.kind)].append(c.id)
-            if c.kind == "denial":
-                self.denied_in.add(incident.id)
-        if not spoken and not named:
-            return
-        self.place[incident.id] = (incident.date.value or "", incident.id)
-        posted = self.posted[incident.id] = []
-        for table, found in ((self.spoken, spoken), (self.named, named)):
-            for key, ids in found.items():
-                posting = table.setdefault(key, _Posting())
-                posting.add(incident.id, tuple(ids), self.place)
-                posted.append(posting)
-
-    def remove(self, incident_id: str) -> None:
-        """Take an incident's entries out (an emptied posting stays: it counts and shows nothing)."""
-        for posting in self.posted.pop(incident_id, ()):
-            posting.remove(incident_id, self.place)
-        self.place.pop(incident_id, None)
-        self.denied_in.discard(incident_id)
 
 
 class PartyQuestions:
@@ -131,9 +47,10 @@ class PartyQuestions:
         self.words = words or PartyWords.load()
         self._known_words = known_words | self.words.vocabulary
         self._version = -1
-        self._names: tuple[tuple[str, ...], ...] | None = None  # what the finder was built from
+        self._names: Names | None = None  # what the finder was built from
         self._finder = PartyFinder(())
-        self._links = _Links(self._finder, -1)
+        self._links = PartyLinks(self._finder, (), -1)  # none yet: linked when a question first needs them
+        self._links_saved = -1  # the version of the links last saved beside the database
 
     def answer(self, question: str, words: list[str], ctx: ChatContext) -> Reply | None:
         """The answer to a question about a person or organisation, or None if it is not one."""
@@ -180,7 +97,7 @@ class PartyQuestions:
         since the claims' links to parties are all redone with a new finder."""
         if self._version != self.store.version:
             parties = self.store.parties()
-            names = tuple(sorted((p.id, p.type, p.name, *p.aliases) for p in parties))  # all the finder reads
+            names = names_of(parties)
             if names != self._names:
                 self._finder, self._names = PartyFinder(parties), names
             self._version = self.store.version
@@ -295,31 +212,33 @@ class PartyQuestions:
 
     def _link_claims(self) -> None:
         """Bring the links up to date with the store: relink the incidents changed since (a change costs what
-        it changed, not a read of every claim); all of them on the first question, after an import (the
-        store then says "rebuild") and when the parties' names change (any claim may then name others)."""
-        links = self._links
-        if links.version == self.store.version:
+        it changed, not a read of every fact). On the first question, and when the parties' names change
+        (any claim may then name others), the links saved beside the database for these names, or all
+        relinked; all relinked too after an import (the store then says "rebuild")."""
+        if self._links.version == self.store.version:
             return
         finder = self.finder()
-        # A new finder (the parties' names changed) may link any claim otherwise: then all are relinked.
-        version, changed = self.store.changes_since(links.version) if links.finder is finder else (0, None)
-        if changed is None:
-            self._links = self._link_all(finder)
-            return
-        for incident_id in changed:
-            links.remove(incident_id)
-            incident = self.store.incident(incident_id)
-            if incident is not None:
-                links.add(incident, self.store.claims(incident_id))
-        links.version = version
+        if self._links.finder is not finder:
+            self._links = party_links.load(self.store, finder, self._names) or self._link_all()
+        if not self._links.update(self.store):
+            self._link_all()
 
-    @bulk_build()  # hundreds of thousands of long-lived entries at 100,000 incidents; see bot/store/bulk.py
-    def _link_all(self, finder: PartyFinder) -> _Links:
-        # The version first: a change made while reading is brought in again by the next update.
-        links = _Links(finder, self.store.version)
-        for incident in sorted(self.store.iter_incidents(), key=lambda i: (i.date.value or "", i.id)):
-            links.add(incident, self.store.claims(incident.id))
-        return links
+    def _link_all(self) -> PartyLinks:
+        assert self._names is not None  # finder() has run
+        self._links = party_links.link_all(self.store, self._finder, self._names)
+        self._save_links()  # if the file holds this version: no journal since the last fold
+        return self._links
+
+    def save(self) -> None:
+        """Save the links for the database file as it is now (a transport closing its store: the journal is
+        folded), so the next start loads them rather than reading every fact; if they were ever made."""
+        if self._links.version >= 0:
+            self._link_claims()
+            self._save_links()
+
+    def _save_links(self) -> None:
+        if self._links.version != self._links_saved and party_links.save(self.store, self._links):
+            self._links_saved = self._links.version
 
     def _value_party(self, claim: Claim) -> str | None:
         if claim.kind not in PARTY_VALUED or not isinstance(claim.value, str):
@@ -328,10 +247,10 @@ class PartyQuestions:
         return found[0] if found else None
 
     @staticmethod
-    def _postings(table: dict[tuple[str, str], _Posting], parties: set[str], kinds: tuple[str, ...]) -> list[_Posting]:
+    def _postings(table: dict[tuple[str, str], Posting], parties: set[str], kinds: tuple[str, ...]) -> list[Posting]:
         return [table[(pid, k)] for pid in sorted(parties) for k in kinds if (pid, k) in table]
 
-    def _latest(self, postings: list[_Posting], wanted: Callable[[Claim], bool] | None = None,
+    def _latest(self, postings: list[Posting], wanted: Callable[[Claim], bool] | None = None,
                 skip: set[str] | None = None, only: set[str] | None = None,
                 also: tuple[str, ...] = ()) -> tuple[list[answers.Facts], int]:
         """The claims of these postings (that are `wanted`, on incidents not in `skip` and in `only`), grouped
@@ -368,7 +287,7 @@ class PartyQuestions:
                 groups.append(answers.Facts(incident, keep, self.store.source))
         return groups, more
 
-    def _merged(self, postings: list[_Posting], wanted: Callable[[Claim], bool] | None
+    def _merged(self, postings: list[Posting], wanted: Callable[[Claim], bool] | None
                 ) -> Iterator[tuple[str, tuple[str, ...]]]:
         """Each posting's (incident, claim ids), latest incident first across all of them (one incident comes
         once per posting holding it, one after the other). With `wanted`, only the ids of wanted claims, read

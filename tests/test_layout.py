@@ -8,6 +8,7 @@
     bot.ingest                    facts, text, rich        (articles -> proposed facts; never the store or telegram)
     bot.replies, bot.answers      facts, rich              (what the bot says)
     bot.parties                   all of the above         (questions about parties; never the engine)
+    bot.party_links               all of the above         (claims linked to parties; never the engine)
     bot.engine                    all of the above         (never admin or a transport)
     bot.admin                     store, facts, replies    (the write side; never the answering engine)
     bot.commands                  engine, admin
@@ -40,6 +41,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "bot.replies": ("bot.engine", "bot.admin", "bot.store", "bot.telegram", "bot.console"),
     "bot.answers": ("bot.store", "bot.engine", "bot.admin", "bot.commands", "bot.telegram", "bot.console"),
     "bot.parties": ("bot.engine", "bot.admin", "bot.commands", "bot.telegram", "bot.console", "bot.cli"),
+    "bot.party_links": ("bot.engine", "bot.admin", "bot.commands", "bot.telegram", "bot.console", "bot.cli"),
     "bot.engine": ("bot.admin", "bot.commands", "bot.telegram", "bot.console", "bot.cli"),
     "bot.admin": ("bot.engine", "bot.answers", "bot.understanding", "bot.commands", "bot.telegram",
                   "bot.console", "bot.cli"),

@@ -39,11 +39,13 @@ class FreshClaims(Store):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._handed_out: list[weakref.ref[Claim]] = []
+        self.reads = 0  # incidents whose facts were read
 
     def claims(self, incident_id: str) -> list[Claim]:
         fresh = [_Tracked(**{f.name: getattr(c, f.name) for f in dataclasses.fields(Claim)})
                  for c in super().claims(incident_id)]
         self._handed_out += [weakref.ref(c) for c in fresh]
+        self.reads += 1
         return fresh
 
     def live_claims(self) -> int:
@@ -166,3 +168,65 @@ def test_a_denial_by_others_comes_and_goes_with_its_fact(store: FreshClaims) -> 
     assert "Town1 shelling" in bot.ask(DENIED)
     bot.write(f"/delfact {denial}")
     assert "Town1 shelling" not in bot.ask(DENIED)
+
+
+def _towns(bot: Bot, n: int) -> None:
+    for k in range(1, n + 1):
+        bot.write(f'/newincident town{k}-2019 title="Town{k} shelling" date=2019-{k:02}-01 place="Town{k}"')
+        bot.write(f'/addfact town{k}-2019 killed {k} by="the Syrian Observatory for Human Rights"')
+
+
+def _first_said(store: FreshClaims) -> tuple[str, int]:
+    """A fresh engine's answer to SAID on `store`, and how many incidents' facts answering it read."""
+    engine = Engine(store)
+    engine.refresh_index()  # at start, before any question
+    store.reads = 0
+    text = engine.answer(SAID, "chat").body.plain()
+    return text, store.reads
+
+
+def test_links_saved_on_closing_are_loaded_at_the_next_start_and_brought_up_to_date(tmp_path: Path) -> None:
+    db = tmp_path / "facts.json"
+    first = FreshClaims(db, SEED)
+    bot = Bot(first)
+    _towns(bot, 11)
+    bot.write('/addfact town2-2019 killed 5 by="the Monitor Group"')  # no party of that name yet
+    bot.ask(SAID)
+    bot.commands.engine.close()  # as a transport closes: fold, then save what is derived
+    assert Path(f"{db}.parties").exists()
+    incidents = len(first.incidents())
+
+    again = FreshClaims(db)
+    said, reads = _first_said(again)
+    assert "Town11 shelling" in said and "… and 5 more incidents." in said, said
+    assert reads < incidents  # loaded, not relinked from every incident's facts (16 of them)
+
+    # A change still in the journal at the next start (the bot was killed before folding) is brought in.
+    writer = Commands.for_store(again)
+    writer.handle('/addfact al-hari-2018-06 killed 40 by="the Syrian Observatory for Human Rights"', ADMIN)
+    writer.handle("/setincident town1-2019 date=2020-01-01", ADMIN)
+    killed = FreshClaims(db)
+    said, reads = _first_said(killed)
+    assert said.index("Town1 shelling") < said.index("Town11 shelling") and "… and 5 more" in said, said
+    assert reads < incidents
+    # A party named in the journal: the saved links are for other names, so all are relinked.
+    writer.handle('/newparty monitor-group name="the Monitor Group" type=organisation', ADMIN)
+    named = FreshClaims(db)
+    engine = Engine(named)
+    assert "Town2 shelling" in engine.answer("what did the monitor group say", "chat").body.plain()
+    for store in (killed, named, again, first):
+        store.close()
+
+
+def test_a_saved_copy_that_does_not_parse_is_relinked(tmp_path: Path) -> None:
+    db = tmp_path / "facts.json"
+    first = FreshClaims(db, SEED)
+    bot = Bot(first)
+    _towns(bot, 2)
+    bot.ask(SAID)
+    bot.commands.engine.close()
+    Path(f"{db}.parties").write_bytes(b"garbage\n{")
+    again = FreshClaims(db)
+    said, reads = _first_said(again)
+    assert "Town2 shelling" in said and reads >= len(again.incidents()), said
+    again.close()

@@ -101,7 +101,12 @@ def save(store: Store, indexes: Indexes) -> bool:
 
 @cache
 def code_version() -> str:
+    return modules_digest(CODE)
+
+
+def modules_digest(modules: tuple[str, ...]) -> str:
+    """A digest of these (imported) modules' source: what tells a copy saved by other code."""
     digest = hashlib.sha256()
-    for module in CODE:
+    for module in modules:
         digest.update(Path(sys.modules[module].__file__ or "").read_bytes())
     return digest.hexdigest()[:16]
