@@ -107,6 +107,10 @@ class Engine:
             self._index_saved = opened.version  # loaded, and the file it was saved for is as it was
         elif opened is not None:
             self._save_index()
+        if opened is not None and opened.built:
+            # No saved copy fitted the file (a first start, an import): nor will the party links'. Linking
+            # reads every fact (seconds at 100,000 incidents): here, not on someone's first party question.
+            self.parties.prepare()
         assert self._index is not None
         return self._index
 

@@ -210,6 +210,10 @@ class PartyQuestions:
                 todo += [m.id for m in self._members(pid)]
         return family
 
+    def prepare(self) -> None:
+        """Link the claims now, not on the first party question: load the saved links or read every fact."""
+        self._link_claims()
+
     def _link_claims(self) -> None:
         """Bring the links up to date with the store: relink the incidents changed since (a change costs what
         it changed, not a read of every fact). On the first question, and when the parties' names change

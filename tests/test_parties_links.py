@@ -230,3 +230,15 @@ def test_a_saved_copy_that_does_not_parse_is_relinked(tmp_path: Path) -> None:
     said, reads = _first_said(again)
     assert "Town2 shelling" in said and reads >= len(again.incidents()), said
     again.close()
+
+
+def test_a_start_that_builds_the_indexes_links_the_parties_too(tmp_path: Path) -> None:
+    db = tmp_path / "facts.json"
+    first = FreshClaims(db, SEED)
+    _towns(Bot(first), 11)
+    first.close()  # folded, with nothing derived saved for the file it wrote
+    again = FreshClaims(db)
+    said, reads = _first_said(again)  # the start builds the incident indexes, and links the parties
+    assert Path(f"{db}.parties").exists()
+    assert "Town11 shelling" in said and reads < len(again.incidents()), said
+    again.close()
