@@ -345,10 +345,16 @@ def test_a_change_made_while_a_fold_writes_is_kept_in_memory_and_in_the_journal(
     assert "while folding" in [c.value for c in Store(path).claims("al-hari-2018-06")]  # replayed
 
 
-def test_a_file_rewritten_in_place_under_a_reader_is_one_clear_error(tmp_path: Path) -> None:
+def test_a_file_rewritten_in_place_under_a_running_bot_is_one_clear_error_and_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "facts.json"
     open_store(path, SEED_FILE).close()
     store = Store(path)
+    store.acquire_write_lock()  # a running bot: a writer reloads a file changed before it took the lock
     path.write_bytes(b" " * 7 + path.read_bytes())  # the same file, every fact moved (a fold renames a new one)
     with pytest.raises(StoreError, match="changed in place"):
         store.claims("al-hari-2018-06")
+    with pytest.raises(StoreError, match="changed in place"):  # refused before it is journaled
+        store.add_claim(Claim("", "syria-war-toll", "note", "never written"), actor="t")
+    assert not store.journal.exists() or not store.journal.read_bytes()
+    store.close()
+    assert "never written" not in str(Store(path).dataset())

@@ -236,7 +236,8 @@ class Store:
             with self._mutex:
                 tables, snapshot, version = self._t, self._t.snapshot(), self.version
             try:
-                write_atomically(self.file, snapshot.write)
+                with self._reading():  # the facts not changed since are copied from the file as opened
+                    write_atomically(self.file, snapshot.write)
                 written = FactFile.open(self.file, snapshot.spans)
             except OSError as e:
                 raise StoreError(f"cannot write {self.path}: {e.strerror or e}; its journal keeps every change") from None
@@ -650,6 +651,8 @@ class Store:
                 if entry:  # an unaudited change (seeding a new file) has an empty entry
                     txn.put("audit", txn.next_key("audit"), entry)
             ops = txn.finish()
+            with self._reading():
+                self._t.read_for(ops)  # a fact file that cannot be read fails the change before it is journaled
             seq = self._t.seq + 1
             if bulk:
                 self._commit_bulk(ops, seq)

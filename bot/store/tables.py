@@ -173,6 +173,14 @@ class Tables:
             setattr(self, table, records)
         return changed
 
+    def read_for(self, ops: list[Op]) -> None:
+        """Read the facts of the incidents these ops change (they stay among the recently read ones, for
+        `apply`). Raises FileChanged if the file cannot give them."""
+        for table, key, doc in ops:
+            if table == "claims":
+                for incident_id in {self.facts.home.get(key), doc and doc.get("incident")} - {None}:
+                    self.facts.get(incident_id)
+
     def _put_claim(self, key: str, doc: dict[str, Any] | None, changed: set[str]) -> None:
         facts = self.facts
         home = facts.home.pop(key, None)
