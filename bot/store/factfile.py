@@ -135,12 +135,6 @@ class Facts:
         if self.file is not None:
             yield from (i for i in self.file.spans if i not in self.held)
 
-    def lines(self, incident_id: str) -> bytes | None:
-        """The incident's fact lines as the file holds them, if they are not held (a fold copies them)."""
-        if incident_id in self.held or self.file is None or incident_id not in self.file.spans:
-            return None
-        return self.file.lines(incident_id)
-
     def refile(self, written: dict[str, list[Claim]], file: FactFile) -> None:
         """A fold wrote `file` from the facts held when it started (`written`): read from it now, and stop
         holding what it holds (a list held since then is a later change, and stays)."""
