@@ -231,6 +231,9 @@ class IncidentIndex:
         """Index an incident anew (or for the first time) after a change to it or to its facts."""
         old = self._parts.get(incident.id)
         figures, description = incident_facts(incident, list(claims))
+        if old is not None and self._names_as_indexed(incident, old):
+            self._refacts(incident.id, old, tuple(figures), tuple(self._description_keys(description)))
+            return
         touched = {k for name in incident.names() for k in name_keys(name)} | self._description_keys(description)
         if old:
             touched |= self._part_keys(old) | set(self._described_keys(old))
@@ -238,6 +241,33 @@ class IncidentIndex:
         self._take_out(incident.id)
         self._add_names(incident)
         self._add_facts(incident.id, figures, description)
+        self._reweigh(touched, indexed_before)
+
+    def _names_as_indexed(self, incident: Incident, part: _Part) -> bool:
+        """Whether the incident's names, date and country are as indexed: most changes are to its facts."""
+        keys = list(dict.fromkeys(k for k in map(name_keys, incident.names()) if k))
+        country = name_keys(incident.place.country) if incident.place.country else None
+        return (keys == [name.keys for n in range(part.first_name, part.end_name) if (name := self._names[n])]
+                and country == part.country
+                and self._dates.get(incident.id) == (incident.date.year, incident.date.month))
+
+    def _refacts(self, incident_id: str, old: _Part, figures: tuple[int, ...], described: tuple[str, ...]) -> None:
+        """Only what a change to an incident's facts changed: its figures and description words. Taking all its
+        entries out of lists of tens of thousands of incidents and putting them back was 2 ms an incident at
+        100,000, which the next answer waited for, an admin's every write."""
+        before = set(self._described_keys(old))
+        gone, new = before - set(described), [k for k in described if k not in before]
+        touched = gone | set(new)
+        indexed_before = self._indexed(touched)
+        for number in set(old.figures) - set(figures):
+            _discard(self._by_figure, number, incident_id)
+        for number in set(figures) - set(old.figures):
+            self._by_figure[number].append(incident_id)
+        for key in gone:
+            _discard(self._described, key, incident_id)
+        for key in new:
+            self._described[key].append(incident_id)
+        self._parts[incident_id] = old._replace(figures=figures, described=described)
         self._reweigh(touched, indexed_before)
 
     def remove(self, incident_id: str) -> None:
