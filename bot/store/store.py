@@ -12,13 +12,13 @@ process dies) keeps a second writer out.
 from __future__ import annotations
 
 import copy
-from contextlib import contextmanager
 import fcntl
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from dataclasses import replace as replace_dataclass
 from datetime import datetime, timezone
@@ -437,7 +437,7 @@ class Store:
         return added
 
     def delete_claim(self, claim_id: str, actor: str) -> Claim:
-        gone = self._t.facts.claim(claim_id)
+        gone = self.claim(claim_id)
         if gone is None:
             raise StoreError(f"no fact with id {claim_id!r}")
 
@@ -651,12 +651,12 @@ class Store:
                 if entry:  # an unaudited change (seeding a new file) has an empty entry
                     txn.put("audit", txn.next_key("audit"), entry)
             ops = txn.finish()
-            with self._reading():
-                self._t.read_for(ops)  # a fact file that cannot be read fails the change before it is journaled
             seq = self._t.seq + 1
             if bulk:
                 self._commit_bulk(ops, seq)
                 return entries
+            with self._reading():
+                self._t.read_for(ops)  # a fact file that cannot be read fails the change before it is journaled
             assert self._writer is not None
             try:
                 self._writer.append(Record(seq, ops))
@@ -674,11 +674,12 @@ class Store:
         return entries
 
     def _commit_bulk(self, ops: list[Op], seq: int) -> None:
-        """A change too big to journal (an import): applied in memory and folded at once; if the fold fails,
-        the records are read back from the untouched file."""
-        self._t.apply(ops)
-        self._t.seq = seq
+        """A change too big to journal (an import): applied in memory and folded at once; if that fails, the
+        records are read back from the untouched file."""
         try:
+            with self._reading():
+                self._t.apply(ops)
+            self._t.seq = seq
             self._fold()
         except StoreError:
             self._load()
