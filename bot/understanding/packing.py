@@ -46,59 +46,19 @@ def size(table: dict[Any, Any], key: Any) -> int:
     return count(value) if type(value) is str else len(value)
 
 
-class Unpacking(dict[K, V]):
-    """A map whose values, loaded from a saved index, stay packed (str) until first read, and then become
-    `make(numbers)` for good. A load at 100,000 incidents made 2.7 million set entries for the filter index
-    alone (0.9 s), for keys most of which no question ever reads. A missing key starts as `empty()`, as in a
-    defaultdict. Reading goes through Python (`[]`, `get`, `items`, `values`); `in` and `len` stay in C."""
+class MadeOnRead(dict[K, V]):
+    """A map whose values, as a saved index loaded them (of type RAW), become their records on first read and
+    stay so. Reading goes through Python (`[]`, `get`, `pop`, `items`, `values`); `in` and `len` stay in C."""
 
-    def __init__(self, make: Callable[[array[int]], V], empty: Callable[[], V], items: Iterable[tuple[K, Any]] = ()) -> None:
-        super().__init__(items)
-        self._make, self._empty = make, empty
+    RAW: type = object
 
-    def __missing__(self, key: K) -> V:
-        value = self._empty()
-        dict.__setitem__(self, key, value)
-        return value
+    def _made(self, raw: Any) -> V:
+        raise NotImplementedError
 
     def __getitem__(self, key: K) -> V:
         value = dict.__getitem__(self, key)
-        if type(value) is str:
-            value = self._make(unpack(value))
-            dict.__setitem__(self, key, value)
-        return value
-
-    def packed(self, key: K, renumber: array[int], numbers: Callable[[V], Iterable[int]]) -> str:
-        """The value at `key` packed for saving again: if still packed, its numbers mapped through `renumber`
-        (old number -> new) in C, never made into objects (a save after a load would otherwise unpack
-        everything, and the process keep that memory); else `numbers(value)`."""
-        value = dict.__getitem__(self, key)
-        if type(value) is str:
-            return pack(map(renumber.__getitem__, unpack(value)))
-        return pack(numbers(value))
-
-    def get(self, key: K, default: Any = None) -> Any:  # type: ignore[override]
-        return self[key] if key in self else default
-
-    def items(self) -> Iterator[tuple[K, V]]:  # type: ignore[override]
-        return ((k, self[k]) for k in list(self.keys()))
-
-    def values(self) -> Iterator[V]:  # type: ignore[override]
-        return (self[k] for k in list(self.keys()))
-
-
-class Deferred(dict[K, V]):
-    """A map whose values, loaded from a saved index as rows (lists), become `make(row)` on first read: a
-    record per incident made at load was 0.4 s at 100,000 incidents, for records only an update reads."""
-
-    def __init__(self, make: Callable[[list[Any]], V], items: Iterable[tuple[K, Any]] = ()) -> None:
-        super().__init__(items)
-        self._make = make
-
-    def __getitem__(self, key: K) -> V:
-        value = dict.__getitem__(self, key)
-        if type(value) is list:
-            value = self._make(value)
+        if type(value) is self.RAW:
+            value = self._made(value)
             dict.__setitem__(self, key, value)
         return value
 
@@ -110,5 +70,51 @@ class Deferred(dict[K, V]):
         dict.pop(self, key, None)
         return value
 
+    def items(self) -> Iterator[tuple[K, V]]:  # type: ignore[override]
+        return ((k, self[k]) for k in list(self.keys()))
+
     def values(self) -> Iterator[V]:  # type: ignore[override]
         return (self[k] for k in list(self.keys()))
+
+
+class Unpacking(MadeOnRead[K, V]):
+    """Values packed (str) until first read, then `make(numbers)`. A load at 100,000 incidents made 2.7 million
+    set entries for the filter index alone (0.9 s), for keys most of which no question ever reads. A missing
+    key starts as `empty()`, as in a defaultdict."""
+
+    RAW = str
+
+    def __init__(self, make: Callable[[array[int]], V], empty: Callable[[], V], items: Iterable[tuple[K, Any]] = ()) -> None:
+        super().__init__(items)
+        self._make, self._empty = make, empty
+
+    def _made(self, raw: str) -> V:
+        return self._make(unpack(raw))
+
+    def __missing__(self, key: K) -> V:
+        value = self._empty()
+        dict.__setitem__(self, key, value)
+        return value
+
+    def packed(self, key: K, renumber: array[int], numbers: Callable[[V], Iterable[int]]) -> str:
+        """The value at `key` packed for saving again: if still packed, its numbers mapped through `renumber`
+        (old number -> new) in C, never made into objects (a save after a load would otherwise unpack
+        everything, and the process keep that memory); else `numbers(value)`."""
+        value = dict.__getitem__(self, key)
+        if type(value) is str:
+            return pack(map(renumber.__getitem__, unpack(value)))
+        return pack(numbers(value))
+
+
+class Deferred(MadeOnRead[K, V]):
+    """Values loaded as rows (lists) until first read, then `make(row)`: a record per incident made at load was
+    0.4 s at 100,000 incidents, for records only an update reads."""
+
+    RAW = list
+
+    def __init__(self, make: Callable[[list[Any]], V], items: Iterable[tuple[K, Any]] = ()) -> None:
+        super().__init__(items)
+        self._make = make
+
+    def _made(self, raw: list[Any]) -> V:
+        return self._make(raw)
