@@ -54,3 +54,41 @@ def test_updated_index_finds_what_a_fresh_one_finds(tmp_path: Path) -> None:
         for q in QUESTIONS:
             assert found(built, engine, q) == found(rebuilt, engine, q), (line, q)
     store.close()
+
+
+def test_a_name_added_is_found_by_a_misspelling_asked_before(tmp_path: Path) -> None:
+    """Similar keys found for a question word are kept; a new name in the index must show up in them."""
+    store = Store(tmp_path / "facts.json", SEED_FILE)
+    commands = Commands.for_store(store)
+    engine = commands.engine
+    built = engine.refresh_index()
+    question = "what happened in zitaba?"
+    assert not built.resolve(question, engine.matcher.vocabulary).candidates
+    commands.handle('/newincident zitawa-2019-05 title="Zitawa shelling" date=2019-05-02 place="Zitawa" '
+                    'country=Syria type=shelling', Caller(user="alice", chat="alice", is_admin=True))
+    assert engine.refresh_index() is built
+    assert [c.incident_id for c in built.resolve(question, engine.matcher.vocabulary).candidates] == ["zitawa-2019-05"]
+    store.close()
+
+
+def test_scores_after_a_rename_are_those_of_a_fresh_index(tmp_path: Path) -> None:
+    """A name's weight is kept between questions; a rename that changes a word's weight must not leave
+    other names scored with the old one (the incident count does not change, so nothing drifts)."""
+    store = Store(tmp_path / "facts.json", SEED_FILE)
+    commands = Commands.for_store(store)
+    admin = Caller(user="alice", chat="alice", is_admin=True)
+    for line in ('/newincident kafr-zita-2019-05 title="Kafr Zita shelling" date=2019-05-02 place="Kafr Zita" type=shelling',
+                 '/newincident kafr-nabl-2019-06 title="Kafr Nabl shelling" date=2019-06-02 place="Kafr Nabl" type=shelling'):
+        assert "nothing was changed" not in commands.handle(line, admin).text
+    engine = commands.engine
+    built = engine.refresh_index()
+
+    def scores(index: IncidentIndex) -> list[tuple[str, float]]:
+        res = index.resolve("the kafr strike", engine.matcher.vocabulary)
+        return [(c.incident_id, c.score) for c in res.candidates + res.near]
+
+    assert "kafr-zita-2019-05" in dict(scores(built))
+    commands.handle('/setincident kafr-nabl-2019-06 title="Tell Nabl shelling" place="Tell Nabl"', admin)
+    assert engine.refresh_index() is built
+    assert scores(built) == scores(fresh(store))
+    store.close()

@@ -43,7 +43,9 @@ def size(table: dict[Any, Any], key: Any) -> int:
     value = dict.get(table, key)
     if value is None:
         return 0
-    return count(value) if type(value) is str else len(value)
+    if type(value) is str:  # from the text's length: decoding it to count was a tenth of a question's time
+        return (len(value) // 4 * 3 - value.count("=", -2)) // 4
+    return len(value)
 
 
 class MadeOnRead(dict[K, V]):

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
-from itertools import accumulate, chain
+from itertools import accumulate, chain, islice
 
 from rapidfuzz import fuzz, process
 
@@ -34,6 +34,7 @@ offensive capture fall battle clash clashes explosion blast killing killings
 
 ACCEPT = 0.6  # a candidate below this is not taken as the incident meant ...
 CLEAR_LEAD_ACCEPT, CLEAR_LEAD = 0.45, 0.15  # ... unless it is at least this good and this far ahead of the next
+NEAR = 0.3  # a candidate below this is not even offered as "did you mean"
 AMBIGUOUS_MARGIN = 0.12  # candidates this close to the best one make the question ambiguous
 MAX_LISTED = 8  # candidates kept, best first; as many as a "which incident?" choice offers
 FUZZY_RATIO = 75  # rapidfuzz ratio between name keys that counts as the same name
@@ -41,6 +42,7 @@ MAX_POSTING = 2000  # a token shared by more incidents than this only scores, it
 MAX_DESCRIBED = 500  # a description word in more incidents than this is not counted: it tells little, costs much
 MAX_FUZZY_SPANS = 12  # fuzzy-match this many spans of a question at most: 80 made-up names took 0.4 s
 MAX_NEAR_KEYS = 24  # a question word is compared with at most this many similar name keys
+NEAR_KEYS_CACHED = 4096  # question words whose similar keys are kept: finding them was half of a question's time
 MAX_DATE_NOMINEES = 50
 FIGURE_SCORE = 0.7  # "the 38 figure": a reported number names its incident, if few incidents share it
 FIGURE_BONUS = 0.3  # ... and backs up weaker evidence
@@ -106,6 +108,8 @@ class IncidentIndex:
         """`figures`: the casualty numbers reported for each incident, so "where does the 38 come from" works;
         `descriptions`: further text about each (who said what), so "the coalition press office" finds it."""
         self._names: list[_Name | None] = []  # None: the name of an incident since updated or removed
+        # By name number: the sum of its keys' idf, negative if a key repeats, NaN until a question needs it.
+        self._weights = _unknown_weights(0)
         # key -> name numbers, 4 bytes each (a list of ints took 36): millions at 100,000 incidents
         self._postings: dict[str, array[int]] = defaultdict(_numbers)
         self._by_month: dict[tuple[int, int], list[str]] = defaultdict(list)
@@ -120,6 +124,7 @@ class IncidentIndex:
         self._saved_words: list[str] = []  # the key strings of a saved index, by number (load)
         self._loaded_ids: list[str] = []  # the incidents of a saved index, by number
         self._df: dict[str, int] = defaultdict(int)  # name key -> incidents whose names have it
+        self._near_keys: dict[str, list[str]] = {}  # _fuzzy_keys' answers while the key vocabulary stays as it is
         incidents = list(incidents)
         for incident in incidents:
             self._add_names(incident)
@@ -194,6 +199,7 @@ class IncidentIndex:
             raise ValueError("names: their keys do not add up")
         made = map(_Name, (ids[o] for o in owners if o >= 0), key_tuples)
         index._names = [next(made) if o >= 0 else None for o in owners]  # None: a name since taken out
+        index._weights = _unknown_weights(len(index._names))
         keyed, postings = data["postings"]
         index._postings = defaultdict(_numbers, zip(map(word, unpack(keyed)), map(unpack, postings), strict=True))
         index._by_month = by_id(data["by_month"], tuple)
@@ -225,6 +231,7 @@ class IncidentIndex:
         if not all(isinstance(g, str) and isinstance(v, str) for g, v in data["trigrams"]):
             raise TypeError("trigrams: not packed")
         index._trigrams = Unpacking(lambda numbers: list(map(word, numbers)), list, data["trigrams"])
+        index._near_keys = {}
         return index
 
     def update(self, incident: Incident, claims: Iterable[Claim]) -> None:
@@ -319,6 +326,7 @@ class IncidentIndex:
             if keys and keys not in seen:
                 seen.add(keys)
                 self._names.append(_Name(incident.id, keys))
+                self._weights.append(math.nan)
                 for k in set(keys):
                     self._postings[k].append(len(self._names) - 1)
         for k in {k for keys in seen for k in keys}:
@@ -384,16 +392,22 @@ class IncidentIndex:
         n = max(1, len(self._dates))
         for k in touched:
             df = self._df.get(k)
+            before = self._idf.get(k)
             if df:
                 self._idf[k] = math.log(1 + n / df)
             else:
                 self._idf.pop(k, None)
+            if self._idf.get(k) != before:
+                for number in self._postings.get(k, ()):
+                    self._weights[number] = math.nan
             ids = self._described.get(k)
             if ids:
                 self._desc_idf[k] = math.log(1 + n / len(ids))
             else:
                 self._desc_idf.pop(k, None)
         indexed = self._indexed(touched)
+        if indexed != indexed_before:
+            self._near_keys.clear()
         for k in indexed - indexed_before:
             if len(k) >= 4:
                 for g in _trigrams(k):
@@ -413,15 +427,9 @@ class IncidentIndex:
         matches = self._match_tokens(words, known_words)
         allowed = set(only) if only is not None else None
 
-        scores: dict[str, tuple[float, frozenset[int]]] = {}
         best = _best_by_key(matches)
-        for name_no in {name_no for _, _, key in matches for name_no in self._nominees(key)}:
-            name = self._names[name_no]
-            if allowed is not None and name.incident_id not in allowed:
-                continue
-            score, used = self._name_score(name, best)
-            if score > scores.get(name.incident_id, (0.0, frozenset()))[0]:
-                scores[name.incident_id] = (score, used)
+        # What named each incident: the number of its best-scoring name, or the token positions themselves.
+        scores: dict[str, tuple[float, int | frozenset[int]]] = self._name_scores(matches, best, allowed)
         for incident_id, (score, used) in self._description_scores(words, matches, known_words).items():
             if (allowed is None or incident_id in allowed) and score > scores.get(incident_id, (0.0,))[0]:
                 scores[incident_id] = (score, used)
@@ -431,23 +439,26 @@ class IncidentIndex:
         for position, incident_id in self._figure_nominees(words):
             if allowed is None or incident_id in allowed:
                 score, used = scores.get(incident_id, (0.0, frozenset()))
-                scores[incident_id] = (score + FIGURE_BONUS if score else FIGURE_SCORE, used | {position})
-        ranked = []
-        for incident_id, (score, used) in scores.items():
-            total = score + self._date_score(incident_id, year, month, named=score > 0)
-            ranked.append(Candidate(incident_id, round(min(total, 1.0), 3), used))
-        ranked.sort(key=lambda c: (-c.score, c.incident_id))  # equal scores: the same order on every run
-        accepted = [c for c in ranked if c.score >= ACCEPT]
-        # A place that fits with a date that does not is another incident, one we have no record of.
-        ruled_out = [c for c in ranked if c.tokens and c.score + DATE_MISMATCH >= ACCEPT
-                     and self._date_conflicts(c.incident_id, year, month)]
-        out = {c.incident_id for c in ruled_out}  # by id: comparing candidates field by field was O(n * m)
-        accepted = [c for c in accepted if c.incident_id not in out]
-        ranked = [c for c in ranked if c.incident_id not in out]
-        if not accepted and ranked and ranked[0].score >= CLEAR_LEAD_ACCEPT and (
-                len(ranked) == 1 or ranked[0].score - ranked[1].score >= CLEAR_LEAD) and any(
-                words[i] not in known_words for i in ranked[0].tokens):  # "toll?" alone names nothing
-            accepted = ranked[:1]
+                scores[incident_id] = (score + FIGURE_BONUS if score else FIGURE_SCORE,
+                                       self._tokens(used, best) | {position})
+        rows, below = self._ranked(scores, year, month)
+
+        def candidate(row: tuple[float, str, int | frozenset[int]]) -> Candidate:
+            return Candidate(row[1], -row[0], self._tokens(row[2], best))
+
+        # A place that fits with a date that does not is another incident, one we have no record of (every row
+        # scores NEAR, so would be accepted but for the date: NEAR + DATE_MISMATCH == ACCEPT).
+        ruled_out = [c for row in rows if (year or month) and self._date_conflicts(row[1], year, month)
+                     and (c := candidate(row)).tokens]
+        out = {c.incident_id for c in ruled_out}
+        rows = [row for row in rows if row[1] not in out]
+        accepted = [candidate(row) for row in rows if -row[0] >= ACCEPT]
+        runner_up = -rows[1][0] if len(rows) > 1 else below
+        if not accepted and rows and -rows[0][0] >= CLEAR_LEAD_ACCEPT and (
+                runner_up is None or -rows[0][0] - runner_up >= CLEAR_LEAD):
+            lead = candidate(rows[0])
+            if any(words[i] not in known_words for i in lead.tokens):  # "toll?" alone names nothing
+                accepted = [lead]
         if accepted and not any(c.tokens for c in accepted) and (unknown := _unknown_name(
                 words, matches, known_words | not_names | {w for w in words if date_in([w]) != (None, None)},
                 _capitalised(question))):
@@ -457,7 +468,7 @@ class IncidentIndex:
         return Resolution(
             candidates=accepted[:MAX_LISTED],
             close=[c for c in accepted if c.score >= accepted[0].score - AMBIGUOUS_MARGIN],
-            near=[c for c in ranked if 0.3 <= c.score < ACCEPT][:3],
+            near=[candidate(row) for row in islice((row for row in rows if NEAR <= -row[0] < ACCEPT), 3)],
             unknown_name=None if accepted or ruled_out else _unknown_name(words, matches, known_words | not_names,
                                                                           _capitalised(question)),
             rest=" ".join(w for i, w in enumerate(words) if i not in used),
@@ -465,6 +476,26 @@ class IncidentIndex:
             dated_out=ruled_out[:MAX_LISTED],
             asked_date=(month, year),
         )
+
+    def _ranked(self, scores: dict[str, tuple[float, int | frozenset[int]]], year: int | None, month: int | None
+                ) -> tuple[list[tuple[float, str, int | frozenset[int]]], float | None]:
+        """The incidents that score at least NEAR, their date counted, as (-score, id, what named it), best first
+        and equal scores by id (the same order on every run); and the best score of the rest, for the clear
+        lead. A common word nominates thousands of incidents in a big database, nearly all far below NEAR:
+        they are not made candidates and sorted."""
+        dated = bool(year or month)
+        rows, below = [], None
+        for incident_id, (score, used) in scores.items():
+            if not dated and score < NEAR - 0.0005:  # rounding cannot lift it to NEAR
+                below = score if below is None or score > below else below
+                continue
+            total = round(min(score + self._date_score(incident_id, year, month, named=score > 0), 1.0), 3)
+            if total < NEAR:
+                below = total if below is None or total > below else below
+            else:
+                rows.append((-total, incident_id, used))
+        rows.sort()
+        return rows, None if below is None else round(min(below, 1.0), 3)
 
     def _date_conflicts(self, incident_id: str, year: int | None, month: int | None) -> bool:
         iy, im = self._dates.get(incident_id, (None, None))
@@ -493,6 +524,14 @@ class IncidentIndex:
         return out
 
     def _fuzzy_keys(self, key: str) -> list[str]:
+        near = self._near_keys.get(key)
+        if near is None:
+            if len(self._near_keys) >= NEAR_KEYS_CACHED:
+                self._near_keys.clear()
+            near = self._near_keys[key] = self._find_fuzzy_keys(key)
+        return near
+
+    def _find_fuzzy_keys(self, key: str) -> list[str]:
         # Candidates share `need` of the key's trigrams, so (pigeonhole) one of its len - need + 1 rarest: the
         # commonest ones, each shared by thousands of keys in a big database, need not be read. Rapidfuzz
         # then scores the candidates in C; rarest first also makes the order, which breaks ties, repeatable.
@@ -549,19 +588,55 @@ class IncidentIndex:
         posting = self._postings.get(key, [])
         return posting if len(posting) <= MAX_POSTING else []
 
-    def _name_score(self, name: _Name, best_by_key: dict[str, tuple[float, frozenset[int]]]) -> tuple[float, frozenset[int]]:
-        total = sum(self._idf.get(k, 1.0) for k in name.keys)
-        got = 0.0
-        used: set[int] = set()
-        for k in set(name.keys):
-            best = best_by_key.get(k)
-            if best:
-                got += best[0] * self._idf.get(k, 1.0) * name.keys.count(k)
-                used |= best[1]
-        if name.keys in self._countries:
-            # A bare country counts only when written as such: "Syrian state media" is not the Syrian war.
-            return (COUNTRY_WEIGHT if got == total else 0.0), frozenset(used)
-        return (got / total if total else 0.0), frozenset(used)
+    def _name_scores(self, matches: list[tuple[frozenset[int], float, str]], best: dict[str, tuple[float, frozenset[int]]],
+                     allowed: set[str] | None) -> dict[str, tuple[float, int | frozenset[int]]]:
+        """Each nominated incident's best name score, with that name's number: the share of the name's weight
+        (idf) that the question's keys match. Summed key by key over the postings rather than name by name,
+        since a question's few keys nominate thousands of names at 100,000 incidents."""
+        idf = self._idf
+        got: dict[int, float] = {}
+        common = []
+        for k, (sim, _) in best.items():
+            posting = self._postings.get(k)
+            if not posting:
+                continue
+            if len(posting) > MAX_POSTING:  # it only scores, it does not nominate
+                common.append(k)
+                continue
+            weight = sim * idf.get(k, 1.0)
+            for n in posting:
+                got[n] = got.get(n, 0.0) + weight
+        out: dict[str, tuple[float, int | frozenset[int]]] = {}
+        # Equal scores of an incident's names: the first in this set's order (of ints, so the same on every run).
+        for n in {n for _, _, key in matches for n in self._nominees(key)}:
+            name = self._names[n]
+            assert name is not None  # names taken out leave the postings
+            if allowed is not None and name.incident_id not in allowed:
+                continue
+            keys = name.keys
+            total = self._weights[n]
+            if total != total:  # NaN: not yet known, or a key's idf changed since
+                total = self._weights[n] = sum(idf.get(k, 1.0) for k in keys) * (-1 if len(set(keys)) < len(keys) else 1)
+            matched = got[n]
+            if common or total < 0:  # a key twice in a name ("bab al bab") counts twice
+                total = abs(total)
+                matched = sum(best[k][0] * idf.get(k, 1.0) for k in keys if k in best)
+            if keys in self._countries:
+                # A bare country counts only when written as such: "Syrian state media" is not the Syrian war.
+                score = COUNTRY_WEIGHT if math.isclose(matched, total) else 0.0
+            else:
+                score = matched / total if total else 0.0
+            if score > out.get(name.incident_id, (0.0,))[0]:
+                out[name.incident_id] = (score, n)
+        return out
+
+    def _tokens(self, used: int | frozenset[int], best: dict[str, tuple[float, frozenset[int]]]) -> frozenset[int]:
+        """The question's token positions that named an incident: made only for the few candidates kept."""
+        if not isinstance(used, int):
+            return used
+        name = self._names[used]
+        assert name is not None
+        return frozenset(p for k in set(name.keys) if k in best for p in best[k][1])
 
     def _figure_nominees(self, words: list[str]) -> list[tuple[int, str]]:
         out = []
@@ -628,6 +703,10 @@ def incident_facts(incident: Incident, claims: list[Claim]) -> tuple[set[int], s
 
 
 RECENT = 64  # list entries searched first, from the end, when an incident is taken out of the index
+
+
+def _unknown_weights(n: int) -> array[float]:
+    return array("d", [math.nan]) * n
 
 
 def _discard(index: dict[Any, list[Any]], key: Any, value: Any) -> None:
