@@ -68,7 +68,7 @@ def main() -> int:
                    **_child("measure", size, db, args)}
             rows.append(row)
             print(f"  {size:>7,} incidents: import {row['import_s']:.2f} s, start-up {row['startup_s']:.2f} s, "
-                  f"p99 {row['p99_ms']:.2f} ms", file=sys.stderr, flush=True)
+                  f"p99 {row['p99_ms']:.2f} ms (first pass {row['first_p99_ms']:.2f} ms)", file=sys.stderr, flush=True)
     import psutil
     print(report(rows, time.perf_counter() - started, args.questions, psutil.virtual_memory().total))
     return 0
@@ -158,7 +158,10 @@ def phase_measure(db: Path) -> int:
     # crowded (a "which one?" list full of other incidents of the same name: more than MAX_CHOICES fit),
     # wrong (answered with another incident's facts; for unknown incidents, with any incident's).
     outcome = dict.fromkeys(("found", "crowded", "missed", "wrong", "unknown", "unknown_wrong"), 0)
+    first_pass: list[float] = []
     for _pass in range(PASSES):
+        if _pass == 1:
+            first_pass = sorted(samples)
         engine.contexts = Contexts()  # follow-ups behave the same on every pass
         anchored: set[str] = set()  # chats where the incident under discussion was found
         for q in mix:
@@ -187,6 +190,7 @@ def phase_measure(db: Path) -> int:
         "open_rss_mb": open_rss / 2**20, "db_mb": db.stat().st_size / 2**20,
         "p50_ms": 1000 * samples[len(samples) // 2], "p99_ms": 1000 * samples[int(len(samples) * 0.99) - 1],
         "max_ms": 1000 * samples[-1], "asked": len(samples), **outcome,
+        "first_p99_ms": 1000 * first_pass[int(len(first_pass) * 0.99) - 1],
         "write_p50_ms": write_ms[len(write_ms) // 2], "write_p99_ms": write_ms[int(len(write_ms) * 0.99) - 1],
         "fold_s": fold_s,
     }))
@@ -238,7 +242,7 @@ def report(rows: list[dict], total_s: float, n_questions: int, ram: int) -> str:
         "every later start, loading them.",
         "",
         "| incidents | claims | db file | import | import per 1k | first start (RSS) | start-up (open + index) | RSS (after open) "
-        "| p50 | p99 | max | found | crowded | wrong | /addfact p50 | /addfact p99 | fold |",
+        "| p50 | p99 (first pass) | max | found | crowded | wrong | /addfact p50 | /addfact p99 | fold |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
@@ -247,7 +251,7 @@ def report(rows: list[dict], total_s: float, n_questions: int, ram: int) -> str:
         lines.append(
             f"| {r['incidents']:,} | {r['claims']:,} | {r['db_mb']:.1f} MB | {r['import_s']:.2f} s | {per_k} | "
             f"{r['first_s']:.2f} s ({r['first_rss_mb']:.0f} MB) | {r['startup_s']:.2f} s ({r['open_s']:.1f} + {r['startup_s'] - r['open_s']:.1f}) | {r['rss_mb']:.0f} MB ({r['open_rss_mb']:.0f}) | "
-            f"{r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | {r['max_ms']:.1f} ms | {100 * r['found'] / named:.0f}% | "
+            f"{r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms ({r['first_p99_ms']:.2f}) | {r['max_ms']:.1f} ms | {100 * r['found'] / named:.0f}% | "
             f"{100 * r['crowded'] / named:.0f}% | {r['wrong'] + r['unknown_wrong']} of {named + r['unknown']} | "
             f"{r['write_p50_ms']:.1f} ms | {r['write_p99_ms']:.1f} ms | {r['fold_s']:.2f} s |")
     lines += ["", "Targets:"]
@@ -257,7 +261,10 @@ def report(rows: list[dict], total_s: float, n_questions: int, ram: int) -> str:
         if r is None:
             lines.append(f"- {size:,} incidents: not run")
             continue
-        lines.append(f"- {size:,} incidents: p99 < {p99:g} ms: {_met(r['p99_ms'] < p99)} ({r['p99_ms']:.2f} ms); "
+        # Later passes ask the same words again, which caches serve; the first pass must meet it too.
+        worst = max(r["p99_ms"], r["first_p99_ms"])
+        lines.append(f"- {size:,} incidents: p99 < {p99:g} ms, on every pass and on the first: {_met(worst < p99)} "
+                     f"({r['p99_ms']:.2f} ms, {r['first_p99_ms']:.2f} ms); "
                      f"start-up < {startup:g} s: {_met(r['startup_s'] < startup)} ({r['startup_s']:.2f} s)"
                      + (f"; RSS < {rss} MB: {_met(r['rss_mb'] < rss)} ({r['rss_mb']:.0f} MB)" if rss else ""))
     slowest = max(rows, key=lambda r: r["write_p99_ms"])
