@@ -430,8 +430,8 @@ class IncidentIndex:
         best = _best_by_key(matches)
         # What named each incident: the number of its best-scoring name, or the token positions themselves.
         scores: dict[str, tuple[float, int | frozenset[int]]] = self._name_scores(matches, best, allowed)
-        for incident_id, (score, used) in self._description_scores(words, matches, known_words).items():
-            if (allowed is None or incident_id in allowed) and score > scores.get(incident_id, (0.0,))[0]:
+        for incident_id, (score, used) in self._description_scores(words, matches, known_words, allowed).items():
+            if score > scores.get(incident_id, (0.0,))[0]:
                 scores[incident_id] = (score, used)
         for incident_id in self._date_nominees(year, month):
             if allowed is None or incident_id in allowed:
@@ -544,7 +544,8 @@ class IncidentIndex:
         return [near[i] for i in sorted(i for _, _, i in hits)]  # in the order found, as ties are broken by it
 
     def _description_scores(self, words: list[str], matches: list[tuple[frozenset[int], float, str]],
-                            known_words: frozenset[str]) -> dict[str, tuple[float, frozenset[int]]]:
+                            known_words: frozenset[str], allowed: set[str] | None = None
+                            ) -> dict[str, tuple[float, frozenset[int]]]:
         """Share of the question's name-like words found in an incident's description. It takes a word the
         intents do not use, or "how many people were killed" would name the war toll."""
         content = [i for i, w in enumerate(words) if _is_name_word(w)]
@@ -569,6 +570,8 @@ class IncidentIndex:
         for hit, _, ids in hitting:
             if any(words[p] not in known_words for p in hit):
                 eligible.update(ids)
+        if allowed is not None:
+            eligible &= allowed
         for hit, sim, ids in hitting:
             for incident_id in filter(eligible.__contains__, ids):
                 f = found[incident_id]
@@ -594,33 +597,40 @@ class IncidentIndex:
         (idf) that the question's keys match. Summed key by key over the postings rather than name by name,
         since a question's few keys nominate thousands of names at 100,000 incidents."""
         idf = self._idf
-        got: dict[int, float] = {}
+        got: dict[int, float] | None = None
         common = []
-        for k, (sim, _) in best.items():
-            posting = self._postings.get(k)
-            if not posting:
-                continue
-            if len(posting) > MAX_POSTING:  # it only scores, it does not nominate
-                common.append(k)
-                continue
-            weight = sim * idf.get(k, 1.0)
-            for n in posting:
-                got[n] = got.get(n, 0.0) + weight
+        numbers: Iterable[int]
+        if allowed is not None:  # a pick among the few incidents of a "which one?": just their names
+            numbers = [n for iid in sorted(allowed) if (part := self._parts.get(iid))
+                       for n in range(part.first_name, part.end_name) if (name := self._names[n])
+                       and any(k in best and self._nominees(k) for k in name.keys)]
+        else:
+            got = {}
+            for k, (sim, _) in best.items():
+                posting = self._postings.get(k)
+                if not posting:
+                    continue
+                if len(posting) > MAX_POSTING:  # it only scores, it does not nominate
+                    common.append(k)
+                    continue
+                weight = sim * idf.get(k, 1.0)
+                for n in posting:
+                    got[n] = got.get(n, 0.0) + weight
+            # Equal scores of an incident's names: the first in this set's order (of ints: the same on every run).
+            numbers = {n for _, _, key in matches for n in self._nominees(key)}
         out: dict[str, tuple[float, int | frozenset[int]]] = {}
-        # Equal scores of an incident's names: the first in this set's order (of ints, so the same on every run).
-        for n in {n for _, _, key in matches for n in self._nominees(key)}:
+        for n in numbers:
             name = self._names[n]
-            assert name is not None  # names taken out leave the postings
-            if allowed is not None and name.incident_id not in allowed:
-                continue
+            assert name is not None  # names taken out leave the postings and their incident's range
             keys = name.keys
             total = self._weights[n]
             if total != total:  # NaN: not yet known, or a key's idf changed since
                 total = self._weights[n] = sum(idf.get(k, 1.0) for k in keys) * (-1 if len(set(keys)) < len(keys) else 1)
-            matched = got[n]
-            if common or total < 0:  # a key twice in a name ("bab al bab") counts twice
+            if got is None or common or total < 0:  # a key twice in a name ("bab al bab") counts twice
                 total = abs(total)
                 matched = sum(best[k][0] * idf.get(k, 1.0) for k in keys if k in best)
+            else:
+                matched = got[n]
             if keys in self._countries:
                 # A bare country counts only when written as such: "Syrian state media" is not the Syrian war.
                 score = COUNTRY_WEIGHT if math.isclose(matched, total) else 0.0
