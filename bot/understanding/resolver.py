@@ -483,19 +483,20 @@ class IncidentIndex:
         and equal scores by id (the same order on every run); and the best score of the rest, for the clear
         lead. A common word nominates thousands of incidents in a big database, nearly all far below NEAR:
         they are not made candidates and sorted."""
-        dated = bool(year or month)
-        rows, below = [], None
-        for incident_id, (score, used) in scores.items():
-            if not dated and score < NEAR - 0.0005:  # rounding cannot lift it to NEAR
-                below = score if below is None or score > below else below
-                continue
-            total = round(min(score + self._date_score(incident_id, year, month, named=score > 0), 1.0), 3)
-            if total < NEAR:
-                below = total if below is None or total > below else below
-            else:
-                rows.append((-total, incident_id, used))
+        if year or month:
+            totals = [(-round(min(score + self._date_score(incident_id, year, month, named=score > 0), 1.0), 3),
+                       incident_id, used) for incident_id, (score, used) in scores.items()]
+            rows = [row for row in totals if -row[0] >= NEAR]
+            below = max((-row[0] for row in totals if -row[0] < NEAR), default=None)
+        else:  # comprehensions: twice as fast as one loop over thousands of incidents
+            # A score below NEAR - 0.0005 never rounds to NEAR. One in [0.2995, 0.3) that does is counted in both
+            # rows and below: as the runner-up it is rows[1] anyway, with the same score.
+            rows = [(-total, incident_id, used) for incident_id, (score, used) in scores.items()
+                    if score >= NEAR - 0.0005 and (total := round(min(score, 1.0), 3)) >= NEAR]
+            below = max((score for score, _ in scores.values() if score < NEAR), default=None)
+            below = None if below is None else round(below, 3)
         rows.sort()
-        return rows, None if below is None else round(min(below, 1.0), 3)
+        return rows, below
 
     def _date_conflicts(self, incident_id: str, year: int | None, month: int | None) -> bool:
         iy, im = self._dates.get(incident_id, (None, None))
@@ -591,8 +592,9 @@ class IncidentIndex:
         posting = self._postings.get(key, [])
         return posting if len(posting) <= MAX_POSTING else []
 
-    def _name_scores(self, matches: list[tuple[frozenset[int], float, str]], best: dict[str, tuple[float, frozenset[int]]],
-                     allowed: set[str] | None) -> dict[str, tuple[float, int | frozenset[int]]]:
+    def _name_scores(self, matches: list[tuple[frozenset[int], float, str]],
+                     best: dict[str, tuple[float, frozenset[int]]], allowed: set[str] | None
+                     ) -> dict[str, tuple[float, int | frozenset[int]]]:
         """Each nominated incident's best name score, with that name's number: the share of the name's weight
         (idf) that the question's keys match. Summed key by key over the postings rather than name by name,
         since a question's few keys nominate thousands of names at 100,000 incidents."""
@@ -619,24 +621,27 @@ class IncidentIndex:
             # Equal scores of an incident's names: the first in this set's order (of ints: the same on every run).
             numbers = {n for _, _, key in matches for n in self._nominees(key)}
         out: dict[str, tuple[float, int | frozenset[int]]] = {}
+        names, weights, countries = self._names, self._weights, self._countries  # thousands of reads each
+        summed = got is not None and not common
         for n in numbers:
-            name = self._names[n]
+            name = names[n]
             assert name is not None  # names taken out leave the postings and their incident's range
             keys = name.keys
-            total = self._weights[n]
+            total = weights[n]
             if total != total:  # NaN: not yet known, or a key's idf changed since
-                total = self._weights[n] = sum(idf.get(k, 1.0) for k in keys) * (-1 if len(set(keys)) < len(keys) else 1)
-            if got is None or common or total < 0:  # a key twice in a name ("bab al bab") counts twice
+                total = weights[n] = sum(idf.get(k, 1.0) for k in keys) * (-1 if len(set(keys)) < len(keys) else 1)
+            if summed and total > 0:
+                matched = got[n]  # type: ignore[index]
+            else:  # a key twice in a name ("bab al bab") counts twice
                 total = abs(total)
                 matched = sum(best[k][0] * idf.get(k, 1.0) for k in keys if k in best)
-            else:
-                matched = got[n]
-            if keys in self._countries:
+            if keys in countries:
                 # A bare country counts only when written as such: "Syrian state media" is not the Syrian war.
                 score = COUNTRY_WEIGHT if math.isclose(matched, total) else 0.0
             else:
                 score = matched / total if total else 0.0
-            if score > out.get(name.incident_id, (0.0,))[0]:
+            held = out.get(name.incident_id)
+            if held is None and score > 0 or held is not None and score > held[0]:
                 out[name.incident_id] = (score, n)
         return out
 
