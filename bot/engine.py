@@ -66,6 +66,11 @@ class Engine:
     def index(self) -> IncidentIndex:
         return self.refresh_index()
 
+    @property
+    def index_version(self) -> int:
+        """The store version the incident index describes (-1 before it is first made)."""
+        return self._index_version
+
     @contextmanager
     def changing(self) -> Iterator[None]:
         """Hold around a change to the store made in another thread (an admin command, off the event loop):

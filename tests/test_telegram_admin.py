@@ -64,9 +64,11 @@ def test_non_admin_writes_are_refused_and_the_file_is_unchanged(api: FakeBotApi,
 
 
 def test_admin_changes_are_answered_at_once_to_users(api: FakeBotApi, db: Path) -> None:
-    with live_bot(api, db, admins=admins(ADMIN)):
+    with live_bot(api, db, admins=admins(ADMIN)) as live:
+        engine = bot_of(live.app).commands.engine
         api.send_text(f'/addfact {AL_HARI} wounded 12 by="Syrian Observatory for Human Rights"', user_id=ADMIN)
         assert "Added fact" in nth_reply(api, ADMIN, 1)
+        assert engine.index_version == engine.store.version  # caught up already: no user's answer pays for it
         api.send_text("how many were wounded in al-hari?", user_id=USER)
         assert "12" in nth_reply(api, USER, 1)
 

@@ -195,7 +195,11 @@ class TelegramBot:
             if self.commands.slow(question):
                 # Off the event loop, so no other chat waits for an admin's write; this chat's turn is held
                 # until it is done. Answers meanwhile read the store's previous maps, swapped whole.
-                return await asyncio.to_thread(self.commands.handle, question, caller)
+                reply = await asyncio.to_thread(self.commands.handle, question, caller)
+                # The index catches up with the change here, on the loop between other chats' turns, rather
+                # than in the next user's answer: with an admin writing nonstop, that was every answer.
+                self.commands.engine.refresh_index()
+                return reply
             if question.startswith("/"):
                 return self.commands.handle(question, caller)
             return self.commands.engine.answer(question, caller.chat)
