@@ -1,6 +1,7 @@
 """The fact store on real TinyDB files: seeding, atomic writes, corrupt files, audit and undo."""
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from bot.facts.dataset import DatasetError, parse_dataset_text
 from bot.facts.models import Claim
 from bot.settings import SEED_FILE
-from bot.store import Store, StoreError, open_store, tables
+from bot.store import Store, StoreError, factfile, open_store, tables
 from bot.store import store as store_module
 from bot.store.factfile import FactFile
 from bot.store.tables import NotInLayout, Tables
@@ -324,6 +325,26 @@ def test_a_folded_files_facts_are_read_when_asked_for_and_a_fold_switches_to_the
     assert after == {**before, "al-hari-2018-06": [*before["al-hari-2018-06"], added]}
     again = Store(path)
     assert {i.id: again.claims(i.id) for i in again.incidents()} == after
+
+
+def test_a_fold_copies_unchanged_facts_in_blocks_byte_for_byte_as_one_incident_at_a_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "facts.json"
+    open_store(path, SEED_FILE).close()
+    store = Store(path)
+    # A change in the middle of the table: the copied facts before and after it make two runs of blocks.
+    store.add_claim(Claim("", "deir-ezzor-2018-02", "note", "a later note"), actor="t")
+    written = {}
+    for size in (1, 300, 1 << 20):  # one incident a block (as before blocks), blocks of a few, all at once
+        monkeypatch.setattr(factfile, "COPY_BYTES", size)
+        snapshot, out = store._t.snapshot(), io.BytesIO()
+        snapshot.write(out)
+        written[size] = (out.getvalue(), snapshot.spans)
+    assert written[1] == written[300] == written[1 << 20]
+    copy = tmp_path / "copy.json"
+    copy.write_bytes(written[300][0])
+    assert _records(_streamed(copy)) == _records(Tables.from_raw(json.loads(copy.read_text())))
+    store.close()
 
 
 def test_a_change_made_while_a_fold_writes_is_kept_in_memory_and_in_the_journal(

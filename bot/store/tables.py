@@ -292,7 +292,7 @@ class Snapshot:
             out.write(b"{" if n == 0 else b"\n},")
             out.write(b'"%s":{' % table.encode())
             if table == "claims":
-                self.spans, crc = write_facts(out, self._fact_lines(), out.tell())
+                self.spans, crc = write_facts(out, self._fact_lines(), out.tell(), self.file)
             else:
                 _write_table(out, tables[table])
         out.write(b'\n},"meta":')
@@ -300,8 +300,9 @@ class Snapshot:
                                 "facts": {"crc32": crc, "cited": self.cited}}))
         out.write(b"}\n")
 
-    def _fact_lines(self) -> Iterator[tuple[str, bytes]]:
-        """(incident id, its fact lines) for each incident that has facts, incidents in their table's order."""
+    def _fact_lines(self) -> Iterator[tuple[str, bytes | tuple[int, int]]]:
+        """(incident id, its fact lines, or where they are in the file) for each incident that has facts,
+        incidents in their table's order."""
         spans = self.file.spans if self.file else {}
         orphans = (i for i in chain(self.held, spans) if i not in self.incidents)  # none, unless written by hand
         dumps = orjson.dumps
@@ -311,8 +312,7 @@ class Snapshot:
                 if held:
                     yield incident_id, b",\n".join([dumps(c.id) + b":" + dumps(c) for c in held])
             elif incident_id in spans:
-                assert self.file is not None
-                yield incident_id, self.file.lines(incident_id)
+                yield incident_id, spans[incident_id]
 
 
 def _write_table(out: Any, items: Iterator[tuple[str, Any]]) -> None:
