@@ -18,9 +18,12 @@ import re
 import threading
 import time
 import zlib
+from array import array
+from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
-from itertools import accumulate, groupby
+from collections.abc import Iterable, Iterator, MutableMapping
+from itertools import accumulate, groupby, repeat
+from operator import lshift, lt, or_, rshift
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +108,7 @@ class Facts:
     def __init__(self) -> None:
         self.held: dict[str, list[Claim]] = {}
         self.file: FactFile | None = None
-        self.home: dict[str, str] = {}  # fact key -> its incident, for every fact
+        self.home: MutableMapping[str, str] = {}  # fact key -> its incident, for every fact (see FileHomes)
         self._recent: OrderedDict[str, tuple[FactFile, list[Claim]]] = OrderedDict()
         self._lock = threading.Lock()  # readers in several threads share _recent
 
@@ -162,6 +165,55 @@ class Facts:
         return self.home == other.home and all(self.get(i, keep=False) == other.get(i, keep=False) for i in ids)
 
 
+class FileHomes(MutableMapping[str, str]):
+    """Each fact's incident, for a file a fold wrote: one sorted 64-bit number a fact (its key, then its
+    incident's number) rather than a dict of strings, 3 MB against 50 at 400,000 facts. Changes since the file
+    go in a small dict over it (None: deleted)."""
+
+    SHIFT = 32  # the low bits hold the incident's number
+
+    def __init__(self, packed: array[int], incidents: list[str]) -> None:
+        self._packed = packed  # sorted
+        self._incidents = incidents  # by number
+        self._changed: dict[str, str | None] = {}
+        self._len = len(packed)
+
+    def _in_file(self, key: str) -> str | None:
+        if not (key.isdecimal() and key.isascii()) or key != str(number := int(key)) or number >> 31:  # not from a fold
+            return None
+        i = bisect_left(self._packed, number << self.SHIFT)
+        if i < len(self._packed) and self._packed[i] >> self.SHIFT == number:
+            return self._incidents[self._packed[i] & ((1 << self.SHIFT) - 1)]
+        return None
+
+    def __getitem__(self, key: str) -> str:
+        value = self._changed[key] if key in self._changed else self._in_file(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __setitem__(self, key: str, value: str) -> None:
+        if key not in self:
+            self._len += 1
+        self._changed[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self._changed[key] = None
+        self._len -= 1
+
+    def __iter__(self) -> Iterator[str]:
+        changed = self._changed
+        for key in map(str, map(rshift, self._packed, repeat(self.SHIFT))):
+            if key not in changed:
+                yield key
+        yield from (k for k, v in list(changed.items()) if v is not None)
+
+    def __len__(self) -> int:
+        return self._len
+
+
 class FactLines:
     """The fact section of a folded file read line by line: where each incident's lines are, every fact's
     incident, and the section's CRC to check against the one the fold wrote."""
@@ -169,7 +221,8 @@ class FactLines:
     def __init__(self, incidents: dict[str, Any]) -> None:
         self._incidents = incidents
         self.spans: dict[str, tuple[int, int]] = {}
-        self.home: dict[str, str] = {}
+        self._homes = array("q")  # each fact's key, shifted, or its incident's number (see FileHomes)
+        self._numbers: dict[str, int] = {}  # incident id -> its number in FileHomes
         self.crc = 0
         self._last: str | None = None  # the incident of the batch's last line: its run may go on
 
@@ -184,8 +237,10 @@ class FactLines:
         if len(found) != len(lines):
             raise LookupError("a fact line not as a fold writes it")
         keys, raw_ids = zip(*found)
+        if not all(k.isdigit() and k[:1] != b"0" and len(k) < 10 for k in keys):
+            raise LookupError("a fact key not as the store numbers them")
         starts = list(accumulate(map(len, lines), initial=offset))
-        owners: list[str] = []
+        owners: list[int] = []
         for raw_id, run in groupby(raw_ids):
             n, count = len(owners), len(list(run))
             incident = self._incidents.get(raw_id.decode())
@@ -200,12 +255,17 @@ class FactLines:
             else:
                 start = starts[n]
             self.spans[incident_id] = (start, end - start)
-            owners += [incident_id] * count
+            owners += [self._numbers.setdefault(incident_id, len(self._numbers))] * count
             self._last = incident_id
-        known = len(self.home)
-        self.home.update(zip(map(bytes.decode, keys), owners))
-        if len(self.home) != known + len(lines):
+        self._homes.extend(map(or_, map(lshift, map(int, keys), repeat(FileHomes.SHIFT)), owners))
+
+    def homes(self) -> FileHomes:
+        """Every fact's incident, once every line is added. Raises LookupError for a fact key twice."""
+        packed = array("q", sorted(self._homes))
+        keys = array("q", map(rshift, packed, repeat(FileHomes.SHIFT)))
+        if not all(map(lt, keys, keys[1:])):
             raise LookupError("a fact key twice")
+        return FileHomes(packed, list(self._numbers))
 
 
 def write_facts(out: Any, runs: Iterable[tuple[str, bytes | tuple[int, int]]], start: int,

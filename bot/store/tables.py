@@ -104,9 +104,13 @@ class Tables:
         if written.get("crc32") != facts.crc or not isinstance(cited, dict) \
                 or not all(isinstance(n, int) for n in cited.values()):
             raise NotInLayout  # not the fact lines a fold wrote
+        try:
+            homes = facts.homes()
+        except LookupError:
+            raise NotInLayout from None
         file.spans = facts.spans
         t = build.t
-        t.facts.file, t.facts.home = file, facts.home
+        t.facts.file, t.facts.home = file, homes
         build.cited = Counter(cited)
         return build.finish(audit, meta)
 
