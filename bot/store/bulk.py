@@ -12,12 +12,18 @@ reload replaces them, as they hold no cycles.
 The cost: an object that is part of a reference cycle, alive at a freeze and dropped later, is never
 collected. A collection just before each build keeps that to what was alive then (a request in flight),
 a few kilobytes per database change.
+
+After a build, what it freed (the file's parsed batches, a saved index's text) is handed back to the OS:
+glibc keeps freed memory in its heaps for reuse, 40 MB and more after a start at 100,000 incidents that no
+later question reuses.
 """
 from __future__ import annotations
 
+import ctypes
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 
 
 @contextmanager
@@ -33,3 +39,15 @@ def bulk_build() -> Iterator[None]:
         if outermost:
             gc.freeze()
             gc.enable()
+            if trim := _malloc_trim():
+                trim(0)
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim (Linux): None where the C library has none (macOS, musl), where freed memory is
+    left as the allocator keeps it."""
+    try:
+        return getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except OSError:
+        return None

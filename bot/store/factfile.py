@@ -179,7 +179,7 @@ class FileHomes(MutableMapping[str, str]):
         self._len = len(packed)
 
     def _in_file(self, key: str) -> str | None:
-        if not (key.isdecimal() and key.isascii()) or key != str(number := int(key)) or number >> 31:  # not from a fold
+        if not (key.isdecimal() and key.isascii() and len(key) < 10) or key != str(number := int(key)):  # not a fold's
             return None
         i = bisect_left(self._packed, number << self.SHIFT)
         if i < len(self._packed) and self._packed[i] >> self.SHIFT == number:
