@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right, insort
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, compress, repeat
 from typing import Any
 
 from bot.facts.models import Claim, Incident, Party
@@ -26,11 +26,11 @@ ACTED_KINDS = ("blame", "denial", "perpetrator", "claim_responsibility")  # kind
 # Words of place names that name no place: "Hasakeh Province", "Borno State".
 PLACE_FILLER = frozenset("al el province governorate district region state oblast raion eastern western northern "
                          "southern central north south east west city town village".split())
-# A saved key with this many incidents or more is unpacked at load (its packed text has EAGER_CHARS): a
-# question reading it first would otherwise wait for it (at 100,000 incidents, 20 to 60 ms for the first
-# question across incidents); a smaller one takes a few ms at most.
+# A key with this many incidents or more is held as a bitset of incident numbers (`Bits`), made at load from
+# the saved index or after a build: unpacked into a set when a question first read it, it cost that question
+# 20 to 60 ms at 100,000 incidents, and unpacked into sets at load the 230 such keys took 95 MB; as bitsets,
+# 3 MB, ANDed in C. A smaller key is a set, unpacked when first read (a few ms at most).
 EAGER = 5000
-EAGER_CHARS = EAGER * 4 * 4 // 3  # base64 of 4 bytes a number
 SORT_DIRECTLY = 5000  # below this many matches, sort them; above, walk the date order until enough are found
 
 
@@ -75,9 +75,36 @@ class _Entry:
     keys: tuple[tuple[str, object], ...] | str
     figure: int | None
     date: str
+    number: int  # its bit in every Bits (FilterIndex._ids)
+
+
+class Bits(int):
+    """The incidents of a key with many, as the bits of their numbers (FilterIndex._ids): 12 KB at 100,000
+    incidents where a set of half of them is 1.5 MB. Intersections and unions are int operations in C; a
+    change makes a new one (ints are immutable)."""
+    __slots__ = ()
+
+
+_TO_FLAGS = bytes.maketrans(b"01", b"\x00\x01")
+_TO_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
+
+
+def _flags(bits: int) -> bytes:
+    """One byte a number, 1 where `bits` has it (number 0 first), up to its highest: in C, for compress() and
+    a test by number."""
+    return format(bits, "b")[::-1].encode("ascii").translate(_TO_FLAGS)
+
+
+def _bits(numbers: Iterable[int], size: int) -> Bits:
+    """The bitset of these numbers (each below `size`), in C: a byte a number, read as binary digits."""
+    flags = bytearray(size)
+    deque(map(flags.__setitem__, numbers, repeat(1)), maxlen=0)
+    return Bits(int(flags.translate(_TO_DIGITS)[::-1] or b"0", 2))
 
 
 class FilterIndex:
+    eager = EAGER  # keys with this many incidents are Bits
+
     def __init__(self, names: PartyNames) -> None:
         self.names = names
         self._all: set[str] = set()
@@ -91,14 +118,16 @@ class FilterIndex:
         self._victim: dict[object, set[str]] = defaultdict(set)  # victim_key of the words saying who died
         self._by_figure: list[tuple[int, str]] = []  # ascending
         self._figure_ids: list[str] = []  # the ids of _by_figure, in its order: a range becomes a set in C
+        self._figure_numbers = array("i")  # their numbers (as in Bits): a range becomes a bitset in C
         self._by_date: list[tuple[str, str]] = []  # ascending (date value, id)
         self._entries: dict[str, _Entry] = {}
-        self._type_sets: dict[tuple[str, ...], set[str]] = {}  # match's unions of type words, until a change
+        self._type_sets: dict[tuple[str, ...], set[str] | Bits] = {}  # match's unions of type words, until a change
         # One object per (table, key) pair: incidents share a few hundred thousand of them, where a tuple
         # per incident and key took millions at 100,000 incidents.
         self._canon: dict[tuple[str, object], tuple[str, object]] = {}
         self._saved_keys: list[tuple[str, object]] = []  # the keys of a saved index, by number
         self._loaded_ids: list[str] = []  # the incidents of a saved index, by number
+        self._ids: list[str] = []  # the incidents by their number in Bits (a deleted one's stays, unset)
         self._tables = {"kind": self._kind, "claimant": self._claimant, "accused": self._accused, "year": self._year,
                         "month": self._month, "place": self._place, "type": self._type, "victim": self._victim}
         self.titles: dict[str, str] = {}
@@ -110,8 +139,13 @@ class FilterIndex:
         index = cls(names)
         for incident, claims in incidents:
             index._add(incident, claims, ordered=False)
+        for table in index._tables.values():
+            for key, ids in table.items():
+                if len(ids) >= index.eager:
+                    table[key] = index._bits_of(ids)
         index._by_figure.sort()
         index._figure_ids = [iid for _, iid in index._by_figure]
+        index._figure_numbers = array("i", (index._entries[iid].number for iid in index._figure_ids))
         index._by_date.sort()
         return index
 
@@ -125,10 +159,13 @@ class FilterIndex:
         keys = [k for k in self._canon if dict.get(self._tables[k[0]], k[1])]
         key_number = {k: n for n, k in enumerate(keys)}
 
-        def posting(table: dict[object, set[str]], key: object) -> str:
+        def numbers(ids: set[str] | Bits) -> list[int]:
+            return sorted(map(number.__getitem__, self._members(ids)))
+
+        def posting(table: dict[object, set[str] | Bits], key: object) -> str:
             if isinstance(table, Unpacking):
-                return table.packed(key, renumber, lambda ids: sorted(map(number.__getitem__, ids)))
-            return pack(sorted(number[i] for i in table[key]))
+                return table.packed(key, renumber, numbers)
+            return pack(numbers(table[key]))
 
         return {
             "noted": list(self.names.noted), "ids": ids, "keys": keys,
@@ -145,7 +182,7 @@ class FilterIndex:
         index = cls(PartyNames.build(parties, (), data["noted"]))
         canon, tables, entries, titles = index._canon, index._tables, index._entries, index.titles
         ids = []
-        for iid, (keys, figure, date) in zip(data["ids"], data["entries"], strict=True):
+        for n, (iid, (keys, figure, date)) in enumerate(zip(data["ids"], data["entries"], strict=True)):
             if not (figure is None or isinstance(figure, int)) or not isinstance(date, str) or not isinstance(keys, str):
                 raise TypeError(f"incident {iid}: {keys!r}, figure {figure!r}, date {date!r}")
             record = incidents.get(iid)
@@ -154,7 +191,7 @@ class FilterIndex:
                 date = record.date.value or "" if (record.date.value or "") == date else date
             else:
                 title = iid  # deleted since: the caller takes it out
-            entries[iid] = _Entry(keys, figure, date)
+            entries[iid] = _Entry(keys, figure, date, n)
             titles[iid] = title
             ids.append(iid)
         def incidents_of(numbers: array[int]) -> set[str]:
@@ -169,15 +206,16 @@ class FilterIndex:
             index._saved_keys.append(pair)
             if not isinstance(posting, str):
                 raise TypeError(f"{pair}: {posting!r}")
-            if len(posting) >= EAGER_CHARS:  # read by many questions, and costly to unpack during one
-                tables[pair[0]][pair[1]] = incidents_of(unpack(posting))
+            if len(posting) >= cls.eager * 4 * 4 // 3:  # (base64 of 4 bytes a number) read by many questions
+                tables[pair[0]][pair[1]] = _bits(unpack(posting), len(ids))
             elif posting:
                 dict.__setitem__(tables[pair[0]], pair[1], posting)
         index._all = set(ids)
-        index._loaded_ids = ids
+        index._loaded_ids, index._ids = ids, list(ids)
         index._by_date = [(entries[ids[n]].date, ids[n]) for n in unpack(data["by_date"])]
         index._by_figure = [(entries[ids[n]].figure, ids[n]) for n in unpack(data["by_figure"])]
         index._figure_ids = [iid for _, iid in index._by_figure]
+        index._figure_numbers = array("i", (index._entries[iid].number for iid in index._figure_ids))
         return index
 
     def _keys(self, entry: _Entry) -> tuple[tuple[str, object], ...]:
@@ -189,30 +227,38 @@ class FilterIndex:
     def update(self, incident_id: str, incident: Incident | None, claims: Sequence[Claim] = ()) -> None:
         """Replace one incident's entries (None: it was deleted)."""
         self._type_sets.clear()
-        self._remove(incident_id)
+        number = self._remove(incident_id)
         if incident is not None:
-            self._add(incident, claims)
+            self._add(incident, claims, number=number)
 
-    def _remove(self, incident_id: str) -> None:
+    def _remove(self, incident_id: str) -> int | None:
+        """Take the incident out; returns its number (for its entries again, if it is updated)."""
         entry = self._entries.pop(incident_id, None)
         if entry is None:
-            return
+            return None
         self._all.discard(incident_id)
         for name, key in self._keys(entry):
             table = self._tables[name]
             ids = table.get(key)
-            if ids is not None:
+            if isinstance(ids, Bits):
+                ids = table[key] = Bits(ids & ~(1 << entry.number))
+            elif ids is not None:
                 ids.discard(incident_id)
-                if not ids:
-                    del table[key]
+            if ids is not None and not ids:
+                del table[key]
         if entry.figure is not None:
             k = bisect_left(self._by_figure, (entry.figure, incident_id))
             if k < len(self._by_figure) and self._by_figure[k] == (entry.figure, incident_id):
-                del self._by_figure[k], self._figure_ids[k]
+                del self._by_figure[k], self._figure_ids[k], self._figure_numbers[k]
         _discard(self._by_date, (entry.date, incident_id))
+        return entry.number
 
-    def _add(self, incident: Incident, claims: Sequence[Claim], ordered: bool = True) -> None:
+    def _add(self, incident: Incident, claims: Sequence[Claim], ordered: bool = True, number: int | None = None) -> None:
         iid = incident.id
+        if number is None:
+            number = len(self._ids)
+            self._ids.append(iid)
+        self._ids[number] = iid
         keys: list[tuple[str, object]] = []  # (table, key)
         for c in claims:
             self.names.note_claim(c)
@@ -236,7 +282,12 @@ class FilterIndex:
         canon = self._canon.setdefault
         keys = tuple([canon(k, k) for k in dict.fromkeys(keys)])
         for name, key in keys:
-            self._tables[name][key].add(iid)
+            table = self._tables[name]
+            ids = table[key]
+            if isinstance(ids, Bits):
+                table[key] = Bits(ids | 1 << number)
+            else:
+                ids.add(iid)
         figure = max((n.killed if n.killed is not None else n.best for c in claims
                       if (n := c.count) and n.measure in ("killed", "killed_and_wounded")
                       and (n.killed is not None or n.measure == "killed") and n.best is not None), default=None)
@@ -246,10 +297,11 @@ class FilterIndex:
             k = bisect_left(self._by_figure, (figure, iid))
             self._by_figure.insert(k, (figure, iid))
             self._figure_ids.insert(k, iid)
+            self._figure_numbers.insert(k, number)
         elif figure is not None:
             self._by_figure.append((figure, iid))
         add(self._by_date, (date, iid))
-        self._entries[iid] = _Entry(keys, figure, date)
+        self._entries[iid] = _Entry(keys, figure, date, number)
         self._all.add(iid)
         self.titles[iid] = incident.title
 
@@ -265,15 +317,16 @@ class FilterIndex:
 
     def match(self, f: Filter) -> set[str]:
         """The incidents the filter fits (a new set). Set operations in C over the smallest sets first; the
-        costly ones (every type word, a range of death tolls) last, and not at all when a cheap one is empty."""
-        sets: list[set[str]] = []
+        costly ones (every type word, a range of death tolls) last, and not at all when a cheap one is empty.
+        Keys of many incidents are bitsets: ANDed together first, then made the set of what is left."""
+        sets: list[set[str] | Bits] = []
         kinds: tuple[str | None, ...] = f.kinds or (None,)
         if f.claimants:
-            sets.append(_union(self._claimant.get((k, kind), set()) for k in f.claimants for kind in kinds))
+            sets.append(self._union(self._claimant.get((k, kind), set()) for k in f.claimants for kind in kinds))
         if f.accused:
-            sets.append(_union(self._accused.get((k, kind), set()) for k in f.accused for kind in kinds))
+            sets.append(self._union(self._accused.get((k, kind), set()) for k in f.accused for kind in kinds))
         if f.kinds and not (f.claimants or f.accused):
-            sets.append(_union(self._kind.get(kind, set()) for kind in f.kinds))
+            sets.append(self._union(self._kind.get(kind, set()) for kind in f.kinds))
         if f.year and f.month:
             sets.append(self._month.get((f.year, f.month), set()))
         elif f.year:
@@ -281,9 +334,9 @@ class FilterIndex:
         elif f.month:
             sets.append(self._month.get((None, f.month), set()))
         if f.places:
-            sets.append(_union(self._place.get(k, set()) for k in f.places))
+            sets.append(self._union(self._place.get(k, set()) for k in f.places))
         if f.victims:
-            sets.append(_union(self._victim.get(k, set()) for k in f.victims))
+            sets.append(self._union(self._victim.get(k, set()) for k in f.victims))
         if f.within is not None:
             sets.append(set(f.within))
         if any(not x for x in sets):
@@ -293,24 +346,61 @@ class FilterIndex:
         if f.at_least is not None or f.at_most is not None:
             lo = bisect_left(self._by_figure, (f.at_least, "")) if f.at_least is not None else 0
             hi = bisect_right(self._by_figure, (f.at_most, "\uffff")) if f.at_most is not None else len(self._by_figure)
-            smallest = min(sets, key=len, default=None)
-            if smallest is not None and len(smallest) * 8 < hi - lo:  # a loop in Python costs ~8 set inserts in C
+            smallest = min(sets, key=_size, default=None)
+            if smallest is not None and _size(smallest) * 8 < hi - lo:  # a loop in Python costs ~8 set inserts in C
                 # A few incidents with some death toll: test theirs, rather than build the set of 50,000 in range
                 low, high = self._by_figure[lo][0] if lo < hi else 0, self._by_figure[hi - 1][0] if lo < hi else -1
-                sets.append({i for i in smallest if (n := self._entries[i].figure) is not None and low <= n <= high})
+                sets.append({i for i in self._members(smallest)
+                             if (n := self._entries[i].figure) is not None and low <= n <= high})
+            elif any(isinstance(x, Bits) for x in sets):
+                sets.append(_bits(self._figure_numbers[lo:hi], len(self._ids)))
             else:
                 sets.append(set(self._figure_ids[lo:hi]))
         if not sets:
             return set(self._all)
-        sets.sort(key=len)
-        return sets[0].intersection(*sets[1:])
+        bitsets = [x for x in sets if isinstance(x, Bits)]
+        sets = sorted((x for x in sets if not isinstance(x, Bits)), key=len)
+        if not bitsets:
+            return sets[0].intersection(*sets[1:])
+        bits = bitsets[0]
+        for other in bitsets[1:]:
+            bits &= other
+        if not sets:
+            return self._as_set(bits)
+        found = sets[0].intersection(*sets[1:])
+        if len(found) > bits.bit_count():
+            return found & self._as_set(bits)
+        flags, entries = _flags(bits), self._entries  # test each incident's bit: as cheap as making one
+        return {i for i in found if (e := entries.get(i)) is not None and e.number < len(flags) and flags[e.number]}
 
-    def _types(self, words: tuple[str, ...]) -> set[str]:
+    def _types(self, words: tuple[str, ...]) -> set[str] | Bits:
         """The incidents of every type with one of these words in it ("strike": airstrikes too), kept until an
         incident changes: at 100,000 incidents the union took 7 ms of every "which strikes ..."."""
         if words not in self._type_sets:
-            self._type_sets[words] = _union(ids for t, ids in self._type.items() if any(w in str(t) for w in words))
+            self._type_sets[words] = self._union(ids for t, ids in self._type.items() if any(w in str(t) for w in words))
         return self._type_sets[words]
+
+    def _union(self, parts: Iterable[set[str] | Bits]) -> set[str] | Bits:
+        """The union: of sets, see _union; with bitsets, a bitset (the sets, of fewer incidents, made one)."""
+        sets, bitsets = [], []
+        for p in parts:
+            if p:
+                (bitsets if isinstance(p, Bits) else sets).append(p)
+        if not bitsets:
+            return _union(sets)
+        bits = 0
+        for b in bitsets:
+            bits |= b
+        return Bits(bits | self._bits_of(_union(sets)) if sets else bits)
+
+    def _members(self, ids: set[str] | Bits) -> Iterable[str]:
+        return self._as_set(ids) if isinstance(ids, Bits) else ids
+
+    def _as_set(self, bits: int) -> set[str]:
+        return set(compress(self._ids, _flags(bits)))
+
+    def _bits_of(self, ids: Iterable[str]) -> Bits:
+        return _bits((self._entries[i].number for i in ids), len(self._ids))
 
     def has_place(self, word: str) -> bool:
         return name_key(word) in self._place
@@ -379,6 +469,10 @@ def _place_keys(text: str) -> tuple[str, ...]:
 @lru_cache(maxsize=1024)
 def _folded(text: str) -> str:
     return fold(text)
+
+
+def _size(ids: set[str] | Bits) -> int:
+    return ids.bit_count() if isinstance(ids, Bits) else len(ids)
 
 
 def _union(sets: Iterable[set[str]]) -> set[str]:

@@ -1,0 +1,84 @@
+"""The filter index holds keys of many incidents as bitsets (filters.Bits): every question across incidents
+must match what the same index of plain sets matches, after changes and after a save and load too."""
+from __future__ import annotations
+
+import random
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import orjson
+
+from bot.understanding.filters import Bits, Filter, FilterIndex
+from bot.understanding.mentions import PartyNames
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from synth import generate  # noqa: E402  (bench/ is scripts, not a package)
+
+
+class AllBits(FilterIndex):
+    eager = 3  # nearly every key a bitset
+
+
+class NoBits(FilterIndex):
+    eager = 10**9
+
+
+def filters(index: FilterIndex, rng: random.Random) -> list[Filter]:
+    """One filter per key of every table, and random mixtures of them with types, tolls and `within`."""
+    t = index._tables
+    one = [Filter(kinds=(k,)) for k in t["kind"]]
+    one += [Filter(claimants=frozenset([p]), kinds=(k,) if k else ()) for p, k in t["claimant"]]
+    one += [Filter(accused=frozenset([p]), kinds=(k,) if k else ()) for p, k in t["accused"]]
+    one += [Filter(year=y) for y in t["year"]] + [Filter(year=y, month=m) for y, m in t["month"]]
+    one += [Filter(places=(p,)) for p in t["place"]] + [Filter(victims=(v,)) for v in t["victim"]]
+    one += [Filter(types=(w,)) for w in ("strike", "massacre", "shelling")]
+    one += [Filter(at_least=n) for n in (0, 5, 30, 100)] + [Filter(at_most=n) for n in (3, 20)]
+    ids = sorted(index.titles)
+    mixed = []
+    for _ in range(300):
+        a, b = rng.sample(one, 2)
+        mixed.append(Filter(kinds=a.kinds or b.kinds, claimants=a.claimants | b.claimants, accused=a.accused,
+                            year=a.year or b.year, month=a.month, places=a.places + b.places, types=b.types,
+                            at_least=rng.choice([None, None, 10]), victims=a.victims,
+                            within=frozenset(rng.sample(ids, 40)) if rng.random() < 0.2 else None))
+    return one + mixed
+
+
+def same(bits: FilterIndex, sets: FilterIndex, rng: random.Random) -> None:
+    assert any(isinstance(v, Bits) for t in bits._tables.values() for v in dict.values(t))
+    for f in filters(sets, rng):
+        assert bits.match(f) == sets.match(f), f
+
+
+def test_bitset_keys_match_what_sets_match_after_changes_and_a_reload() -> None:
+    rng = random.Random(9)
+    ds = generate(400, seed=11)
+    claims = defaultdict(list)
+    for c in ds.claims:
+        claims[c.incident].append(c)
+    items = [(i, claims[i.id]) for i in ds.incidents]
+    bits = AllBits.build(PartyNames.build(ds.parties, ()), items)
+    sets = NoBits.build(PartyNames.build(ds.parties, ()), items)
+    same(bits, sets, rng)
+    # changes: deletions, an incident given another's claims and date, new incidents
+    for n, (incident, _) in enumerate(items[:60]):
+        for index in (bits, sets):
+            if n % 3 == 0:
+                index.update(incident.id, None)
+            else:
+                other, other_claims = items[-n]
+                moved = type(incident)(**{**{f: getattr(incident, f) for f in incident.__slots__},
+                                          "date": other.date, "type": other.type})
+                index.update(incident.id, moved, other_claims)
+    for incident, incident_claims in items[:20:3]:
+        for index in (bits, sets):
+            index.update(incident.id, incident, incident_claims)  # deleted, then back with a new number
+    same(bits, sets, rng)
+    records = {i.id: i for i, _ in items}
+    loaded = AllBits.load(ds.parties, orjson.loads(orjson.dumps(bits.to_data())), records)
+    reloaded = NoBits.load(ds.parties, orjson.loads(orjson.dumps(loaded.to_data())), records)
+    same(loaded, sets, rng)
+    assert all(not isinstance(v, Bits) for t in reloaded._tables.values() for v in t.values())
+    for f in filters(sets, rng):
+        assert reloaded.match(f) == sets.match(f), f
