@@ -35,8 +35,9 @@ RECENT = 4096  # incidents whose facts read from the file are kept (a few MB)
 COPY_BYTES = 1 << 20  # a fold copies unchanged facts from the old file in blocks of up to this many bytes
 YIELD_EVERY = 50  # incidents a fold writes between handing over the interpreter lock (see tables.FOLD_STEP)
 CLAIM_FIELDS = frozenset(Claim.__slots__)  # type: ignore[attr-defined]
-# A fact line as a fold writes it: "KEY":{"id":"KEY","incident":"INCIDENT",... (no escapes in either).
-FACT_LINE = re.compile(rb'\n"([^"\\]*)":\{"id":"[^"\\]*","incident":"([^"\\]*)"')
+# A fact line as a fold writes it: "KEY":{"id":"KEY","incident":"INCIDENT",... (no escapes in either; the key
+# a number as the store counts them, which FileHomes holds in 31 bits).
+FACT_LINE = re.compile(rb'\n"([1-9][0-9]{0,8})":\{"id":"[^"\\]*","incident":"([^"\\]*)"')
 
 
 def claim_order(claim: Claim) -> tuple[int, str]:
@@ -237,8 +238,6 @@ class FactLines:
         if len(found) != len(lines):
             raise LookupError("a fact line not as a fold writes it")
         keys, raw_ids = zip(*found)
-        if not all(k.isdigit() and k[:1] != b"0" and len(k) < 10 for k in keys):
-            raise LookupError("a fact key not as the store numbers them")
         starts = list(accumulate(map(len, lines), initial=offset))
         owners: list[int] = []
         for raw_id, run in groupby(raw_ids):
