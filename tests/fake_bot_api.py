@@ -59,17 +59,20 @@ class Call(tuple):
     """One recorded API call.
 
     Unpacks as ``(method, params)``; ``result`` is what the fake answered (``None`` if the
-    call failed) and ``failed`` tells injected failures apart from delivered calls.
+    call failed), ``failed`` tells injected failures apart from delivered calls, and ``at`` is when
+    the server answered it (time.monotonic()).
     """
 
     method: str
     params: dict[str, Any]
     result: Any
     failed: bool
+    at: float
 
     def __new__(cls, method: str, params: dict[str, Any], result: Any, failed: bool) -> Call:
         call = super().__new__(cls, (method, params))
         call.method, call.params, call.result, call.failed = method, params, result, failed
+        call.at = time.monotonic()
         return call
 
     def __repr__(self) -> str:
