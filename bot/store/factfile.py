@@ -276,8 +276,8 @@ def write_facts(out: Any, runs: Iterable[tuple[str, bytes | tuple[int, int]]], s
 
     Lines that lie one after the other in `file` (most of them: a fold writes incidents in the same order
     each time) are copied a block at a time: one read, write and CRC per COPY_BYTES rather than per
-    incident, which was most of a fold's 2.4 s at 100,000 incidents, all of it holding the interpreter
-    lock against the answering thread."""
+    incident, which was half of a fold's time at 100,000 incidents under the profiler, all of it holding
+    the interpreter lock against the answering thread."""
     spans: dict[str, tuple[int, int]] = {}
     crc, pos, written = 0, start, 0
     copying: list[tuple[str, int, int]] = []  # the block being gathered: (incident id, offset, length)
