@@ -619,7 +619,8 @@ class IncidentIndex:
                 for n in posting:
                     got[n] = got.get(n, 0.0) + weight
             # Equal scores of an incident's names: the first in this set's order (of ints: the same on every run).
-            numbers = {n for _, _, key in matches for n in self._nominees(key)}
+            # Grown one by one in the order found, as the nominees were before (set(got) would presize it).
+            numbers = {n for n in got}
         out: dict[str, tuple[float, int | frozenset[int]]] = {}
         names, weights, countries = self._names, self._weights, self._countries  # thousands of reads each
         summed = got is not None and not common
