@@ -328,9 +328,10 @@ class Store:
             if not self._history or self._history[0][0] > version + 1 or version > self.version:
                 return self.version, None
             changed: set[str] = set()
-            for v, ids in self._history:
-                if v > version:
-                    changed |= ids
+            for v, ids in reversed(self._history):  # newest first: a caller is mostly one change behind
+                if v <= version:
+                    break
+                changed |= ids
             return self.version, changed
 
     # -- data derived from the records -----------------------------------------------------------------
