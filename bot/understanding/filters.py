@@ -21,6 +21,7 @@ from bot.facts.models import Claim, Incident, Party
 from bot.text import STOPWORDS, fold, name_key
 from bot.understanding.mentions import PartyNames
 from bot.understanding.packing import Unpacking, pack, unpack
+from bot.understanding.per_claim import Tallies
 
 ACTED_KINDS = ("blame", "denial", "perpetrator", "claim_responsibility")  # kinds whose value is a party
 # Words of place names that name no place: "Hasakeh Province", "Borno State".
@@ -78,6 +79,9 @@ class _Entry:
     number: int  # its bit in every Bits (FilterIndex._ids)
 
 
+FIGURE = "figure"  # the table name _claim_items gives a claim's death toll with (there is no such table)
+
+
 class Bits(int):
     """The incidents of a key with many, as the bits of their numbers (FilterIndex._ids): 12 KB at 100,000
     incidents where a set of half of them is 1.5 MB. Intersections and unions are int operations in C; a
@@ -107,6 +111,7 @@ class FilterIndex:
 
     def __init__(self, names: PartyNames) -> None:
         self.names = names
+        self._tallies = Tallies(self._claim_items)  # for update
         self._all: set[str] = set()
         self._kind: dict[object, set[str]] = defaultdict(set)
         self._claimant: dict[object, set[str]] = defaultdict(set)  # (party key, kind or None)
@@ -138,7 +143,7 @@ class FilterIndex:
         insertion (1.5 s of moving list items at 100,000 incidents)."""
         index = cls(names)
         for incident, claims in incidents:
-            index._add(incident, claims, ordered=False)
+            index._add(incident, chain.from_iterable(map(index._claim_items, claims)), ordered=False)
         for table in index._tables.values():
             for key, ids in table.items():
                 if len(ids) >= index.eager:
@@ -228,8 +233,10 @@ class FilterIndex:
         """Replace one incident's entries (None: it was deleted)."""
         self._type_sets.clear()
         number = self._remove(incident_id)
-        if incident is not None:
-            self._add(incident, claims, number=number)
+        if incident is None:
+            self._tallies.forget(incident_id)
+        else:
+            self._add(incident, self._tallies(incident_id, claims), number=number)
 
     def _remove(self, incident_id: str) -> int | None:
         """Take the incident out; returns its number (for its entries again, if it is updated)."""
@@ -253,23 +260,36 @@ class FilterIndex:
         _discard(self._by_date, (entry.date, incident_id))
         return entry.number
 
-    def _add(self, incident: Incident, claims: Sequence[Claim], ordered: bool = True, number: int | None = None) -> None:
+    def _claim_items(self, c: Claim) -> tuple[tuple[str, object], ...]:
+        """What one claim adds to its incident's entry: its (table, key) pairs, and (FIGURE, the death toll it
+        reports) if it reports one."""
+        self.names.note_claim(c)
+        keys: list[tuple[str, object]] = [("kind", c.kind)]
+        for who in {self.names.key_of(c.claimant), self.names.key_of(c.via)} - {None}:
+            keys += [("claimant", (who, None)), ("claimant", (who, c.kind))]
+        if c.kind in ACTED_KINDS and (party := self.names.key_of(str(c.value))):
+            keys += [("accused", (party, None)), ("accused", (party, c.kind))]
+        n = c.count
+        who = str(c.value) if c.kind == "victims" else n.who if n else None
+        if who:
+            keys += [("victim", k) for k in _victim_keys(who)]
+        if (n is not None and n.measure in ("killed", "killed_and_wounded") and n.best is not None
+                and (n.killed is not None or n.measure == "killed")):
+            keys.append((FIGURE, n.killed if n.killed is not None else n.best))
+        return tuple(keys)
+
+    def _add(self, incident: Incident, claim_items: Iterable[tuple[str, object]], ordered: bool = True,
+             number: int | None = None) -> None:
+        """Index the incident with what its claims give (`_claim_items` of each, in any order)."""
         iid = incident.id
         if number is None:
             number = len(self._ids)
             self._ids.append(iid)
         self._ids[number] = iid
         keys: list[tuple[str, object]] = []  # (table, key)
-        for c in claims:
-            self.names.note_claim(c)
-            keys.append(("kind", c.kind))
-            for who in {self.names.key_of(c.claimant), self.names.key_of(c.via)} - {None}:
-                keys += [("claimant", (who, None)), ("claimant", (who, c.kind))]
-            if c.kind in ACTED_KINDS and (party := self.names.key_of(str(c.value))):
-                keys += [("accused", (party, None)), ("accused", (party, c.kind))]
-            who = str(c.value) if c.kind == "victims" else c.count.who if c.kind == "casualties" and c.count else None
-            if who:
-                keys += [("victim", k) for k in _victim_keys(who)]
+        figures: list[Any] = []
+        for item in claim_items:
+            (figures if item[0] == FIGURE else keys).append(item)
         year, month = incident.date.year, incident.date.month
         if year:
             keys.append(("year", year))
@@ -288,9 +308,7 @@ class FilterIndex:
                 table[key] = Bits(ids | 1 << number)
             else:
                 ids.add(iid)
-        figure = max((n.killed if n.killed is not None else n.best for c in claims
-                      if (n := c.count) and n.measure in ("killed", "killed_and_wounded")
-                      and (n.killed is not None or n.measure == "killed") and n.best is not None), default=None)
+        figure = max((f for _, f in figures), default=None)
         date = incident.date.value or ""
         add = insort if ordered else list.append  # unordered: build() sorts once at the end
         if figure is not None and ordered:

@@ -11,7 +11,7 @@ import math
 import re
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, process
 
 from bot.store.bulk import bulk_build
 from bot.understanding.packing import Deferred, Unpacking, count, pack, size, unpack
+from bot.understanding.per_claim import Tallies
 from bot.facts.dates import LONG_MONTHS, MONTHS, YEAR_RE
 from bot.facts.models import Claim, Incident
 from bot.text import ARTICLES, STOPWORDS, is_number, name_key, tokens
@@ -125,12 +126,14 @@ class IncidentIndex:
         self._loaded_ids: list[str] = []  # the incidents of a saved index, by number
         self._df: dict[str, int] = defaultdict(int)  # name key -> incidents whose names have it
         self._near_keys: dict[str, list[str]] = {}  # _fuzzy_keys' answers while the key vocabulary stays as it is
+        self._claim_facts = Tallies(claim_facts)  # for update
         incidents = list(incidents)
         for incident in incidents:
             self._add_names(incident)
         figures, descriptions = figures or {}, descriptions or {}
         for incident in incidents:
-            self._add_facts(incident.id, figures.get(incident.id, ()), descriptions.get(incident.id, ""))
+            self._add_facts(incident.id, figures.get(incident.id, ()),
+                            self._description_keys(descriptions.get(incident.id, "")))
         self._finish()
 
     def to_data(self) -> dict[str, Any]:
@@ -232,22 +235,27 @@ class IncidentIndex:
             raise TypeError("trigrams: not packed")
         index._trigrams = Unpacking(lambda numbers: list(map(word, numbers)), list, data["trigrams"])
         index._near_keys = {}
+        index._claim_facts = Tallies(claim_facts)
         return index
 
-    def update(self, incident: Incident, claims: Iterable[Claim]) -> None:
+    def update(self, incident: Incident, claims: Sequence[Claim]) -> None:
         """Index an incident anew (or for the first time) after a change to it or to its facts."""
         old = self._parts.get(incident.id)
-        figures, description = incident_facts(incident, list(claims))
+        # What incident_facts gives, from the claims' items as tallied since the incident's last update.
+        items = self._claim_facts(incident.id, claims)
+        figures = {n for n in items if type(n) is int}
+        described = self._description_keys(incident_text(incident))
+        described |= {k for k in items if type(k) is str} - self._country_words()
         if old is not None and self._names_as_indexed(incident, old):
-            self._refacts(incident.id, old, tuple(figures), tuple(self._description_keys(description)))
+            self._refacts(incident.id, old, tuple(figures), tuple(described))
             return
-        touched = {k for name in incident.names() for k in name_keys(name)} | self._description_keys(description)
+        touched = {k for name in incident.names() for k in name_keys(name)} | described
         if old:
             touched |= self._part_keys(old) | set(self._described_keys(old))
         indexed_before = self._indexed(touched)
         self._take_out(incident.id)
         self._add_names(incident)
-        self._add_facts(incident.id, figures, description)
+        self._add_facts(incident.id, figures, described)
         self._reweigh(touched, indexed_before)
 
     def _names_as_indexed(self, incident: Incident, part: _Part) -> bool:
@@ -279,6 +287,7 @@ class IncidentIndex:
 
     def remove(self, incident_id: str) -> None:
         """Take an incident out (deleted)."""
+        self._claim_facts.forget(incident_id)
         part = self._parts.get(incident_id)
         if part is not None:
             touched = self._part_keys(part) | set(self._described_keys(part))
@@ -345,11 +354,11 @@ class IncidentIndex:
                 self._by_month[(year, month)].append(incident.id)
                 self._by_month_any_year[month].append(incident.id)
 
-    def _add_facts(self, incident_id: str, figures: Iterable[int], description: str) -> None:
+    def _add_facts(self, incident_id: str, figures: Iterable[int], described: Iterable[str]) -> None:
         figures = tuple(figures)
         for number in figures:
             self._by_figure[number].append(incident_id)
-        described = tuple(self._description_keys(description))
+        described = tuple(described)
         for key in described:  # each word once
             self._described[key].append(incident_id)
         self._parts[incident_id] = self._parts[incident_id]._replace(figures=figures, described=described)
@@ -713,9 +722,23 @@ def incident_facts(incident: Incident, claims: list[Claim]) -> tuple[set[int], s
     counts = [c.count for c in claims]  # parsed once: this runs over every claim at start-up
     figures = {n.best for n in counts if n and n.best}
     description = " ".join(filter(None, [
-        incident.summary, incident.place.note, incident.place.region, *(c.claimant for c in claims),
+        incident_text(incident), *(c.claimant for c in claims),
         *(n.who if n else str(c.value) for c, n in zip(claims, counts))]))
     return figures, description
+
+
+def incident_text(incident: Incident) -> str:
+    """The words of the incident's record that describe it (its names are indexed apart)."""
+    return " ".join(filter(None, [incident.summary, incident.place.note, incident.place.region]))
+
+
+def claim_facts(claim: Claim) -> tuple[int | str, ...]:
+    """One claim's part of incident_facts: its figure (an int), and the keys of its description words (all of
+    them: which are a country's name is decided when they are used)."""
+    n = claim.count
+    text = " ".join(filter(None, [claim.claimant, n.who if n else str(claim.value)]))
+    words = set(chain.from_iterable(map(_word_keys, set(text.split()))))
+    return (n.best, *words) if n and n.best else tuple(words)
 
 
 RECENT = 64  # list entries searched first, from the end, when an incident is taken out of the index
