@@ -82,3 +82,23 @@ def test_bitset_keys_match_what_sets_match_after_changes_and_a_reload() -> None:
     assert all(not isinstance(v, Bits) for t in reloaded._tables.values() for v in t.values())
     for f in filters(sets, rng):
         assert reloaded.match(f) == sets.match(f), f
+
+
+def test_latest_walks_or_sorts_to_the_same_order() -> None:
+    """`latest` walks the date order or sorts the matches, whichever is cheaper for their number: both
+    must give the most recent (or oldest) first, equal dates by id, for any share of the incidents."""
+    rng = random.Random(5)
+    ds = generate(3000, seed=7)
+    claims = defaultdict(list)
+    for c in ds.claims:
+        claims[c.incident].append(c)
+    index = FilterIndex.build(PartyNames.build(ds.parties, ()), [(i, claims[i.id]) for i in ds.incidents])
+    ids = sorted(index.titles)
+    for size in (0, 1, 3, 20, 150, 1000, 3000):
+        chosen = set(rng.sample(ids, size))
+        for n in (1, 8, 1000):
+            for oldest in (False, True):
+                expected = sorted(chosen, key=lambda i: (index.date(i), i), reverse=not oldest)[:n]
+                assert index.latest(chosen, n, oldest) == expected, (size, n, oldest)
+    old = sorted(ids, key=lambda i: (index.date(i), i))[:30]  # all far from the newest end: the walk gives up
+    assert index.latest(set(old), 8) == sorted(old, key=lambda i: (index.date(i), i), reverse=True)[:8]

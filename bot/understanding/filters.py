@@ -9,12 +9,12 @@ costs that incident only. Built from store reads: this module never opens the da
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain, compress, repeat
+from itertools import chain, compress, islice, repeat
 from typing import Any
 
 from bot.facts.models import Claim, Incident, Party
@@ -32,7 +32,8 @@ PLACE_FILLER = frozenset("al el province governorate district region state oblas
 # 20 to 60 ms at 100,000 incidents, and unpacked into sets at load the 230 such keys took 95 MB; as bitsets,
 # 3 MB, ANDed in C. A smaller key is a set, unpacked when first read (a few ms at most).
 EAGER = 5000
-SORT_DIRECTLY = 5000  # below this many matches, sort them; above, walk the date order until enough are found
+SORT_DIRECTLY = 5000  # above this many matches, walk the date order until enough are found (see latest)
+WALK_PER_SORTED = 30  # below it, walk at most this many steps per match before sorting them instead
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class FilterIndex:
         self._figure_ids: list[str] = []  # the ids of _by_figure, in its order: a range becomes a set in C
         self._figure_numbers = array("i")  # their numbers (as in Bits): a range becomes a bitset in C
         self._by_date: list[tuple[str, str]] = []  # ascending (date value, id)
+        self._date_ids: list[str] = []  # the ids of _by_date, in its order: walked in C (latest)
         self._entries: dict[str, _Entry] = {}
         self._type_sets: dict[tuple[str, ...], set[str] | Bits] = {}  # match's unions of type words, until a change
         # One object per (table, key) pair: incidents share a few hundred thousand of them, where a tuple
@@ -152,6 +154,7 @@ class FilterIndex:
         index._figure_ids = [iid for _, iid in index._by_figure]
         index._figure_numbers = array("i", (index._entries[iid].number for iid in index._figure_ids))
         index._by_date.sort()
+        index._date_ids = [iid for _, iid in index._by_date]
         return index
 
     def to_data(self) -> dict[str, Any]:
@@ -218,6 +221,7 @@ class FilterIndex:
         index._all = set(ids)
         index._loaded_ids, index._ids = ids, list(ids)
         index._by_date = [(entries[ids[n]].date, ids[n]) for n in unpack(data["by_date"])]
+        index._date_ids = [iid for _, iid in index._by_date]
         index._by_figure = [(entries[ids[n]].figure, ids[n]) for n in unpack(data["by_figure"])]
         index._figure_ids = [iid for _, iid in index._by_figure]
         index._figure_numbers = array("i", (index._entries[iid].number for iid in index._figure_ids))
@@ -257,7 +261,9 @@ class FilterIndex:
             k = bisect_left(self._by_figure, (entry.figure, incident_id))
             if k < len(self._by_figure) and self._by_figure[k] == (entry.figure, incident_id):
                 del self._by_figure[k], self._figure_ids[k], self._figure_numbers[k]
-        _discard(self._by_date, (entry.date, incident_id))
+        k = bisect_left(self._by_date, (entry.date, incident_id))
+        if k < len(self._by_date) and self._by_date[k] == (entry.date, incident_id):
+            del self._by_date[k], self._date_ids[k]
         return entry.number
 
     def _claim_items(self, c: Claim) -> tuple[tuple[str, object], ...]:
@@ -310,7 +316,6 @@ class FilterIndex:
                 ids.add(iid)
         figure = max((f for _, f in figures), default=None)
         date = incident.date.value or ""
-        add = insort if ordered else list.append  # unordered: build() sorts once at the end
         if figure is not None and ordered:
             k = bisect_left(self._by_figure, (figure, iid))
             self._by_figure.insert(k, (figure, iid))
@@ -318,7 +323,12 @@ class FilterIndex:
             self._figure_numbers.insert(k, number)
         elif figure is not None:
             self._by_figure.append((figure, iid))
-        add(self._by_date, (date, iid))
+        if ordered:
+            k = bisect_right(self._by_date, (date, iid))
+            self._by_date.insert(k, (date, iid))
+            self._date_ids.insert(k, iid)
+        else:
+            self._by_date.append((date, iid))  # build() sorts once at the end
         self._entries[iid] = _Entry(keys, figure, date, number)
         self._all.add(iid)
         self.titles[iid] = incident.title
@@ -386,9 +396,11 @@ class FilterIndex:
         if not sets:
             return self._as_set(bits)
         found = sets[0].intersection(*sets[1:])
-        if len(found) > bits.bit_count():
+        # Testing a found incident's bit in Python costs about what 8 members of the bitset's set cost made in
+        # C, or 80 incidents it leaves out: "which strikes killed more than 22?" tested 4,000, 2 ms.
+        if len(found) * 8 > bits.bit_count() + len(self._ids) // 10:
             return found & self._as_set(bits)
-        flags, entries = _flags(bits), self._entries  # test each incident's bit: as cheap as making one
+        flags, entries = _flags(bits), self._entries
         return {i for i in found if (e := entries.get(i)) is not None and e.number < len(flags) and flags[e.number]}
 
     def _types(self, words: tuple[str, ...]) -> set[str] | Bits:
@@ -431,16 +443,16 @@ class FilterIndex:
         return len(self._all)
 
     def latest(self, ids: set[str], n: int, oldest: bool = False) -> list[str]:
-        """Up to n of `ids`, most recent first (or oldest first; equal dates by id, so the order never varies)."""
-        if len(ids) <= SORT_DIRECTLY:
-            return sorted(ids, key=lambda i: (self._entries[i].date, i), reverse=not oldest)[:n]
-        out = []
-        for _, iid in (self._by_date if oldest else reversed(self._by_date)):
-            if iid in ids:
-                out.append(iid)
-                if len(out) == n:
-                    break
-        return out
+        """Up to n of `ids`, most recent first (or oldest first; equal dates by id, so the order never varies).
+        Walks the date order in C while that is likely cheaper than sorting `ids` (a step of the walk costs
+        about a thirtieth of sorting one incident by its date): "which strikes killed more than 22 people?"
+        sorted 3,000 incidents to list the latest at 10,000 incidents, 4 ms."""
+        budget = len(ids) * WALK_PER_SORTED if len(ids) <= SORT_DIRECTLY else len(self._date_ids)
+        walk = islice(self._date_ids if oldest else reversed(self._date_ids), budget)
+        out = list(islice(filter(ids.__contains__, walk), n))
+        if len(out) in (n, len(ids)) or budget >= len(self._date_ids):
+            return out
+        return sorted(ids, key=lambda i: (self._entries[i].date, i), reverse=not oldest)[:n]
 
     def ranked(self, ids: set[str] | None, n: int, most: bool = True) -> list[str]:
         """Up to n of `ids` (None: any) with the highest (or lowest) reported death toll, in that order."""
@@ -503,8 +515,3 @@ def _union(sets: Iterable[set[str]]) -> set[str]:
         out |= s
     return out
 
-
-def _discard(ordered: list, item: tuple) -> None:  # type: ignore[type-arg]
-    i = bisect_left(ordered, item)
-    if i < len(ordered) and ordered[i] == item:
-        del ordered[i]
