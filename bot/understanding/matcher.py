@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -47,12 +48,11 @@ class IntentMatcher:
         self.specs = {s.name: s for s in specs}
         self.signals = signals or load().signals
         self.threshold = threshold
-        self._examples = [fold(e) for s in specs for e in s.examples]
-        self._example_intent = [s.name for s in specs for _ in s.examples]
+        self._examples = {s.name: [fold(e) for e in s.examples] for s in specs}
         self._keywords = {s.name: [fold(k) for k in s.keywords] for s in specs}
         # Words any intent cares about: the resolver must not mistake them for an unknown incident name.
-        self.vocabulary = frozenset(w for text in self._examples + [k for ks in self._keywords.values() for k in ks]
-                                    for w in text.split())
+        self.vocabulary = frozenset(w for texts in chain(self._examples.values(), self._keywords.values())
+                                    for text in texts for w in text.split())
         in_scope = [s.name for s in specs if s.name != "out_of_scope"]
         self._in_scope_words = frozenset(
             w for name in in_scope for text in [*self._keywords[name], *(fold(e) for e in self.specs[name].examples)]
@@ -110,12 +110,14 @@ class IntentMatcher:
         return IntentMatch(best if confidence >= self.threshold else None, confidence, best, scores)
 
     def _example_scores(self, query: str) -> dict[str, float]:
-        best = dict.fromkeys(self.specs, 0.0)
-        # token_sort_ratio rewards same words in any order without letting a one-word example ("hi")
-        # score 100 against any question that contains it, which token_set_ratio and WRatio do.
-        for _, score, i in process.extract(query, self._examples, scorer=fuzz.token_sort_ratio, limit=None):
-            name = self._example_intent[i]
-            best[name] = max(best[name], score)
+        """Each intent's best score of its examples against the query. token_sort_ratio rewards same words in
+        any order without letting a one-word example ("hi") score 100 against any question that contains it,
+        which token_set_ratio and WRatio do. The best of each intent's is found in C (extractOne): taking it
+        from every example's score in Python was 0.3 ms of each new question."""
+        best = {}
+        for name, examples in self._examples.items():
+            hit = process.extractOne(query, examples, scorer=fuzz.token_sort_ratio)
+            best[name] = hit[1] if hit else 0.0
         return best
 
     def _hits(self, word: str) -> frozenset[str]:
