@@ -338,7 +338,7 @@ class Engine:
         if not ref.startswith(DIGEST_MARK):
             return ref
         if self._digests[0] != self.store.version:  # built on the first such button after a change
-            self._digests = (self.store.version, Digests(i.id for i in self.store.iter_incidents()))
+            self._digests = (self.store.version, Digests(self.store.incident_ids()))
         return self._digests[1].resolve(ref)
 
     # -- steps ---------------------------------------------------------------------------------------

@@ -120,7 +120,7 @@ def test_sigkill_during_admin_writes_loses_no_acknowledged_write(tmp_path: Path,
     writer = Store(db)
     writer.acquire_write_lock()
     writer.close()
-    assert {p.name for p in tmp_path.iterdir()} == {db.name, f"{db.name}.lock"}  # folded on close
+    assert {p.name for p in tmp_path.iterdir()} == {db.name, f"{db.name}.lock", f"{db.name}.spans"}  # folded on close
 
 
 def test_the_lock_is_free_after_a_killed_writer(tmp_path: Path) -> None:

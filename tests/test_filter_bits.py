@@ -76,8 +76,9 @@ def test_bitset_keys_match_what_sets_match_after_changes_and_a_reload() -> None:
             index.update(incident.id, incident, incident_claims)  # deleted, then back with a new number
     same(bits, sets, rng)
     records = {i.id: i for i, _ in items}
-    loaded = AllBits.load(ds.parties, orjson.loads(orjson.dumps(bits.to_data())), records)
-    reloaded = NoBits.load(ds.parties, orjson.loads(orjson.dumps(loaded.to_data())), records)
+    ids, title_of = {i: i for i in records}, lambda i: records[i].title
+    loaded = AllBits.load(ds.parties, orjson.loads(orjson.dumps(bits.to_data())), ids, title_of)
+    reloaded = NoBits.load(ds.parties, orjson.loads(orjson.dumps(loaded.to_data())), ids, title_of)
     same(loaded, sets, rng)
     assert all(not isinstance(v, Bits) for t in reloaded._tables.values() for v in t.values())
     for f in filters(sets, rng):

@@ -59,17 +59,21 @@ class FileChanged(Exception):
     """The file's fact lines are not where opening found them: something rewrote it in place."""
 
 
+Span = tuple[int, int, "int | None"]  # where lines are in a file: offset, length, their CRC (None: checked at open)
+Run = tuple[str, int, int, "int | None"]  # an incident's span: (incident id, *span)
+
+
 class FactFile:
-    """An open database file and where each incident's fact lines are in it: (offset, length), the lines
+    """An open database file and where each incident's fact lines are in it: (offset, length, CRC), the lines
     joined by ",\\n" without the last one's comma. Kept open, so a fold's rename does not take it from a
     reader; closed when the last reader lets it go (a reader holds it while it reads)."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
-        self.spans: dict[str, tuple[int, int]] = {}
+        self.spans: dict[str, Span] = {}
 
     @classmethod
-    def open(cls, path: Path, spans: dict[str, tuple[int, int]]) -> FactFile:
+    def open(cls, path: Path, spans: dict[str, Span]) -> FactFile:
         file = cls(os.open(path, os.O_RDONLY))
         file.spans = spans
         return file
@@ -77,15 +81,19 @@ class FactFile:
     def lines(self, incident_id: str) -> bytes:
         return self.block([(incident_id, *self.spans[incident_id])])
 
-    def block(self, runs: list[tuple[str, int, int]]) -> bytes:
-        """The bytes from the first of these incidents' lines to the last's, read at once: (incident id, offset,
-        length) in file order, each right after the one before and its ",\n"."""
+    def block(self, runs: list[Run]) -> bytes:
+        """The bytes from the first of these runs of lines to the last's, read at once: (incident id, offset,
+        length, CRC or None) in file order, each right after the one before and its ",\n". A run whose CRC
+        is known (opened from the spans a fold saved, see spans.py, rather than checked whole at open) is
+        checked against it."""
         start = runs[0][1]
         data = os.pread(self.fd, runs[-1][1] + runs[-1][2] - start, start)
-        for n, (incident_id, offset, length) in enumerate(runs):
+        view = memoryview(data)
+        for n, (incident_id, offset, length, crc) in enumerate(runs):
             first, end = offset - start, offset - start + length
             if end > len(data) or data[first] != 0x22 or data[end - 1] != 0x7D or (  # '"' ... '}'
-                    n + 1 < len(runs) and data[end:end + 2] != b",\n"):
+                    n + 1 < len(runs) and data[end:end + 2] != b",\n") or (
+                    crc is not None and zlib.crc32(view[first:end]) != crc):
                 raise FileChanged(incident_id)
         return data
 
@@ -214,6 +222,12 @@ class FileHomes(MutableMapping[str, str]):
     def __len__(self) -> int:
         return self._len
 
+    def copy(self) -> FileHomes:
+        """The same homes, apart from changes made to either later (the packed array is never changed)."""
+        homes = FileHomes(self._packed, self._incidents)
+        homes._changed, homes._len = dict(self._changed), self._len
+        return homes
+
 
 class FactLines:
     """The fact section of a folded file read line by line: where each incident's lines are, every fact's
@@ -221,7 +235,7 @@ class FactLines:
 
     def __init__(self, incidents: dict[str, Any]) -> None:
         self._incidents = incidents
-        self.spans: dict[str, tuple[int, int]] = {}
+        self.spans: dict[str, Span] = {}
         self._homes = array("q")  # each fact's key, shifted, or its incident's number (see FileHomes)
         self._numbers: dict[str, int] = {}  # incident id -> its number in FileHomes
         self.crc = 0
@@ -253,7 +267,7 @@ class FactLines:
                 raise LookupError("an incident's facts apart")
             else:
                 start = starts[n]
-            self.spans[incident_id] = (start, end - start)
+            self.spans[incident_id] = (start, end - start, None)  # the whole section's CRC is checked
             owners += [self._numbers.setdefault(incident_id, len(self._numbers))] * count
             self._last = incident_id
         self._homes.extend(map(or_, map(lshift, map(int, keys), repeat(FileHomes.SHIFT)), owners))
@@ -267,28 +281,30 @@ class FactLines:
         return FileHomes(packed, list(self._numbers))
 
 
-def write_facts(out: Any, runs: Iterable[tuple[str, bytes | tuple[int, int]]], start: int,
-                file: FactFile | None = None) -> tuple[dict[str, tuple[int, int]], int]:
+def write_facts(out: Any, runs: Iterable[tuple[str, bytes | Span]], start: int,
+                file: FactFile | None = None) -> tuple[dict[str, Span], int]:
     """Write each incident's fact lines (joined by ",\\n") as the fact section's documents, one a line as
     `_write_table` writes a table, the section's first byte at file offset `start`: given as bytes, or as
-    where they are in `file` (offset, length). Returns where each incident's lines now are, and the CRC of
-    the section's lines as `FactLines` reads them back.
+    where they are in `file` (a span). Returns where each incident's lines now are, with their CRC (what
+    reading them from the spans saved beside the file checks, see spans.py), and the CRC of the section's
+    lines as `FactLines` reads them back. The incident table is written the same way, a record a run.
 
     Lines that lie one after the other in `file` (most of them: a fold writes incidents in the same order
     each time) are copied a block at a time: one read, write and CRC per COPY_BYTES rather than per
     incident, which was half of a fold's time at 100,000 incidents under the profiler, all of it holding
     the interpreter lock against the answering thread."""
-    spans: dict[str, tuple[int, int]] = {}
+    spans: dict[str, Span] = {}
     crc, pos, written = 0, start, 0
-    copying: list[tuple[str, int, int]] = []  # the block being gathered: (incident id, offset, length)
+    copying: list[Run] = []  # the block being gathered
 
     def put(data: bytes, ids: list[tuple[str, int]]) -> None:  # ids: (incident id, its offset in data)
         nonlocal crc, pos, written
         head = b",\n" if written else b"\n"  # the first line break ends the section's opening line
         out.write(head)
         out.write(data)
+        view = memoryview(data)
         for (incident_id, at), end in zip(ids, [at - 2 for _, at in ids[1:]] + [len(data)]):
-            spans[incident_id] = (pos + len(head) + at, end - at)
+            spans[incident_id] = (pos + len(head) + at, end - at, zlib.crc32(view[at:end]))
         crc = zlib.crc32(data, zlib.crc32(head, crc) if written else crc)
         pos += len(head) + len(data)
         if (written + len(ids)) // YIELD_EVERY != written // YIELD_EVERY:
@@ -298,16 +314,16 @@ def write_facts(out: Any, runs: Iterable[tuple[str, bytes | tuple[int, int]]], s
     def copy() -> None:
         if copying:
             assert file is not None
-            put(file.block(copying), [(incident_id, offset - copying[0][1]) for incident_id, offset, _ in copying])
+            put(file.block(copying), [(incident_id, offset - copying[0][1]) for incident_id, offset, _, _ in copying])
             copying.clear()
 
     for incident_id, lines in runs:
         if isinstance(lines, tuple):
-            offset, length = lines
+            offset, length, _ = lines
             if copying and (offset != copying[-1][1] + copying[-1][2] + 2
                             or offset + length - copying[0][1] > COPY_BYTES):
                 copy()
-            copying.append((incident_id, offset, length))
+            copying.append((incident_id, *lines))
         else:
             copy()
             put(lines, [(incident_id, 0)])

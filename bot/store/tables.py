@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from bisect import insort
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Any
@@ -22,7 +22,8 @@ from typing import Any
 import orjson
 
 from bot.facts.models import Claim, Incident, Party, Source
-from bot.store.factfile import FactFile, FactLines, Facts, claim_of, claim_order, write_facts
+from bot.store.factfile import FactFile, FactLines, Facts, Span, claim_of, claim_order, write_facts
+from bot.store.spans import FileIncidents, Saved
 
 TABLES = ("sources", "incidents", "claims", "parties", "audit")  # plus "meta": id counters, journal position
 KEYED = ("sources", "parties", "incidents")  # records with an id of their own beside the document key
@@ -61,7 +62,7 @@ class Tables:
     def __init__(self) -> None:
         self.sources: dict[str, Source] = {}
         self.parties: dict[str, Party] = {}
-        self.incidents: dict[str, Incident] = {}
+        self.incidents: dict[str, Incident] = {}  # a FileIncidents once opened from, or folded into, a file
         self.facts = Facts()  # each incident's facts in id order; a fact's id is its document key
         self.id_at: dict[str, dict[str, str]] = {t: {} for t in KEYED}  # table -> document key -> record id
         self.key_of: dict[str, dict[str, str]] = {t: {} for t in KEYED}  # table -> record id -> document key
@@ -114,6 +115,35 @@ class Tables:
         build.cited = Counter(cited)
         return build.finish(audit, meta)
 
+    @classmethod
+    def from_spans(cls, saved: Saved, file: FactFile) -> Tables:
+        """Records from a file whose spans a fold saved (see spans.py): the small tables parsed, the incidents
+        and their facts left in the file, read when asked for. Raises NotInLayout, KeyError, TypeError or
+        ValueError as from_lines does."""
+        build = _Builder()
+        audit: dict[str, Any] = {}
+        meta: dict[str, Any] = {}
+        for table, docs in read_layout(saved.small.splitlines(keepends=True)):
+            if table == "audit":
+                audit.update(docs)
+            elif table == "meta":
+                meta = docs
+            else:  # the incident and fact tables are empty here
+                build.add(table, _consume({table: docs}, table))
+        cited = (meta.get("facts") or {}).get("cited")
+        if not isinstance(cited, dict) or not all(isinstance(n, int) for n in cited.values()):
+            raise NotInLayout
+        t = build.t
+        t.incidents = FileIncidents(zip(saved.ids, range(len(saved.ids))), file, saved.at)
+        t.id_at["incidents"] = dict(zip(saved.keys, saved.ids))
+        t.key_of["incidents"] = dict(zip(saved.ids, saved.keys))
+        if len(t.incidents) != len(saved.ids) or len(t.id_at["incidents"]) != len(saved.ids):
+            raise NotInLayout  # an id or key twice
+        file.spans = saved.facts
+        t.facts.file, t.facts.home = file, saved.homes
+        build.cited = Counter(cited)
+        return build.finish(audit, meta)
+
     # -- reading for changes -----------------------------------------------------------------------
     def doc(self, table: str, key: str) -> dict[str, Any] | None:
         """The stored document at `key`, as the file would hold it."""
@@ -143,7 +173,7 @@ class Tables:
 
         def own(table: str) -> dict[str, Any]:
             if table not in copies:
-                copies[table] = dict(getattr(self, table))
+                copies[table] = getattr(self, table).copy()  # a FileIncidents stays one
             return copies[table]
 
         for table, key, doc in ops:
@@ -207,9 +237,14 @@ class Tables:
     def snapshot(self) -> Snapshot:
         """What folding writes, taken in a moment under the store's lock; written later without it."""
         return Snapshot(self.seq, self.sources, dict(self.key_of["sources"]), self.parties,
-                        dict(self.key_of["parties"]), dict(self.incidents), dict(self.key_of["incidents"]),
+                        dict(self.key_of["parties"]), self.incidents.copy(), dict(self.key_of["incidents"]),
                         dict(self.facts.held), self.facts.file, self._facts_cited(), dict(self.audit),
-                        dict(self.counters))
+                        dict(self.counters), self.facts.home.copy())  # type: ignore[attr-defined]
+
+    def refile(self, snapshot: Snapshot, file: FactFile) -> None:
+        """A fold wrote `file` from `snapshot`: read the facts and the records not read yet from it."""
+        self.facts.refile(snapshot.held, file)
+        self.incidents = FileIncidents.refiled(self.incidents, file, snapshot.incident_spans)
 
     def _facts_cited(self) -> dict[str, int]:
         cited = Counter(self.citations)
@@ -278,7 +313,11 @@ class Snapshot:
     cited: dict[str, int]  # source id -> facts citing it (kept in meta: opening does not read the facts)
     audit: dict[str, dict[str, Any]]
     counters: dict[str, int]
-    spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # where write put each incident's facts
+    home: MutableMapping[str, str]  # each fact's incident (Facts.home)
+    spans: dict[str, Span] = field(default_factory=dict)  # where write put each incident's facts
+    incident_spans: dict[str, Span] = field(default_factory=dict)  # and each incident's record
+    incidents_at: int = 0  # the offsets where write began the incident table's lines
+    facts_end: int = 0  # and ended the fact table's
 
     def write(self, out: Any) -> None:
         """The TinyDB file for this snapshot, streamed in chunks (never the whole file in memory at once), in
@@ -288,7 +327,6 @@ class Snapshot:
         tables: dict[str, Iterator[tuple[str, Any]]] = {
             "sources": ((self.source_keys[i], s) for i, s in self.sources.items()),
             "parties": ((self.party_keys[i], p) for i, p in self.parties.items()),
-            "incidents": ((self.incident_keys[i], x) for i, x in self.incidents.items()),
             "audit": iter(self.audit.items()),
         }
         crc = 0
@@ -297,12 +335,24 @@ class Snapshot:
             out.write(b'"%s":{' % table.encode())
             if table == "claims":
                 self.spans, crc = write_facts(out, self._fact_lines(), out.tell(), self.file)
+                self.facts_end = out.tell()
+            elif table == "incidents":  # a record by record (as facts are), so the spans say where each is
+                self.incidents_at = out.tell()
+                self.incident_spans, _ = write_facts(out, self._incident_lines(), self.incidents_at, self.file)
             else:
                 _write_table(out, tables[table])
         out.write(b'\n},"meta":')
         out.write(orjson.dumps({"counters": self.counters, "journal": {"seq": self.seq},
                                 "facts": {"crc32": crc, "cited": self.cited}}))
         out.write(b"}\n")
+
+    def _incident_lines(self) -> Iterator[tuple[str, bytes | Span]]:
+        if isinstance(self.incidents, FileIncidents):
+            if self.incidents.file is not self.file:  # never: one fold refiles both
+                raise ValueError("the incidents and the facts were read from different files")
+            return self.incidents.runs(self.incident_keys)
+        dumps = orjson.dumps
+        return ((i, dumps(self.incident_keys[i]) + b":" + dumps(x)) for i, x in self.incidents.items())
 
     def _fact_lines(self) -> Iterator[tuple[str, bytes | tuple[int, int]]]:
         """(incident id, its fact lines, or where they are in the file) for each incident that has facts,

@@ -8,10 +8,11 @@ costs that incident only. Built from store reads: this module never opens the da
 """
 from __future__ import annotations
 
+import sys
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, compress, islice, repeat
@@ -107,6 +108,25 @@ def _bits(numbers: Iterable[int], size: int) -> Bits:
     return Bits(int(flags.translate(_TO_DIGITS)[::-1] or b"0", 2))
 
 
+class Titles(dict[str, str]):
+    """Each incident's title, for listing it: from a loaded index, None until first asked for, then read
+    from its record (`title_of`)."""
+
+    def __init__(self, title_of: Callable[[str], str], ids: Iterable[str]) -> None:
+        super().__init__(dict.fromkeys(ids))
+        self._title_of = title_of
+
+    def __getitem__(self, incident_id: str) -> str:
+        title = dict.__getitem__(self, incident_id)
+        if title is None:
+            title = self._title_of(incident_id)
+            dict.__setitem__(self, incident_id, title)
+        return title
+
+    def get(self, incident_id: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self[incident_id] if incident_id in self else default
+
+
 class FilterIndex:
     eager = EAGER  # keys with this many incidents are Bits
 
@@ -183,25 +203,26 @@ class FilterIndex:
             "by_figure": pack(number[iid] for _, iid in self._by_figure)}
 
     @classmethod
-    def load(cls, parties: Iterable[Party], data: dict[str, Any], incidents: dict[str, Incident]) -> FilterIndex:
-        """The index `to_data` describes. `incidents` are the records now, perhaps changed since (the caller
-        updates those): their strings are used where they are equal, so the index holds no copies. Raises
+    def load(cls, parties: Iterable[Party], data: dict[str, Any], incidents: dict[str, str],
+             title_of: Callable[[str], str]) -> FilterIndex:
+        """The index `to_data` describes. `incidents`: the id of each incident now (perhaps changed since: the
+        caller updates those), by itself, so the index holds the store's strings rather than copies; their
+        titles are read (`title_of`) when first asked for, not their 100,000 records at load. Raises
         KeyError, IndexError, TypeError or ValueError on data that is not an index."""
         index = cls(PartyNames.build(parties, (), data["noted"]))
-        canon, tables, entries, titles = index._canon, index._tables, index._entries, index.titles
-        ids = []
-        for n, (iid, (keys, figure, date)) in enumerate(zip(data["ids"], data["entries"], strict=True)):
-            if not (figure is None or isinstance(figure, int)) or not isinstance(date, str) or not isinstance(keys, str):
-                raise TypeError(f"incident {iid}: {keys!r}, figure {figure!r}, date {date!r}")
-            record = incidents.get(iid)
-            if record is not None:
-                iid, title = record.id, record.title
-                date = record.date.value or "" if (record.date.value or "") == date else date
-            else:
-                title = iid  # deleted since: the caller takes it out
-            entries[iid] = _Entry(keys, figure, date, n)
-            titles[iid] = title
-            ids.append(iid)
+        canon, tables, entries = index._canon, index._tables, index._entries
+        ids = [incidents.get(iid, iid) for iid in data["ids"]]
+        rows = data["entries"]
+        if len(rows) != len(ids) or not set(map(len, rows)) <= {3}:
+            raise ValueError("entries: not one [keys, figure, date] an incident")
+        keys, figures, dates = zip(*rows) if rows else ((), (), ())  # in C: a loop here was a third of a load
+        if not (set(map(type, keys)) <= {str} and set(map(type, figures)) <= {int, type(None)}
+                and set(map(type, dates)) <= {str}):
+            raise TypeError("entries: not [packed keys, figure or null, date]")
+        dates = tuple(map(sys.intern, dates))  # a few thousand dates, each shared by the incidents of that day
+        entries.update(zip(ids, map(_Entry, keys, figures, dates, range(len(ids)))))
+        del keys, rows
+        index.titles = Titles(title_of, ids)
         def incidents_of(numbers: array[int]) -> set[str]:
             return set(map(ids.__getitem__, numbers))
 
@@ -220,11 +241,14 @@ class FilterIndex:
                 dict.__setitem__(tables[pair[0]], pair[1], posting)
         index._all = set(ids)
         index._loaded_ids, index._ids = ids, list(ids)
-        index._by_date = [(entries[ids[n]].date, ids[n]) for n in unpack(data["by_date"])]
-        index._date_ids = [iid for _, iid in index._by_date]
-        index._by_figure = [(entries[ids[n]].figure, ids[n]) for n in unpack(data["by_figure"])]
-        index._figure_ids = [iid for _, iid in index._by_figure]
-        index._figure_numbers = array("i", (index._entries[iid].number for iid in index._figure_ids))
+        by_date, by_figure = unpack(data["by_date"]), unpack(data["by_figure"])  # incident numbers, in order
+        index._date_ids = list(map(ids.__getitem__, by_date))
+        index._by_date = list(zip(map(dates.__getitem__, by_date), index._date_ids))
+        index._figure_ids = list(map(ids.__getitem__, by_figure))
+        index._by_figure = list(zip(map(figures.__getitem__, by_figure), index._figure_ids))
+        if None in map(figures.__getitem__, by_figure) or min(chain(by_date, by_figure), default=0) < 0:
+            raise ValueError("by_figure: an incident with no figure, or a negative number")
+        index._figure_numbers = by_figure  # an incident's number in a loaded index is its place in `ids`
         return index
 
     def _keys(self, entry: _Entry) -> tuple[tuple[str, object], ...]:

@@ -78,9 +78,14 @@ def load(store: Store) -> Indexes | None:
     if changed is None:
         log.info("the journal of %s holds too many changes since its saved incident index; rebuilding it", store.path)
         return None
-    incidents = {i.id: i for i in store.iter_incidents()}
+    incidents = {i: i for i in store.incident_ids()}  # not their records: read when a question needs one
+
+    def title_of(incident_id: str) -> str:
+        record = store.incident(incident_id)
+        return record.title if record else incident_id  # deleted since: the update takes it out
+
     try:
-        filters = FilterIndex.load(store.parties(), data["filters"], incidents)
+        filters = FilterIndex.load(store.parties(), data["filters"], incidents, title_of)
         names = IncidentIndex.load(data["names"], incidents)
         parties = tuple(tuple(p) for p in data["parties"])
         if (filters.titles.keys() ^ incidents.keys()) - changed:

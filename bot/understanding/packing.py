@@ -33,8 +33,9 @@ def unpack(text: str) -> array[int]:
 
 
 def count(text: str) -> int:
-    """How many numbers `text` packs, without unpacking them."""
-    return len(binascii.a2b_base64(text, strict_mode=True)) // 4
+    """How many numbers `text` packs, from its length: decoding it to count was a tenth of a question's time,
+    and a fifth of loading the saved index (once for each of 50,000 description words)."""
+    return (len(text) // 4 * 3 - text.count("=", -2)) // 4
 
 
 def size(table: dict[Any, Any], key: Any) -> int:
@@ -43,9 +44,7 @@ def size(table: dict[Any, Any], key: Any) -> int:
     value = dict.get(table, key)
     if value is None:
         return 0
-    if type(value) is str:  # from the text's length: decoding it to count was a tenth of a question's time
-        return (len(value) // 4 * 3 - value.count("=", -2)) // 4
-    return len(value)
+    return count(value) if type(value) is str else len(value)
 
 
 class MadeOnRead(dict[K, V]):
