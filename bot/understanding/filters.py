@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from array import array
+from binascii import a2b_base64, b2a_base64
 from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
@@ -21,7 +22,7 @@ from typing import Any
 from bot.facts.models import Claim, Incident, Party
 from bot.text import STOPWORDS, fold, name_key
 from bot.understanding.mentions import PartyNames
-from bot.understanding.packing import Unpacking, pack, unpack
+from bot.understanding.packing import Unpacking, count, pack, unpack
 from bot.understanding.per_claim import Tallies
 
 ACTED_KINDS = ("blame", "denial", "perpetrator", "claim_responsibility")  # kinds whose value is a party
@@ -195,9 +196,15 @@ class FilterIndex:
                 return table.packed(key, renumber, numbers)
             return pack(numbers(table[key]))
 
+        postings = [posting(self._tables[t], k) for t, k in keys]
+        bits = []  # the keys of many incidents as their bitsets (Bits), as load makes them: in C, not numbers
+        for n, packed in enumerate(postings):
+            if count(packed) >= self.eager:
+                flags = _bits(unpack(packed), len(ids))
+                bits.append([n, b2a_base64(flags.to_bytes((flags.bit_length() + 7) // 8, "little"), newline=False).decode()])
+                postings[n] = ""
         return {
-            "noted": list(self.names.noted), "ids": ids, "keys": keys,
-            "postings": [posting(self._tables[t], k) for t, k in keys],
+            "noted": list(self.names.noted), "ids": ids, "keys": keys, "postings": postings, "bits": bits,
             "entries": [[pack(key_number[k] for k in self._keys(e)), e.figure, e.date] for e in self._entries.values()],
             "by_date": pack(number[iid] for _, iid in self._by_date),
             "by_figure": pack(number[iid] for _, iid in self._by_figure)}
@@ -211,7 +218,9 @@ class FilterIndex:
         KeyError, IndexError, TypeError or ValueError on data that is not an index."""
         index = cls(PartyNames.build(parties, (), data["noted"]))
         canon, tables, entries = index._canon, index._tables, index._entries
-        ids = [incidents.get(iid, iid) for iid in data["ids"]]
+        ids = list(map(incidents.get, data["ids"], data["ids"]))
+        if not set(map(type, ids)) <= {str}:
+            raise TypeError("ids: not strings")
         rows = data["entries"]
         if len(rows) != len(ids) or not set(map(len, rows)) <= {3}:
             raise ValueError("entries: not one [keys, figure, date] an incident")
@@ -229,16 +238,23 @@ class FilterIndex:
         for name in tables:  # each key's incidents stay packed until a question reads them
             tables[name] = Unpacking(incidents_of, set)
             setattr(index, f"_{name}", tables[name])
-        for (table, key), posting in zip(data["keys"], data["postings"], strict=True):
-            pair = (str(table), tuple(key) if isinstance(key, list) else key)
-            pair = canon.setdefault(pair, pair)
-            index._saved_keys.append(pair)
-            if not isinstance(posting, str):
-                raise TypeError(f"{pair}: {posting!r}")
-            if len(posting) >= cls.eager * 4 * 4 // 3:  # (base64 of 4 bytes a number) read by many questions
-                tables[pair[0]][pair[1]] = _bits(unpack(posting), len(ids))
+        pairs = [(str(table), tuple(key) if type(key) is list else key) for table, key in data["keys"]]
+        index._saved_keys = pairs = list(map(canon.setdefault, pairs, pairs))
+        postings = data["postings"]
+        if len(postings) != len(pairs) or not set(map(type, postings)) <= {str}:
+            raise TypeError("postings: not one packed list a key")
+        eager = cls.eager * 4 * 4 // 3  # (base64 of 4 bytes a number) read by many questions
+        for (table, key), posting in zip(pairs, postings):
+            if len(posting) >= eager:  # saved by an index that made fewer keys Bits
+                tables[table][key] = _bits(unpack(posting), len(ids))
             elif posting:
-                dict.__setitem__(tables[pair[0]], pair[1], posting)
+                dict.__setitem__(tables[table], key, posting)
+        for n, packed in data["bits"]:  # saved as bitsets: made in C (from numbers they were a tenth of a load)
+            flags = int.from_bytes(a2b_base64(packed, strict_mode=True), "little")
+            if flags.bit_length() > len(ids):
+                raise ValueError(f"{pairs[n]}: incidents past the last")
+            table, key = pairs[n]
+            tables[table][key] = Bits(flags) if flags.bit_count() >= cls.eager else set(compress(ids, _flags(flags)))
         index._all = set(ids)
         index._loaded_ids, index._ids = ids, list(ids)
         by_date, by_figure = unpack(data["by_date"]), unpack(data["by_figure"])  # incident numbers, in order

@@ -78,7 +78,8 @@ def load(store: Store) -> Indexes | None:
     if changed is None:
         log.info("the journal of %s holds too many changes since its saved incident index; rebuilding it", store.path)
         return None
-    incidents = {i: i for i in store.incident_ids()}  # not their records: read when a question needs one
+    ids = store.incident_ids()
+    incidents = dict(zip(ids, ids))  # not their records: read when a question needs one
 
     def title_of(incident_id: str) -> str:
         record = store.incident(incident_id)

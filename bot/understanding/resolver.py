@@ -184,7 +184,8 @@ class IncidentIndex:
         index = cls.__new__(cls)
         words: list[str] = data["words"]
         word = words.__getitem__
-        ids = [incidents.get(iid, iid) for iid in map(str, data["ids"])]
+        saved_ids = list(map(str, data["ids"]))
+        ids = list(map(incidents.get, saved_ids, saved_ids))
         shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per distinct name
 
         def keys(packed: str) -> tuple[str, ...]:
@@ -220,7 +221,7 @@ class IncidentIndex:
         # Description words and trigrams: tens of thousands of lists, few of which any question reads; they
         # stay packed until one does (see packing.Unpacking).
         keyed, described = data["described"]
-        if not all(isinstance(v, str) for v in described):
+        if not set(map(type, described)) <= {str}:
             raise TypeError("described: not packed")
         index._described = Unpacking(lambda numbers: list(map(ids.__getitem__, numbers)), list,
                                      zip(map(word, unpack(keyed)), described, strict=True))
@@ -235,7 +236,7 @@ class IncidentIndex:
             first, end, country, figures, described = row
             return _Part(first, end, keys(country) if country is not None else None, tuple(figures), str(described))
 
-        if not all(type(row) is list and len(row) == 5 for row in data["parts"]):
+        if not (set(map(type, data["parts"])) <= {list} and set(map(len, data["parts"])) <= {5}):
             raise TypeError("parts: not rows")
         index._parts = Deferred(part, zip(ids, data["parts"], strict=True))  # made when an update reads one
         index._df = defaultdict(int, zip(map(word, unpack(data["df"][0])), unpack(data["df"][1])))
