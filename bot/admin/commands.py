@@ -157,7 +157,7 @@ class Admin:
     # /facts <incident-id>
     def _facts(self, args: Args, actor: str) -> Reply:
         if not args.positional:
-            ids = [i.id for i in self.store.incidents()]
+            ids = self.store.incident_ids()
             known = f"; incident ids: {', '.join(ids[:10])}{', ...' if len(ids) > 10 else ''}" if ids else ""
             raise AdminError(f"missing the incident id; expected {USAGE['facts']}{known}")
         incident = self._incident(args.positional[0])
