@@ -75,22 +75,26 @@ class FileIncidents(dict[str, Any]):
         return record
 
     def __getitem__(self, incident_id: str) -> Incident:
-        return self._made(incident_id, dict.__getitem__(self, incident_id))
+        value = dict.__getitem__(self, incident_id)
+        return self._made(incident_id, value) if type(value) is int else value
 
     def get(self, incident_id: str, default: Any = None) -> Any:  # type: ignore[override]
-        value = dict.get(self, incident_id)
-        return default if value is None else self._made(incident_id, value)
+        value = dict.get(self, incident_id)  # a record is never None
+        return default if value is None else self._made(incident_id, value) if type(value) is int else value
 
     def pop(self, incident_id: str, default: Any = None) -> Any:  # type: ignore[override]
         value = self.get(incident_id, default)
         dict.pop(self, incident_id, None)
         return value
 
+    # Not over a copy of the items: a change replaces the map (Tables.apply), and making a record replaces a
+    # value, never adds a key, so iterating the map itself is safe; a scan that stops early (Engine's
+    # "which incidents have such claims") then costs what it reads, not a copy of 100,000 items.
     def values(self) -> Iterator[Incident]:  # type: ignore[override]
-        return (self._made(k, v) for k, v in list(dict.items(self)))
+        return (self._made(k, v) for k, v in dict.items(self))
 
     def items(self) -> Iterator[tuple[str, Incident]]:  # type: ignore[override]
-        return ((k, self._made(k, v)) for k, v in list(dict.items(self)))
+        return ((k, self._made(k, v)) for k, v in dict.items(self))
 
     def copy(self) -> FileIncidents:
         return FileIncidents(dict.items(self), self.file, self.at)

@@ -289,8 +289,10 @@ class Store:
             yield from self._t.incidents.values()
 
     def incident(self, incident_id: str) -> Incident | None:
-        with self._reading():  # read from the file when first asked for (store/spans.py)
+        try:  # read from the file when first asked for (store/spans.py); not _reading(): a hot path
             return self._t.incidents.get(incident_id)
+        except FileChanged as e:
+            raise _changed_in_place(self.path, e) from None
 
     def incident_ids(self) -> list[str]:
         """The ids of every incident, without reading their records."""
@@ -314,8 +316,7 @@ class Store:
         try:
             yield
         except FileChanged as e:
-            raise StoreError(f"{self.path} was changed in place while the bot had it open (the facts of "
-                             f"{e} are not where they were); restart the bot") from None
+            raise _changed_in_place(self.path, e) from None
 
     def source(self, source_id: str | None) -> Source | None:
         return self._t.sources.get(source_id) if source_id else None
@@ -772,6 +773,11 @@ class BatchSummary:
 def _same_record(new: Incident, old: Incident) -> bool:
     keep = ("created", "updated")
     return {k: v for k, v in new.to_dict().items() if k not in keep} == {k: v for k, v in old.to_dict().items() if k not in keep}
+
+
+def _changed_in_place(path: Path, e: FileChanged) -> StoreError:
+    return StoreError(f"{path} was changed in place while the bot had it open (the lines of {e} are not "
+                      "as they were); restart the bot")
 
 
 def open_store(path: str | Path, seed: str | Path | None) -> Store:
