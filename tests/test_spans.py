@@ -150,3 +150,16 @@ def test_small_tables_changed_in_place_with_the_same_size_and_time_are_read_whol
     _same_stat(path, data[:at] + b'"journal":{"seq"=' + data[at + 17:])  # meta no longer JSON
     with pytest.raises(StoreError, match="not a valid database file"):  # as reading it whole says
         Store(path)
+
+
+def test_a_record_damaged_behind_the_spans_stays_an_error_after_a_fold_copies_it(tmp_path: Path) -> None:
+    path = _folded(tmp_path)
+    data = path.read_bytes()
+    at = data.index(b'"title":"Al-Hari airstrike"')
+    _same_stat(path, data[:at] + b'"title":"Al-Hxri airstrike"' + data[at + 27:])
+    store = Store(path)
+    store.acquire_write_lock()
+    store.add_claim(Claim("", "syria-war-toll", "note", "a change, so the fold writes a new file"), actor="t")
+    store.close()  # copies the damaged line unread, with the CRC its first fold gave it
+    with pytest.raises(StoreError, match="changed in place"):
+        Store(path).incident("al-hari-2018-06")

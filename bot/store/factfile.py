@@ -33,6 +33,7 @@ from bot.facts.models import Claim
 
 RECENT = 4096  # incidents whose facts read from the file are kept (a few MB)
 COPY_BYTES = 1 << 20  # a fold copies unchanged facts from the old file in blocks of up to this many bytes
+WRITE_STEP = 200  # records (or incidents' facts) given as bytes written at once, as tables._write_table does
 YIELD_EVERY = 50  # incidents a fold writes between handing over the interpreter lock (see tables.FOLD_STEP)
 CLAIM_FIELDS = frozenset(Claim.__slots__)  # type: ignore[attr-defined]
 # A fact line as a fold writes it: "KEY":{"id":"KEY","incident":"INCIDENT",... (no escapes in either; the key
@@ -81,7 +82,7 @@ class FactFile:
     def lines(self, incident_id: str) -> bytes:
         return self.block([(incident_id, *self.spans[incident_id])])
 
-    def block(self, runs: list[Run]) -> bytes:
+    def block(self, runs: list[Run], check: bool = True) -> bytes:
         """The bytes from the first of these runs of lines to the last's, read at once: (incident id, offset,
         length, CRC or None) in file order, each right after the one before and its ",\n". A run whose CRC
         is known (opened from the spans a fold saved, see spans.py, rather than checked whole at open) is
@@ -93,7 +94,7 @@ class FactFile:
             first, end = offset - start, offset - start + length
             if end > len(data) or data[first] != 0x22 or data[end - 1] != 0x7D or (  # '"' ... '}'
                     n + 1 < len(runs) and data[end:end + 2] != b",\n") or (
-                    crc is not None and zlib.crc32(view[first:end]) != crc):
+                    check and crc is not None and zlib.crc32(view[first:end]) != crc):
                 raise FileChanged(incident_id)
         return data
 
@@ -297,14 +298,15 @@ def write_facts(out: Any, runs: Iterable[tuple[str, bytes | Span]], start: int,
     crc, pos, written = 0, start, 0
     copying: list[Run] = []  # the block being gathered
 
-    def put(data: bytes, ids: list[tuple[str, int]]) -> None:  # ids: (incident id, its offset in data)
+    def put(data: bytes, ids: list[tuple[str, int]], crcs: list[int | None]) -> None:
+        """ids: (incident id, its offset in data); crcs: each one's CRC if known (copied as it was)."""
         nonlocal crc, pos, written
         head = b",\n" if written else b"\n"  # the first line break ends the section's opening line
         out.write(head)
         out.write(data)
         view = memoryview(data)
-        for (incident_id, at), end in zip(ids, [at - 2 for _, at in ids[1:]] + [len(data)]):
-            spans[incident_id] = (pos + len(head) + at, end - at, zlib.crc32(view[at:end]))
+        for (incident_id, at), end, known in zip(ids, [at - 2 for _, at in ids[1:]] + [len(data)], crcs):
+            spans[incident_id] = (pos + len(head) + at, end - at, zlib.crc32(view[at:end]) if known is None else known)
         crc = zlib.crc32(data, zlib.crc32(head, crc) if written else crc)
         pos += len(head) + len(data)
         if (written + len(ids)) // YIELD_EVERY != written // YIELD_EVERY:
@@ -314,11 +316,22 @@ def write_facts(out: Any, runs: Iterable[tuple[str, bytes | Span]], start: int,
     def copy() -> None:
         if copying:
             assert file is not None
-            put(file.block(copying), [(incident_id, offset - copying[0][1]) for incident_id, offset, _, _ in copying])
+            # Not checked against their CRCs here: copied with them, a damaged line stays one a read finds.
+            put(file.block(copying, check=False), [(incident_id, offset - copying[0][1]) for incident_id, offset, _, _ in copying],
+                [known for _, _, _, known in copying])
             copying.clear()
+
+    made: list[tuple[str, bytes]] = []  # lines given as bytes, written WRITE_STEP at a time
+
+    def write_made() -> None:
+        if made:
+            starts = accumulate((len(lines) + 2 for _, lines in made[:-1]), initial=0)
+            put(b",\n".join([lines for _, lines in made]), list(zip([i for i, _ in made], starts)), [None] * len(made))
+            made.clear()
 
     for incident_id, lines in runs:
         if isinstance(lines, tuple):
+            write_made()
             offset, length, _ = lines
             if copying and (offset != copying[-1][1] + copying[-1][2] + 2
                             or offset + length - copying[0][1] > COPY_BYTES):
@@ -326,6 +339,9 @@ def write_facts(out: Any, runs: Iterable[tuple[str, bytes | Span]], start: int,
             copying.append((incident_id, *lines))
         else:
             copy()
-            put(lines, [(incident_id, 0)])
+            made.append((incident_id, lines))
+            if len(made) >= WRITE_STEP:
+                write_made()
     copy()
+    write_made()
     return spans, zlib.crc32(b"\n", crc) if spans else 0
