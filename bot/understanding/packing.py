@@ -108,14 +108,15 @@ class Unpacking(MadeOnRead[K, V]):
 
 
 class Deferred(MadeOnRead[K, V]):
-    """Values loaded as rows (lists) until first read, then `make(row)`: a record per incident made at load was
-    0.4 s at 100,000 incidents, for records only an update reads."""
+    """Values loaded as rows (of type `raw`: a list, or a row number in lists kept elsewhere) until first read,
+    then `make(row)`: a record per incident made at load was 0.4 s at 100,000 incidents, for records only an
+    update reads."""
 
     RAW = list
 
-    def __init__(self, make: Callable[[list[Any]], V], items: Iterable[tuple[K, Any]] = ()) -> None:
+    def __init__(self, make: Callable[[Any], V], items: Iterable[tuple[K, Any]] = (), raw: type = list) -> None:
         super().__init__(items)
-        self._make = make
+        self._make, self.RAW = make, raw
 
-    def _made(self, raw: list[Any]) -> V:
+    def _made(self, raw: Any) -> V:
         return self._make(raw)

@@ -151,9 +151,23 @@ class IncidentIndex:
             return [w(table), [pack(numbers(v)) for v in table.values()]]
 
         def by_id(table: dict[Any, list[str]]) -> list[Any]:
+            if isinstance(table, Unpacking):  # loaded: the lists no question read are saved as they were
+                return [[k, table.packed(k, renumber, lambda v: map(number.__getitem__, v))] for k in list(table.keys())]
             return [[k, pack(number[i] for i in v)] for k, v in table.items()]
 
         names = [n for n in self._names if n]
+
+        def parts_data(parts: list[_Part]) -> dict[str, Any]:
+            """A list of each field, not a JSON row a part: 100,000 rows were a tenth of parsing the file.
+            Each distinct country once (-1: none)."""
+            countries = {p.country: 0 for p in parts if p.country is not None}
+            countries.update(zip(countries, range(len(countries))))
+            return {"first": pack(p.first_name for p in parts), "end": pack(p.end_name for p in parts),
+                    "countries": [w(c) for c in countries], "country_of": pack(countries.get(p.country, -1) for p in parts),  # type: ignore[call-overload]
+                    "figures": [f for p in parts for f in p.figures],  # JSON: a figure of any size
+                    "figure_counts": pack(len(p.figures) for p in parts),
+                    "described": [w(self._described_keys(p)) for p in parts]}
+
         out = {
             "ids": ids,
             "names": [pack(-1 if n is None else number[n.incident_id] for n in self._names),
@@ -166,8 +180,7 @@ class IncidentIndex:
                                                pack(map(number.__getitem__, v)) for k, v in dict.items(self._described)]],
             "dates": [self._dates[i] for i in ids],
             "countries": [[w(k), n] for k, n in self._countries.items()],
-            "parts": [[p.first_name, p.end_name, w(p.country) if p.country is not None else None, p.figures,
-                       w(self._described_keys(p))] for p in self._parts.values()],
+            "parts": parts_data(list(self._parts.values())),
             "df": [w(self._df), pack(self._df.values())],
             "trigrams": [[g, w(keys)] for g, keys in self._trigrams.items()],
         }
@@ -192,8 +205,15 @@ class IncidentIndex:
             t = tuple(map(word, unpack(packed)))
             return shared.setdefault(t, t)
 
-        def by_id(rows: list[Any], key: Any = lambda k: k) -> defaultdict[Any, list[str]]:
-            return defaultdict(list, ((key(k), list(map(ids.__getitem__, unpack(v)))) for k, v in rows))
+        def incidents_of(numbers: array[int]) -> list[str]:
+            return list(map(ids.__getitem__, numbers))
+
+        def by_id(rows: list[Any], key: Any = lambda k: k) -> Unpacking[Any, list[str]]:
+            """Incidents by month, year or figure: packed until a question or an update reads them (making
+            400,000 list entries at load was a sixth of it); a missing key starts empty, as in a defaultdict."""
+            if not set(map(type, (v for _, v in rows))) <= {str}:
+                raise TypeError("by month, year or figure: not packed")
+            return Unpacking(incidents_of, list, ((key(k), v) for k, v in rows))
 
         owners, lengths, name_keys = (unpack(p) for p in data["names"])
         flat = list(map(word, name_keys))
@@ -223,7 +243,7 @@ class IncidentIndex:
         keyed, described = data["described"]
         if not set(map(type, described)) <= {str}:
             raise TypeError("described: not packed")
-        index._described = Unpacking(lambda numbers: list(map(ids.__getitem__, numbers)), list,
+        index._described = Unpacking(incidents_of, list,
                                      zip(map(word, unpack(keyed)), described, strict=True))
         dates = data["dates"]
         if not set(map(len, dates)) <= {2}:
@@ -232,13 +252,22 @@ class IncidentIndex:
         index._countries = defaultdict(int, ((keys(k), n) for k, n in data["countries"]))
         index._country_set = None
         index._saved_words, index._loaded_ids = words, ids
-        def part(row: list[Any]) -> _Part:
-            first, end, country, figures, described = row
-            return _Part(first, end, keys(country) if country is not None else None, tuple(figures), str(described))
+        saved = data["parts"]  # see to_data's parts_data
+        first, end, country_of = unpack(saved["first"]), unpack(saved["end"]), unpack(saved["country_of"])
+        countries, described = [keys(k) for k in saved["countries"]], saved["described"]
+        figures, figure_rows = saved["figures"], array("i", accumulate(unpack(saved["figure_counts"]), initial=0))
+        if not len(first) == len(end) == len(country_of) == len(described) == len(figure_rows) - 1 == len(ids) \
+                or figure_rows[-1] != len(figures) or not set(map(type, described)) <= {str} \
+                or not set(map(type, figures)) <= {int} or (figure_rows and min(figure_rows) < 0) \
+                or (country_of and not -1 <= min(country_of) <= max(country_of) < len(countries)):
+            raise ValueError("parts: not one of each an incident")
 
-        if not (set(map(type, data["parts"])) <= {list} and set(map(len, data["parts"])) <= {5}):
-            raise TypeError("parts: not rows")
-        index._parts = Deferred(part, zip(ids, data["parts"], strict=True))  # made when an update reads one
+        def part(n: int) -> _Part:
+            country = country_of[n]
+            return _Part(first[n], end[n], countries[country] if country >= 0 else None,
+                         tuple(figures[figure_rows[n]:figure_rows[n + 1]]), described[n])
+
+        index._parts = Deferred(part, zip(ids, range(len(ids))), raw=int)  # made when an update reads one
         index._df = defaultdict(int, zip(map(word, unpack(data["df"][0])), unpack(data["df"][1])))
         n = max(1, len(index._dates))
         index._idf = {k: math.log(1 + n / df) for k, df in index._df.items()}
