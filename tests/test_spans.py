@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 
 import orjson
@@ -62,7 +63,10 @@ def test_opening_by_the_spans_reads_no_record_and_gives_what_reading_the_file_wh
     assert _everything(store) == _everything(_whole(path))
 
 
-def test_a_fold_after_opening_by_the_spans_copies_unread_records_and_keeps_changes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("slice_", [10_000, 2])  # refiled in one slice, and in many between read records
+def test_a_fold_after_opening_by_the_spans_copies_unread_records_and_keeps_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slice_: int) -> None:
+    monkeypatch.setattr("bot.store.spans.SLICE", slice_)
     path = _folded(tmp_path)
     before = _everything(Store(path))
     store = Store(path)
@@ -79,6 +83,26 @@ def test_a_fold_after_opening_by_the_spans_copies_unread_records_and_keeps_chang
     assert [i.id for i in reopened.incidents()] == [i.id for i in before[2]]
     # the records read after the fold come from the new file, at their new places
     assert {i.id: i for i in store.incidents()} == {i.id: i for i in reopened.incidents()}
+
+
+def test_a_fold_while_an_admin_writes_leaves_the_spans_to_a_later_fold(tmp_path: Path) -> None:
+    """Saving spans holds the interpreter lock for long passes: a fold the journal's size set off (an admin
+    busy writing) does not save them; the fold on closing does."""
+    path = _folded(tmp_path)
+    before = spans_path(path).read_bytes()
+    store = Store(path, fold_after=1, fold_idle=3600.0)
+    store.acquire_write_lock()
+    store.add_claim(Claim("", "al-hari-2018-06", "note", "while busy"), actor="t")
+    deadline = time.monotonic() + 60
+    while store._writer.records and time.monotonic() < deadline:  # the background fold takes it
+        time.sleep(0.05)
+    assert not store._writer.records, "no background fold"
+    assert spans_path(path).read_bytes() == before
+    assert not isinstance(Store(path)._t.incidents, FileIncidents)  # the spans are of the file before
+    store.close()
+    reopened = Store(path)
+    assert isinstance(reopened._t.incidents, FileIncidents)
+    assert "while busy" in [c.value for c in reopened.claims("al-hari-2018-06")]
 
 
 def test_spans_of_another_file_are_not_used(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
