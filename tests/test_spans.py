@@ -187,3 +187,12 @@ def test_a_record_damaged_behind_the_spans_stays_an_error_after_a_fold_copies_it
     store.close()  # copies the damaged line unread, with the CRC its first fold gave it
     with pytest.raises(StoreError, match="changed in place"):
         Store(path).incident("al-hari-2018-06")
+
+
+def test_a_refile_makes_a_record_the_fold_did_not_write_from_the_file_it_is_in(tmp_path: Path) -> None:
+    store = Store(_folded(tmp_path))
+    incidents = store._t.incidents
+    assert isinstance(incidents, FileIncidents)
+    moved = incidents.refiled(incidents.file, {})  # as if the new file held none of them: never, but not a failed fold
+    assert all(type(v) is not int for v in dict.values(moved))
+    assert dict(moved.items()) == dict(incidents.items())

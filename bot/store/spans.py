@@ -136,12 +136,12 @@ class FileIncidents(dict[str, Any]):
         for start, end in _slices(len(ids)):
             part, part_values = ids[start:end], values[start:end]
             unread = list(map(is_, map(type, part_values), repeat(int)))
-            if not set(compress(part, unread)) <= number.keys():  # never: every record not read yet was written
-                raise ValueError("a record not read is not in the file written")
             # In self's order (changes since the snapshot may have added some at the end); the records made
             # or changed stay as they are.
             dict.update(moved, zip(part, map(number.get, part, part_values)))
             dict.update(moved, compress(zip(part, part_values), map(not_, unread)))
+            for incident_id in set(compress(part, unread)) - number.keys():  # none: every unread record was written
+                dict.__setitem__(moved, incident_id, self[incident_id])  # but if not, made from the file it is in
         return moved
 
 
