@@ -379,3 +379,21 @@ def test_a_file_rewritten_in_place_under_a_running_bot_is_one_clear_error_and_ch
     assert not store.journal.exists() or not store.journal.read_bytes()
     store.close()
     assert "never written" not in str(Store(path).dataset())
+
+
+def test_changes_are_told_while_a_fold_holds_the_stores_lock(tmp_path: Path) -> None:
+    """Every answer asks for the changes since its index; a fold holds the store's lock while it takes its
+    snapshot and refiles the records (half a second at 100,000 incidents), and answers must not wait."""
+    import threading
+
+    store = Store(tmp_path / "facts.json", SEED_FILE)
+    store.acquire_write_lock()
+    before = store.version
+    store.add_claim(Claim("", "al-hari-2018-06", "note", "a note"), actor="t")
+    told: list[tuple[int, set[str] | None]] = []
+    with store._mutex:  # as a fold holds it
+        asker = threading.Thread(target=lambda: told.append(store.changes_since(before)), daemon=True)
+        asker.start()
+        asker.join(timeout=30)
+    assert told == [(before + 1, {"al-hari-2018-06"})]
+    store.close()
