@@ -308,12 +308,8 @@ class FilterIndex:
             if ids is not None and not ids:
                 del table[key]
         if entry.figure is not None:
-            k = bisect_left(self._by_figure, (entry.figure, incident_id))
-            if k < len(self._by_figure) and self._by_figure[k] == (entry.figure, incident_id):
-                del self._by_figure[k], self._figure_ids[k], self._figure_numbers[k]
-        k = bisect_left(self._by_date, (entry.date, incident_id))
-        if k < len(self._by_date) and self._by_date[k] == (entry.date, incident_id):
-            del self._by_date[k], self._date_ids[k]
+            _delete(self._by_figure, (entry.figure, incident_id), self._figure_ids, self._figure_numbers)
+        _delete(self._by_date, (entry.date, incident_id), self._date_ids)
         return entry.number
 
     def _claim_items(self, c: Claim) -> tuple[tuple[str, object], ...]:
@@ -366,19 +362,14 @@ class FilterIndex:
                 ids.add(iid)
         figure = max((f for _, f in figures), default=None)
         date = incident.date.value or ""
-        if figure is not None and ordered:
-            k = bisect_left(self._by_figure, (figure, iid))
-            self._by_figure.insert(k, (figure, iid))
-            self._figure_ids.insert(k, iid)
-            self._figure_numbers.insert(k, number)
-        elif figure is not None:
-            self._by_figure.append((figure, iid))
         if ordered:
-            k = bisect_right(self._by_date, (date, iid))
-            self._by_date.insert(k, (date, iid))
-            self._date_ids.insert(k, iid)
-        else:
-            self._by_date.append((date, iid))  # build() sorts once at the end
+            if figure is not None:
+                _insert(self._by_figure, (figure, iid), (self._figure_ids, iid), (self._figure_numbers, number))
+            _insert(self._by_date, (date, iid), (self._date_ids, iid))
+        else:  # build() sorts once at the end
+            if figure is not None:
+                self._by_figure.append((figure, iid))
+            self._by_date.append((date, iid))
         self._entries[iid] = _Entry(keys, figure, date, number)
         self._all.add(iid)
         self.titles[iid] = incident.title
@@ -506,14 +497,8 @@ class FilterIndex:
 
     def ranked(self, ids: set[str] | None, n: int, most: bool = True) -> list[str]:
         """Up to n of `ids` (None: any) with the highest (or lowest) reported death toll, in that order."""
-        out = []
-        walk = reversed(self._by_figure) if most else iter(self._by_figure)
-        for _, iid in walk:
-            if ids is None or iid in ids:
-                out.append(iid)
-                if len(out) == n:
-                    break
-        return out
+        walk = reversed(self._figure_ids) if most else iter(self._figure_ids)
+        return list(islice(walk if ids is None else filter(ids.__contains__, walk), n))  # in C, as latest
 
     def place_keys(self, words: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The keys of the question's words (and word pairs: "deir ezzor") that name a place some incident is
@@ -553,6 +538,23 @@ def _folded(text: str) -> str:
 
 def _size(ids: set[str] | Bits) -> int:
     return ids.bit_count() if isinstance(ids, Bits) else len(ids)
+
+
+def _insert(ordered: list[tuple[Any, str]], item: tuple[Any, str], *beside: tuple[Any, Any]) -> None:
+    """Put `item` in its place in `ordered`, and each (list, value) of `beside` at the same place in its list."""
+    k = bisect_left(ordered, item)
+    ordered.insert(k, item)
+    for values, value in beside:
+        values.insert(k, value)
+
+
+def _delete(ordered: list[tuple[Any, str]], item: tuple[Any, str], *beside: Any) -> None:
+    """Take `item` out of `ordered`, if there, and what is at its place in each list of `beside`."""
+    k = bisect_left(ordered, item)
+    if k < len(ordered) and ordered[k] == item:
+        del ordered[k]
+        for values in beside:
+            del values[k]
 
 
 def _union(sets: Iterable[set[str]]) -> set[str]:
