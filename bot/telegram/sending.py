@@ -15,6 +15,7 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.replies import Reply
+from bot.telegram.api import BotApi
 from bot.telegram.limiter import retry_seconds
 from bot.telegram.render import CAPTION_LIMIT, html_chunks, keyboard, units
 
@@ -44,7 +45,7 @@ class Sender:
         except TelegramError as e:  # cosmetic; never worth failing an answer for
             log.debug("typing indicator failed: %s", e)
 
-    async def send(self, bot: Bot, update_id: int, chat_id: int, reply: Reply,
+    async def send(self, bot: BotApi, update_id: int, chat_id: int, reply: Reply,
                     reply_to: int | None, chunks: list[str] | None = None, counted: bool = True) -> None:
         chunks = html_chunks(reply.body) if chunks is None else chunks
         markup = keyboard(reply.buttons, one_per_row=bool(reply.choices))
@@ -52,23 +53,22 @@ class Sender:
         if reply.document and len(chunks) == 1 and units(chunks[0]) <= CAPTION_LIMIT:
             caption = chunks.pop()
         quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
-        last_sent: Message | None = None
+        last_sent: int | None = None  # the id of the reply's last message
         if counted and (chunks or reply.document):
             self.replies += 1  # counted before it goes out, so whoever sees it on the wire sees the count
         for n, chunk in enumerate(chunks):
             last = n == len(chunks) - 1
-            last_sent = await with_retry(lambda: bot.send_message(
-                chat_id, chunk, reply_markup=markup if last and not reply.document else None,
-                reply_parameters=quote if n == 0 else None))
+            last_sent = await with_retry(lambda: bot.send_html(
+                chat_id, chunk, markup if last and not reply.document else None, quote if n == 0 else None))
             self.answered.add(update_id)
         if reply.document:
             name, content = reply.document
-            last_sent = await with_retry(lambda: bot.send_document(
+            last_sent = (await with_retry(lambda: bot.send_document(
                 chat_id, content, filename=name, caption=caption, reply_markup=markup,
-                reply_parameters=quote if not chunks else None))
+                reply_parameters=quote if not chunks else None))).message_id
             self.answered.add(update_id)
         if reply.choices and last_sent is not None:
-            self._remember_choice(chat_id, last_sent.message_id)
+            self._remember_choice(chat_id, last_sent)
         if reply.location is not None:
             lat, lon = reply.location
             await with_retry(lambda: bot.send_location(chat_id, latitude=lat, longitude=lon))
