@@ -349,7 +349,7 @@ class Engine:
                 close = [c.incident_id for c in res.close]
                 # "how many died in the June one?": of June's incidents, the ones with figures.
                 kinds = self.matcher.specs[intent].claims
-                with_claims = [i for i in close if kinds and any(c.kind in kinds for c in self.store.claims(i))]
+                with_claims = [i for i in close if kinds and self.filters.has_claim(i, kinds)]
                 if len(with_claims) == 1:
                     return self._about(intent, with_claims[0], ctx, confidence, wounded, speaker, figure)
                 if ctx.incident not in close:
@@ -371,8 +371,7 @@ class Engine:
         kinds = self.matcher.specs[intent].claims
         # Only none, one, a few or too many matters, so stop at MAX_CHOICES + 1: with 100,000 incidents,
         # listing them all with their claims took 300 ms for every "who denied it?" without context.
-        options = list(islice((i.id for i in self.store.iter_incidents()
-                               if kinds is None or any(c.kind in kinds for c in self.store.claims(i.id))),
+        options = list(islice((i for i in self.store.incident_ids() if kinds is None or self.filters.has_claim(i, kinds)),
                               MAX_CHOICES + 1))
         if 1 < len(options) <= MAX_CHOICES:
             return self._ask_which(intent, options, ctx, confidence, wounded)

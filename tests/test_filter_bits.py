@@ -49,6 +49,11 @@ def same(bits: FilterIndex, sets: FilterIndex, rng: random.Random) -> None:
     assert any(isinstance(v, Bits) for t in bits._tables.values() for v in dict.values(t))
     for f in filters(sets, rng):
         assert bits.match(f) == sets.match(f), f
+    # "which one?" among a few asks the index whether each has a claim of the question's kinds
+    for kind in sets._tables["kind"]:
+        having = sets.match(Filter(kinds=(kind,)))
+        assert {i for i in sets.titles if bits.has_claim(i, ("no such kind", kind))} == having, kind
+        assert not bits.has_claim("no-such-incident", (kind,))
 
 
 def test_bitset_keys_match_what_sets_match_after_changes_and_a_reload() -> None:

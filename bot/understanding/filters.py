@@ -473,6 +473,16 @@ class FilterIndex:
     def _bits_of(self, ids: Iterable[str]) -> Bits:
         return _bits((self._entries[i].number for i in ids), len(self._ids))
 
+    def has_claim(self, incident_id: str, kinds: Iterable[str]) -> bool:
+        """Whether the incident has a claim of one of these kinds: from the index, where reading its claims
+        from the file cost a "which one?" among 50 incidents of a month 7 ms."""
+        entry = self._entries.get(incident_id)
+        for kind in kinds:
+            ids = self._kind.get(kind)
+            if ids and entry and (ids >> entry.number & 1 if isinstance(ids, Bits) else incident_id in ids):
+                return True
+        return False
+
     def has_place(self, word: str) -> bool:
         return name_key(word) in self._place
 
