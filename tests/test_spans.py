@@ -196,3 +196,28 @@ def test_a_refile_makes_a_record_the_fold_did_not_write_from_the_file_it_is_in(t
     moved = incidents.refiled(incidents.file, {})  # as if the new file held none of them: never, but not a failed fold
     assert all(type(v) is not int for v in dict.values(moved))
     assert dict(moved.items()) == dict(incidents.items())
+
+
+def test_the_file_a_fold_replaced_gives_up_its_spans_only_once_nobody_holds_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Freeing a replaced file's spans at once stalls every chat (tens of ms at 100,000 incidents), so a fold
+    empties them a slice at a time; a reader in flight may still hold that file, and must read on."""
+    import bot.store.spans as spans_module
+    emptied: list[int] = []
+    real = spans_module.drop_slowly
+    monkeypatch.setattr(spans_module, "drop_slowly", lambda m: (emptied.append(len(m)), real(m)))
+    monkeypatch.setattr(spans_module, "SLICE", 2)
+    store = Store(_folded(tmp_path))
+    store.acquire_write_lock()
+    held = store._t.facts.file  # as a reader part way through a read holds it
+    before, facts = dict(held.spans), held.read("al-hari-2018-06")
+    store.add_claim(Claim("", "al-hari-2018-06", "note", "first"), actor="t")
+    store._fold()
+    assert held.spans == before and held.read("al-hari-2018-06") == facts
+    replaced = len(store._t.facts.file.spans)
+    store.add_claim(Claim("", "al-hari-2018-06", "note", "second"), actor="t")
+    emptied.clear()
+    store._fold()
+    assert replaced in emptied  # nobody held the file the second fold replaced
+    assert {"first", "second"} <= {str(c.value) for c in store.claims("al-hari-2018-06")}
+    store.close()

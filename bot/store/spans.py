@@ -20,6 +20,7 @@ import sys
 import time
 import zlib
 from array import array
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import compress, repeat
@@ -140,12 +141,13 @@ class FileIncidents(dict[str, Any]):
             # or changed stay as they are.
             dict.update(moved, zip(part, map(number.get, part, part_values)))
             dict.update(moved, compress(zip(part, part_values), map(not_, unread)))
-            for incident_id in set(compress(part, unread)) - number.keys():  # none: every unread record was written
+            # none: every unread record was written. (Not `- number.keys()`: that walks all of `number`, each slice.)
+            for incident_id in set(compress(part, unread)).difference(number):
                 dict.__setitem__(moved, incident_id, self[incident_id])  # but if not, made from the file it is in
         return moved
 
 
-SLICE = 10_000  # items a slice of refiled handles in C before handing over the interpreter lock
+SLICE = 2_500  # items a slice of refiled handles in C before handing over the interpreter lock
 
 
 def _slices(n: int) -> Iterator[tuple[int, int]]:
@@ -153,6 +155,15 @@ def _slices(n: int) -> Iterator[tuple[int, int]]:
         if start:
             time.sleep(0)  # let the answering thread run
         yield start, min(n, start + SLICE)
+
+
+def drop_slowly(spans: dict[str, Span]) -> None:
+    """Empty a map of spans a slice at a time. Freeing it whole is one pass in C, a tuple and three ints an
+    incident, that holds the interpreter lock throughout: 157 ms at 100,000 incidents (the spans of the file
+    a fold replaced), a stall for every chat."""
+    ids = list(spans)
+    for start, end in _slices(len(ids)):
+        deque(map(spans.pop, ids[start:end]), maxlen=0)
 
 
 @dataclass

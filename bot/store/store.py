@@ -15,6 +15,7 @@ import copy
 import fcntl
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -254,15 +255,22 @@ class Store:
                 written = FactFile.open(self.file, snapshot.spans)
             except OSError as e:
                 raise StoreError(f"cannot write {self.path}: {e.strerror or e}; its journal keeps every change") from None
-            self._spans_due = snapshot
-            if save_spans:
-                self._save_spans()
             with self._mutex:
                 if tables is self._t:
                     tables.refile(snapshot, written)
                 self._file_holds(version, snapshot.seq)
                 assert self._writer is not None
                 self._writer.keep_after(snapshot.seq)
+            if self._spans_due is not None:  # never saved, and now of an older file
+                spans.drop_slowly(self._spans_due.incident_spans)
+            self._spans_due = snapshot
+            if save_spans:
+                self._save_spans()
+            replaced = snapshot.written()
+            # Its spans are freed a slice at a time (see drop_slowly) once nothing else holds it: no other
+            # reference (a reader in flight, a reload's tables) can be made to it any more.
+            if replaced is not None and sys.getrefcount(replaced) == 2:  # `replaced` and the call's argument
+                spans.drop_slowly(replaced.spans)
 
     def _save_spans(self) -> None:
         """Save the spans of the file the last fold wrote, if not saved yet (it is still the file: a later
@@ -272,6 +280,7 @@ class Store:
             spans.save(self.file, self._signature()[:3], snapshot.incidents_at, snapshot.facts_end,
                        [snapshot.incident_keys[i] for i in snapshot.incident_spans], snapshot.incident_spans,
                        snapshot.spans, snapshot.home)
+            spans.drop_slowly(snapshot.incident_spans)  # the file's are snapshot.spans, kept
 
     def _fold_in_background(self) -> None:
         while True:

@@ -346,6 +346,13 @@ class Snapshot:
                                 "facts": {"crc32": crc, "cited": self.cited}}))
         out.write(b"}\n")
 
+    def written(self) -> FactFile | None:
+        """Once written and refiled: drop what only writing needed (what saving the spans needs stays), and
+        give the file the facts were copied from."""
+        file, self.file = self.file, None
+        self.incidents, self.held, self.audit = {}, {}, {}
+        return file
+
     def _incident_lines(self) -> Iterator[tuple[str, bytes | Span]]:
         if isinstance(self.incidents, FileIncidents):
             if self.incidents.file is not self.file:  # never: one fold refiles both
