@@ -99,7 +99,11 @@ class FileIncidents(dict[str, Any]):
         return ((k, self._made(k, v)) for k, v in dict.items(self))
 
     def copy(self) -> FileIncidents:
-        return FileIncidents(dict.items(self), self.file, self.at)
+        # dict.update copies the entries as they are; built from items() it made a tuple of each, 25 ms at
+        # 100,000 incidents holding the store's lock (every change to an incident copies the map).
+        copied = FileIncidents((), self.file, self.at)
+        dict.update(copied, self)
+        return copied
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, dict):

@@ -365,9 +365,14 @@ class Snapshot:
         """(incident id, its fact lines, or where they are in the file) for each incident that has facts,
         incidents in their table's order."""
         spans = self.file.spans if self.file else {}
-        orphans = (i for i in chain(self.held, spans) if i not in self.incidents)  # none, unless written by hand
         dumps = orjson.dumps
-        for incident_id in dict.fromkeys(chain(self.incidents, orphans)):
+
+        def ids() -> Iterator[str]:
+            # One by one: first made one map with the orphans, in C, they held the interpreter lock 50 ms at
+            # 100,000 incidents.
+            yield from self.incidents
+            yield from dict.fromkeys(i for i in chain(self.held, spans) if i not in self.incidents)  # none, unless written by hand
+        for incident_id in ids():
             held = self.held.get(incident_id)
             if held is not None:
                 if held:
