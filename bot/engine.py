@@ -371,8 +371,8 @@ class Engine:
         kinds = self.matcher.specs[intent].claims
         # Only none, one, a few or too many matters, so stop at MAX_CHOICES + 1: with 100,000 incidents,
         # listing them all with their claims took 300 ms for every "who denied it?" without context.
-        options = list(islice((i.id for i in self.store.iter_incidents() if kinds is None or self.filters.has_claim(i.id, kinds)),
-                              MAX_CHOICES + 1))
+        options = list(islice((i.id for i in self.store.iter_incidents()
+                               if kinds is None or self.filters.has_claim(i.id, kinds)), MAX_CHOICES + 1))
         if 1 < len(options) <= MAX_CHOICES:
             return self._ask_which(intent, options, ctx, confidence, wounded)
         if len(options) == 1:

@@ -368,10 +368,11 @@ class Snapshot:
         dumps = orjson.dumps
 
         def ids() -> Iterator[str]:
-            # One by one: first made one map with the orphans, in C, they held the interpreter lock 50 ms at
-            # 100,000 incidents.
+            # One by one, not first gathered with the orphans into one map: that pass in C held the interpreter
+            # lock 50 ms at 100,000 incidents.
             yield from self.incidents
-            yield from dict.fromkeys(i for i in chain(self.held, spans) if i not in self.incidents)  # none, unless written by hand
+            # none, unless written by hand
+            yield from dict.fromkeys(i for i in chain(self.held, spans) if i not in self.incidents)
         for incident_id in ids():
             held = self.held.get(incident_id)
             if held is not None:

@@ -475,7 +475,7 @@ class FilterIndex:
 
     def has_claim(self, incident_id: str, kinds: Iterable[str]) -> bool:
         """Whether the incident has a claim of one of these kinds: from the index, where reading its claims
-        from the file cost a "which one?" among 50 incidents of a month 7 ms."""
+        from the file cost a "which one?" among 50 incidents of a month 9 ms at 10,000 incidents."""
         entry = self._entries.get(incident_id)
         for kind in kinds:
             ids = self._kind.get(kind)
