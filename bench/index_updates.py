@@ -33,18 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     steps = [0, *sorted(int(n) for n in args.notes.split(","))]
 
     from bench.scale import admin_writer
-    from bench.synth import generate
+    from bench.synth import build_database
     from bot.engine import Engine
-    from bot.facts.dataset import load_dataset
-    from bot.settings import SEED_FILE
     from bot.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "facts.json"
         print(f"importing {args.incidents:,} synthetic incidents and the seed ...", file=sys.stderr, flush=True)
-        store = Store(db, seed=SEED_FILE)
-        real = load_dataset(SEED_FILE)
-        store.import_dataset(generate(args.incidents, reserved=frozenset(i.id for i in real.incidents)), actor="bench")
+        build_database(db, args.incidents)
+        store = Store(db)
+        store.acquire_write_lock()
         engine = Engine(store)
         engine.refresh_index()
         write = admin_writer(engine, store)

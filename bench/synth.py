@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.facts.dataset import Dataset
 from bot.facts.models import Claim, Incident, IncidentDate, Place, Source
@@ -125,6 +126,21 @@ def make_place(rng: random.Random, style: str) -> tuple[str, list[str]]:
         aliases.add(words[0] + words[1].lower())
     aliases.discard(name)
     return name, sorted(aliases)[:6]
+
+
+def build_database(path: Path, incidents: int) -> None:
+    """The seed plus `incidents` synthetic incidents in a new database at `path`, imported in one write (as
+    bench/scale.py does): for the benchmarks that need a big database and nothing else."""
+    from bot.facts.dataset import load_dataset
+    from bot.settings import SEED_FILE
+    from bot.store import Store
+
+    real = load_dataset(SEED_FILE)
+    store = Store(path, seed=SEED_FILE)
+    try:
+        store.import_dataset(generate(incidents, reserved=frozenset(i.id for i in real.incidents)), actor="bench")
+    finally:
+        store.close()
 
 
 def generate(n: int, seed: int = 2018, reserved: frozenset[str] = frozenset()) -> Dataset:

@@ -90,21 +90,6 @@ WRITE_TARGET = "al-hari-2018-06"  # a seed incident, present at every --incident
 START_TIMEOUT = 300  # seconds for a bot to start: loading 100,000 incidents takes a while
 
 
-def build_database(path: Path, incidents: int) -> None:
-    """The seed plus `incidents` synthetic incidents, imported in one write (as bench/scale.py does)."""
-    from bench.synth import generate
-    from bot.facts.dataset import load_dataset
-    from bot.settings import SEED_FILE
-    from bot.store import Store
-
-    real = load_dataset(SEED_FILE)
-    store = Store(path, seed=SEED_FILE)
-    try:
-        store.import_dataset(generate(incidents, reserved=frozenset(i.id for i in real.incidents)), actor="bench")
-    finally:
-        store.close()
-
-
 def start_bot(kind: str, api: FakeBotApi, tmp: Path, limiter: bool) -> subprocess.Popen:
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_BASE_URL": api.base_url,
            "RATE_LIMITER": "1" if limiter else "0", "BOT_ADMINS": str(ADMIN_ID)}
@@ -252,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def admin_writes(args: argparse.Namespace) -> int:
+    from bench.synth import build_database
+
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "facts.json"
         print(f"building a database of {args.incidents:,} synthetic incidents and the seed ...", file=sys.stderr,
