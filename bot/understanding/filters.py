@@ -28,11 +28,14 @@ ACTED_KINDS = ("blame", "denial", "perpetrator", "claim_responsibility")  # kind
 # Words of place names that name no place: "Hasakeh Province", "Borno State".
 PLACE_FILLER = frozenset("al el province governorate district region state oblast raion eastern western northern "
                          "southern central north south east west city town village".split())
-# A key with this many incidents or more is held as a bitset of incident numbers (`Bits`), made at load from
-# the saved index or after a build: unpacked into a set when a question first read it, it cost that question
-# 20 to 60 ms at 100,000 incidents, and unpacked into sets at load the 230 such keys took 95 MB; as bitsets,
-# 3 MB, ANDed in C. A smaller key is a set, unpacked when first read (a few ms at most).
-EAGER = 5000
+# A key of a twentieth of all incidents or more is held as a bitset of incident numbers (`Bits`), made at load
+# from the saved index or after a build: unpacked into a set when a question first read it, it cost that
+# question 20 to 60 ms at 100,000 incidents (keys of 5,000 and more), and unpacked into sets at load the 230 such
+# keys took 95 MB; as bitsets, 3 MB, ANDed in C. At 10,000 incidents the kinds and types (1,400 to 4,000
+# each) cost the first question reading them 3 to 5 ms as sets, and each young collection walked them.
+# A smaller key is a set, unpacked when first read (a fraction of a millisecond).
+EAGER_SHARE = 20
+EAGER_MIN = 64  # below this, a set is as small and as quick
 SORT_DIRECTLY = 5000  # above this many matches, walk the date order until enough are found (see latest)
 WALK_PER_SORTED = 30  # below it, walk at most this many steps per match before sorting them instead
 
@@ -128,7 +131,7 @@ class Titles(dict[str, str]):
 
 
 class FilterIndex:
-    eager = EAGER  # keys with this many incidents are Bits
+    eager: int | None = None  # keys with this many incidents are Bits; None: by the share above
 
     def __init__(self, names: PartyNames) -> None:
         self.names = names
@@ -160,15 +163,20 @@ class FilterIndex:
         self.titles: dict[str, str] = {}
 
     @classmethod
+    def _eager(cls, incidents: int) -> int:
+        return cls.eager if cls.eager is not None else max(EAGER_MIN, incidents // EAGER_SHARE)
+
+    @classmethod
     def build(cls, names: PartyNames, incidents: Iterable[tuple[Incident, Sequence[Claim]]]) -> FilterIndex:
         """All incidents at once: the ordered lists are sorted once at the end rather than kept sorted by
         insertion (1.5 s of moving list items at 100,000 incidents)."""
         index = cls(names)
         for incident, claims in incidents:
             index._add(incident, chain.from_iterable(map(index._claim_items, claims)), ordered=False)
+        eager = index._eager(len(index._ids))
         for table in index._tables.values():
             for key, ids in table.items():
-                if len(ids) >= index.eager:
+                if len(ids) >= eager:
                     table[key] = index._bits_of(ids)
         index._by_figure.sort()
         index._figure_ids = [iid for _, iid in index._by_figure]
@@ -197,8 +205,9 @@ class FilterIndex:
 
         postings = [posting(self._tables[t], k) for t, k in keys]
         bits = []  # the keys of many incidents as their bitsets (Bits), as load makes them: in C, not numbers
+        eager = self._eager(len(ids))
         for n, packed in enumerate(postings):
-            if count(packed) >= self.eager:
+            if count(packed) >= eager:
                 flags = _bits(unpack(packed), len(ids))
                 bits.append([n, b2a_base64(flags.to_bytes((flags.bit_length() + 7) // 8, "little"), newline=False).decode()])
                 postings[n] = ""
@@ -244,9 +253,10 @@ class FilterIndex:
         postings = data["postings"]
         if len(postings) != len(pairs) or not set(map(type, postings)) <= {str}:
             raise TypeError("postings: not one packed list a key")
-        eager = cls.eager * 4 * 4 // 3  # (base64 of 4 bytes a number) read by many questions
+        eager = cls._eager(len(ids))
+        packed_eager = eager * 4 * 4 // 3  # (base64 of 4 bytes a number) read by many questions
         for (table, key), posting in zip(pairs, postings):
-            if len(posting) >= eager:  # saved by an index that made fewer keys Bits
+            if len(posting) >= packed_eager:  # saved by an index that made fewer keys Bits
                 tables[table][key] = _bits(unpack(posting), len(ids))
             elif posting:
                 dict.__setitem__(tables[table], key, posting)
@@ -255,7 +265,7 @@ class FilterIndex:
             if flags.bit_length() > len(ids):
                 raise ValueError(f"{pairs[n]}: incidents past the last")
             table, key = pairs[n]
-            tables[table][key] = Bits(flags) if flags.bit_count() >= cls.eager else set(compress(ids, _flags(flags)))
+            tables[table][key] = Bits(flags) if flags.bit_count() >= eager else set(compress(ids, _flags(flags)))
         index._all = set(ids)
         index._loaded_ids, index._ids = ids, list(ids)
         by_date, by_figure = unpack(data["by_date"]), unpack(data["by_figure"])  # incident numbers, in order
