@@ -17,7 +17,7 @@ from bot.facts.counts import digits_for_words
 from bot.facts.dates import MONTH_NAMES
 from bot.text import ARTICLES, STOPWORDS, fold, is_number
 from bot.understanding.filters import Filter, FilterIndex, victim_key
-from bot.understanding.language import Act, has_phrase
+from bot.understanding.language import Act, found_phrases, has_phrase
 from bot.understanding.matcher import LEAD_INS, IntentMatcher
 from bot.understanding.mentions import Mention
 from bot.understanding.resolver import Candidate, IncidentIndex, Resolution, date_in
@@ -100,8 +100,11 @@ class FrameParser:
         acts = {a.name: a for a in s.acts}
         self._said, self._carried_out = acts.get("said"), acts.get("carried_out")
         self._blamed_words = next((a.words for a in s.acts if a.intent == "blame"), ())
-        self._det_nouns = tuple((f" {d} {n} ", " " if d in s.count else f" {d} ")
-                                for d in s.across_determiners for n in nouns)
+        # By determiner: a question without " which " needs none of its 40 phrases tried (see _strip).
+        self._det_nouns = tuple((f" {d} ", tuple((f" {d} {n} ", " " if d in s.count else f" {d} ") for n in nouns))
+                                for d in s.across_determiners)
+        self._relative = {p: (unit, step) for p, unit, step in reversed(s.relative_dates)}  # the first of each
+        self._relative_phrases = tuple(p for p, _, _ in s.relative_dates)
 
     def parse(self, question: str, listed: bool = False, recent: tuple[str, ...] = ()) -> Frame:
         """`listed`: the chat has a list to refer back to; `recent`: the incidents it last answered about."""
@@ -150,10 +153,10 @@ class FrameParser:
         """ "the strike the month before" -> "the strike in may 2018": a date relative to an incident named
         after the phrase ("the month before Al-Hari"), else before it, else the chat's last, made absolute."""
         text = " ".join(words)
-        found = next(((p, unit, step) for p, unit, step in self.s.relative_dates if has_phrase(text, (p,))), None)
-        if found is None:
+        phrase = has_phrase(text, self._relative_phrases)
+        if phrase is None:
             return words
-        phrase, unit, step = found
+        unit, step = self._relative[phrase]
         n = len(phrase.split())
         at = next(i for i in range(len(words)) if words[i:i + n] == phrase.split())
         after = self.incidents.resolve(" ".join(words[at + n:]), self.known)
@@ -267,7 +270,7 @@ class FrameParser:
         if across == "across" and recent[1:] and not named and has_phrase(text, self.s.total) and not has_phrase(
                 text.replace(has_phrase(text, self.s.total) or "", " "), self.s.everything):
             across = None  # "how many in total?" after two answers: those two, not every incident
-        groups = tuple(victim_key(w) for g in self.s.victim_groups if has_phrase(text, (g,)) for w in g.split()[-1:])
+        groups = tuple(victim_key(g.split()[-1]) for g in found_phrases(text, self.s.victim_groups))
         # An incident named by what happened in it: "the one where Russians died", "the strike the US denied".
         clause = self._victim_clause(words) if groups and not named else set()
         if clause and self._described(part, words, clause, self.filters.match(Filter(victims=groups))):
@@ -569,10 +572,13 @@ class FrameParser:
         for phrase in self._dropped:
             if phrase in out:
                 out = out.replace(phrase, " ")
-        for phrase, kept in self._det_nouns:
-            # "how many strikes were blamed on X" asks to count blame, not casualties: the count goes too.
-            if phrase in out:
-                out = out.replace(phrase, kept)
+        for determiner, phrases in self._det_nouns:
+            if determiner not in out:
+                continue  # nor then any of its phrases, whatever was replaced before
+            for phrase, kept in phrases:
+                # "how many strikes were blamed on X" asks to count blame, not casualties: the count goes too.
+                if phrase in out:
+                    out = out.replace(phrase, kept)
         return out.strip()
 
     def _across(self, text: str, lead: list[str]) -> str | None:
@@ -590,8 +596,9 @@ class FrameParser:
         return "across" if has_phrase(text, self._any_singular) else None  # "any strike where fewer than 20 died"
 
     def _figure(self, words: list[str], stated: bool = False) -> tuple[tuple[str, int] | None, set[int]]:
+        text = " ".join(words)
         for direction, phrases in (("above", self.s.above), ("below", self.s.below)):
-            for phrase in phrases:
+            for phrase in found_phrases(text, phrases):  # then where, as a number must follow
                 n = len(phrase.split())
                 for i in range(len(words) - n):
                     if " ".join(words[i:i + n]) == phrase and is_number(words[i + n]) and len(words[i + n]) < 7:

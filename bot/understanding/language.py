@@ -159,6 +159,12 @@ def has_phrase(text: str, phrases: tuple[str, ...]) -> str | None:
     return next((p for p, q in zip(phrases, _padded(phrases)) if q in padded), None)
 
 
+def found_phrases(text: str, phrases: tuple[str, ...]) -> list[str]:
+    """Every one of `phrases` found as whole words in folded `text`, in their order."""
+    padded = f" {text} "
+    return [p for p, q in zip(phrases, _padded(phrases)) if q in padded]
+
+
 # The signal tuples are few and read for every question: building " p " each time was most of has_phrase.
 @lru_cache(maxsize=1024)
 def _padded(phrases: tuple[str, ...]) -> tuple[str, ...]:
