@@ -6,9 +6,11 @@ import random
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import orjson
 
+from bot.facts.models import Claim, Incident
 from bot.understanding.filters import Bits, Filter, FilterIndex
 from bot.understanding.mentions import PartyNames
 
@@ -22,6 +24,15 @@ class AllBits(FilterIndex):
 
 class NoBits(FilterIndex):
     eager = 10**9
+
+
+def dataset(size: int, seed: int) -> tuple[Any, list[tuple[Incident, list[Claim]]]]:
+    """Synthetic incidents (bench/synth.py), each with its claims as FilterIndex.build takes them."""
+    ds = generate(size, seed=seed)
+    claims = defaultdict(list)
+    for c in ds.claims:
+        claims[c.incident].append(c)
+    return ds, [(i, claims[i.id]) for i in ds.incidents]
 
 
 def filters(index: FilterIndex, rng: random.Random) -> list[Filter]:
@@ -58,11 +69,7 @@ def same(bits: FilterIndex, sets: FilterIndex, rng: random.Random) -> None:
 
 def test_bitset_keys_match_what_sets_match_after_changes_and_a_reload() -> None:
     rng = random.Random(9)
-    ds = generate(400, seed=11)
-    claims = defaultdict(list)
-    for c in ds.claims:
-        claims[c.incident].append(c)
-    items = [(i, claims[i.id]) for i in ds.incidents]
+    ds, items = dataset(400, seed=11)
     bits = AllBits.build(PartyNames.build(ds.parties, ()), items)
     sets = NoBits.build(PartyNames.build(ds.parties, ()), items)
     same(bits, sets, rng)
@@ -94,11 +101,7 @@ def test_by_default_keys_of_a_twentieth_of_the_incidents_are_bitsets() -> None:
     """At 10,000 incidents the kinds and types (1,400 to 4,000 each) are read by most questions across
     incidents: bitsets made at load, not sets unpacked by the first question that reads them."""
     rng = random.Random(5)
-    ds = generate(2000, seed=3)
-    claims = defaultdict(list)
-    for c in ds.claims:
-        claims[c.incident].append(c)
-    items = [(i, claims[i.id]) for i in ds.incidents]
+    ds, items = dataset(2000, seed=3)
     built = FilterIndex.build(PartyNames.build(ds.parties, ()), items)
     records = {i.id: i for i, _ in items}
     loaded = FilterIndex.load(ds.parties, orjson.loads(orjson.dumps(built.to_data())), {i: i for i in records},
@@ -117,11 +120,8 @@ def test_latest_walks_or_sorts_to_the_same_order() -> None:
     """`latest` walks the date order or sorts the matches, whichever is cheaper for their number: both
     must give the most recent (or oldest) first, equal dates by id, for any share of the incidents."""
     rng = random.Random(5)
-    ds = generate(3000, seed=7)
-    claims = defaultdict(list)
-    for c in ds.claims:
-        claims[c.incident].append(c)
-    index = FilterIndex.build(PartyNames.build(ds.parties, ()), [(i, claims[i.id]) for i in ds.incidents])
+    ds, items = dataset(3000, seed=7)
+    index = FilterIndex.build(PartyNames.build(ds.parties, ()), items)
     ids = sorted(index.titles)
     for size in (0, 1, 3, 20, 150, 1000, 3000):
         chosen = set(rng.sample(ids, size))
