@@ -1,6 +1,7 @@
 """The fact store on real TinyDB files: seeding, atomic writes, corrupt files, audit and undo."""
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -402,8 +403,6 @@ def test_changes_are_told_while_a_fold_holds_the_stores_lock(tmp_path: Path) -> 
 def test_young_collections_are_rare_once_a_database_is_open(store: Store) -> None:
     """After a build the collector's young collections wait for 5,000 new objects (bot/store/bulk.py), not
     CPython's 700: at 700 one ran mid-question every twenty questions or so, walking that question's big sets."""
-    import gc
-
     ran: list[dict] = []
     gc.collect()  # counting from an empty young generation
 

@@ -26,8 +26,8 @@ an admin writing nonstop, collected nothing, and took 80 ms).
 Young collections, after a build, run every 5,000 net allocations rather than CPython's 700: at 700, one ran
 about every 20 questions, in the middle of one, and walked what that question had made so far (sets and lists
 of thousands of incidents, alive until its reply): 1 to 4 ms on that question's answer, twelve times in 720
-questions at 10,000 incidents. At 5,000, one ran once in 720 questions (5 ms), as most of what questions make
-is freed by then. Cycles wait a little longer to be freed: a few thousand objects at most.
+questions at 10,000 incidents. At 5,000, one or two ran in 720 questions (4 to 5 ms each), as most of what
+questions make is freed by then. Cycles wait a little longer to be freed: a few thousand objects at most.
 
 After a build, what it freed (the file's parsed batches, a saved index's text) is handed back to the OS:
 glibc keeps freed memory in its heaps for reuse, 40 MB and more after a start at 100,000 incidents that no

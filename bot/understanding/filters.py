@@ -33,7 +33,7 @@ PLACE_FILLER = frozenset("al el province governorate district region state oblas
 # question 20 to 60 ms at 100,000 incidents (keys of 5,000 and more), and unpacked into sets at load the 230 such
 # keys took 95 MB; as bitsets, 3 MB, ANDed in C. At 10,000 incidents the kinds and types (1,400 to 4,000
 # each) cost the first question reading them 3 to 5 ms as sets, and each young collection walked them.
-# A smaller key is a set, unpacked when first read (a fraction of a millisecond).
+# A smaller key is a set, unpacked when first read (a few ms at most).
 EAGER_SHARE = 20
 EAGER_MIN = 64  # below this, a set is as small and as quick
 SORT_DIRECTLY = 5000  # above this many matches, walk the date order until enough are found (see latest)

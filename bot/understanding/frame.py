@@ -100,7 +100,7 @@ class FrameParser:
         acts = {a.name: a for a in s.acts}
         self._said, self._carried_out = acts.get("said"), acts.get("carried_out")
         self._blamed_words = next((a.words for a in s.acts if a.intent == "blame"), ())
-        # By determiner: a question without " which " needs none of its 40 phrases tried (see _strip).
+        # By determiner: a question without " which " needs none of its 19 phrases tried (see _strip).
         self._det_nouns = tuple((f" {d} ", tuple((f" {d} {n} ", " " if d in s.count else f" {d} ") for n in nouns))
                                 for d in s.across_determiners)
         self._relative = {p: (unit, step) for p, unit, step in reversed(s.relative_dates)}  # the first of each
@@ -598,7 +598,7 @@ class FrameParser:
     def _figure(self, words: list[str], stated: bool = False) -> tuple[tuple[str, int] | None, set[int]]:
         text = " ".join(words)
         for direction, phrases in (("above", self.s.above), ("below", self.s.below)):
-            for phrase in found_phrases(text, phrases):  # then where, as a number must follow
+            for phrase in found_phrases(text, phrases):  # those the question has; then where, a number after
                 n = len(phrase.split())
                 for i in range(len(words) - n):
                     if " ".join(words[i:i + n]) == phrase and is_number(words[i + n]) and len(words[i + n]) < 7:
