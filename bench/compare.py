@@ -1,8 +1,8 @@
 """Per-question latency of this checkout against another one (an older commit), through the machine's noise.
 
     git worktree add /tmp/before <commit>
-    python bench/compare.py /tmp/before                        # 10,000 incidents, 7 rounds (about 2 minutes)
-    python bench/compare.py /tmp/before --size 100000 --rounds 3
+    python bench/compare.py /tmp/before                        # 10,000 incidents, 7 rounds (about a minute)
+    python bench/compare.py /tmp/before --size 100000 --rounds 3   # about 4 minutes
 
 On a shared machine the same code's p99 moves by half from one run of bench/scale.py to the next (other jobs,
 the host), so one run per checkout compares the machine as much as the code. This imports one database as
