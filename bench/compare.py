@@ -21,8 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PASSES = 3  # as bench/scale.py
+from scale import PASSES, ROOT, _p99  # the same mix, passes and p99 as bench/scale.py (it puts ROOT on sys.path)
 
 
 def main() -> int:
@@ -37,7 +36,7 @@ def main() -> int:
     p.add_argument("--db", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
-        sys.path.insert(0, args.code)  # that checkout's bot, not this one's
+        sys.path.insert(0, args.code)  # that checkout's bot, ahead of this one's (importing scale put ROOT first)
         return child_first(Path(args.db)) if args.child == "first" else child_measure(Path(args.db))
     if not args.other or not (Path(args.other) / "bot").is_dir():
         p.error("give the other checkout: a directory holding bot/ (git worktree add /tmp/before <commit>)")
@@ -76,11 +75,6 @@ def report(times: dict[str, list[list[float]]], sides: dict[str, Path], args: ar
         lines.append(f"| {name} ({sides[name]}) | {1000 * _p99(sorted(least[:first])):.2f} ms | "
                      f"{1000 * _p99(sorted(least)):.2f} ms | {1000 * sum(least[:first]):.0f} ms | {rounds} |")
     return "\n".join(lines)
-
-
-def _p99(ordered: list[float]) -> float:
-    """As bench/scale.py takes it."""
-    return ordered[int(len(ordered) * 0.99) - 1]
 
 
 def _child(phase: str, code: Path, db: Path) -> str:
