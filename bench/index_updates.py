@@ -42,7 +42,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"importing {args.incidents:,} synthetic incidents and the seed ...", file=sys.stderr, flush=True)
         build_database(db, args.incidents)
         store = Store(db)
-        store.acquire_write_lock()
         engine = Engine(store)
         engine.refresh_index()
         write = admin_writer(engine, store)
