@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from bot.facts.dataset import load_dataset
 from bot.facts.models import Claim
 from bot.settings import SEED_FILE
 from bot.store import Store, StoreError, open_store
@@ -90,7 +91,7 @@ def test_a_fold_while_an_admin_writes_leaves_the_spans_to_a_later_fold(tmp_path:
     busy writing) does not save them; the fold on closing does."""
     path = _folded(tmp_path)
     before = spans_path(path).read_bytes()
-    store = Store(path, fold_after=1, fold_idle=3600.0)
+    store = Store(path, fold_after=1, fold_idle=3600.0, fold_share=0.0)
     store.acquire_write_lock()
     store.add_claim(Claim("", "al-hari-2018-06", "note", "while busy"), actor="t")
     deadline = time.monotonic() + 60
@@ -103,6 +104,20 @@ def test_a_fold_while_an_admin_writes_leaves_the_spans_to_a_later_fold(tmp_path:
     reopened = Store(path)
     assert isinstance(reopened._t.incidents, FileIncidents)
     assert "while busy" in [c.value for c in reopened.claims("al-hari-2018-06")]
+
+
+def test_an_empty_database_opens_by_its_spans_and_takes_changes(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A database created without seed data has no incidents and no facts: its spans are still whole."""
+    path = tmp_path / "facts.json"
+    Store(path).close()
+    with caplog.at_level(logging.INFO, logger="bot.store.spans"):
+        empty = Store(path)
+    assert caplog.text == ""
+    assert isinstance(empty._t.incidents, FileIncidents) and empty.incidents() == []
+    empty.acquire_write_lock()
+    empty.import_dataset(load_dataset(SEED_FILE), actor="t")
+    empty.close()
+    assert _everything(Store(path)) == _everything(_whole(path))
 
 
 def test_spans_of_another_file_are_not_used(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

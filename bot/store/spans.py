@@ -206,14 +206,20 @@ def save(db: Path, file: tuple[int, int, int], incidents_at: int, facts_end: int
         body = orjson.dumps({
             "format": FORMAT, "file": list(file), "incidents_at": incidents_at, "facts_end": facts_end,
             "crc": [zlib.crc32(head), zlib.crc32(tail)], "keys": keys, "ids": list(incident_spans),
-            "at": [packed(column) for column in zip(*incident_spans.values())],
-            "facts": [packed(map(number.__getitem__, fact_spans)), *(packed(column) for column in zip(*fact_spans.values()))],
+            "at": [packed(column) for column in _columns(incident_spans)],
+            "facts": [packed(map(number.__getitem__, fact_spans)), *(packed(column) for column in _columns(fact_spans))],
             "homes": packed(homes)})
         write_atomically(spans_path(db), lambda f: f.write(body))
     except OSError as e:
         log.info("cannot save the spans of %s (%s); it is read whole at the next start", db, e)
         return False
     return True
+
+
+def _columns(spans: dict[str, Span]) -> list[tuple[int, ...]]:
+    """The spans' offsets, lengths and CRCs, a column each: three columns also when there are no spans (an
+    empty database)."""
+    return list(zip(*spans.values())) or [(), (), ()]
 
 
 def load(db: Path, fd: int, file: tuple[int, int, int]) -> Saved | None:
