@@ -24,7 +24,7 @@ INCIDENT = "al-hari-2018-06"
 def main() -> int:
     db, n = sys.argv[1], int(sys.argv[2])
     fold_after = int(sys.argv[3]) if len(sys.argv) > 3 else 10**9
-    store = Store(db, fold_after=fold_after)
+    store = Store(db, fold_after=fold_after, fold_share=0.0)  # fold_after alone sets folds off
     store.acquire_write_lock()
     print("ready", flush=True)
     last_added: str | None = None

@@ -5,6 +5,7 @@ import gc
 import io
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -345,6 +346,31 @@ def test_a_fold_copies_unchanged_facts_in_blocks_byte_for_byte_as_one_incident_a
     copy = tmp_path / "copy.json"
     copy.write_bytes(written[300][0])
     assert _records(_streamed(copy)) == _records(Tables.from_raw(json.loads(copy.read_text())))
+    store.close()
+
+
+def test_a_busy_writer_folds_once_its_journal_is_a_share_of_the_file(tmp_path: Path) -> None:
+    """A fold rewrites the whole file, so a big file folds after more changes: the journal must hold both
+    fold_after changes and fold_share of the file's size before the background fold starts."""
+    store = Store(tmp_path / "facts.json", SEED_FILE, fold_after=1, fold_idle=3600.0, fold_share=0.25)
+    store.acquire_write_lock()
+    share = store.file.stat().st_size / 4
+
+    def journaled() -> bytes:
+        return store.journal.read_bytes() if store.journal.exists() else b""
+    store.add_claim(Claim("", "al-hari-2018-06", "note", "note 0"), actor="t")
+    notes = 1
+    while len(journaled()) < share:
+        time.sleep(0.2)  # time enough for a fold set off by mistake
+        assert journaled().count(b"\n") == notes, "folded before the share"
+        store.add_claim(Claim("", "al-hari-2018-06", "note", f"note {notes}"), actor="t")
+        notes += 1
+    assert notes > 5
+    deadline = time.monotonic() + 60
+    while store.journal.exists() and time.monotonic() < deadline:  # the background fold empties it
+        time.sleep(0.05)
+    assert not store.journal.exists(), "no background fold at the share"
+    assert f"note {notes - 1}".encode() in store.file.read_bytes()
     store.close()
 
 

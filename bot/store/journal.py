@@ -79,6 +79,7 @@ class JournalWriter:
         self.path = path
         self._fd: int | None = None
         self.records = 0  # appended since the last fold
+        self.bytes = 0  # their size
 
     def append(self, record: Record) -> None:
         line = orjson.dumps({"seq": record.seq, "ops": record.ops}) + b"\n"
@@ -94,6 +95,7 @@ class JournalWriter:
             self.truncate_torn()
             raise
         self.records += 1
+        self.bytes += len(line)
 
     def keep_after(self, seq: int) -> None:
         """Drop the records up to `seq` (now in the folded snapshot), atomically; newer ones stay."""
@@ -104,7 +106,7 @@ class JournalWriter:
         else:
             self.path.unlink(missing_ok=True)
             fsync_dir(self.path.parent)
-        self.records = len(kept)
+        self.records, self.bytes = len(kept), sum(map(len, kept))
 
     def truncate_torn(self) -> None:
         """Cut a torn last line off the file (only the writer, holding the lock, may)."""
