@@ -26,7 +26,7 @@ SEED_FILE = PROJECT_ROOT / "data" / "incidents.yaml"
 # setting -> environment variable; the YAML file uses the setting's own name
 ENVIRONMENT = {"token": "TELEGRAM_BOT_TOKEN", "base_url": "TELEGRAM_BASE_URL", "admins": "BOT_ADMINS",
                "db": "INCIDENT_BOT_DB", "flood_limit": "FLOOD_LIMIT", "flood_window": "FLOOD_WINDOW",
-               "rate_limiter": "RATE_LIMITER"}
+               "rate_limiter": "RATE_LIMITER", "admin_write_rate": "ADMIN_WRITE_RATE"}
 
 
 class ConfigError(Exception):
@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     flood_limit: int = Field(20, ge=0, description="messages per user in flood_window seconds; 0 turns it off")
     flood_window: float = Field(10.0, ge=0, description="seconds of the per-user flood window")
     rate_limiter: bool = Field(True, description="python-telegram-bot's AIORateLimiter")
+    admin_write_rate: float = Field(20.0, ge=0, description="admin commands a second, all admins together, "
+                                    "after a burst of 30 at full speed; 0 turns the pacing off")
 
     @field_validator("admins", mode="before")
     @classmethod

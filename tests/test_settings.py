@@ -32,18 +32,22 @@ def test_a_misspelt_key_is_refused_with_the_closest_one(tmp_path: Path) -> None:
 
 def test_the_environment_wins_over_the_file_and_db_wins_over_both(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    path = config(tmp_path, "flood_limit: 5\nadmins: [1, 2]\ndb: from-file.json\nrate_limiter: false\n")
+    path = config(tmp_path, "flood_limit: 5\nadmins: [1, 2]\ndb: from-file.json\nrate_limiter: false\n"
+                            "admin_write_rate: 5\n")
     monkeypatch.setenv("FLOOD_LIMIT", "0")
+    monkeypatch.setenv("ADMIN_WRITE_RATE", "0")
     monkeypatch.setenv("BOT_ADMINS", "7, 8")
     monkeypatch.setenv("INCIDENT_BOT_DB", "from-env.json")
     s = Settings.load(None, path)
     assert (s.flood_limit, s.admins, s.db, s.rate_limiter) == (0, frozenset({"7", "8"}), Path("from-env.json"), False)
+    assert s.admin_write_rate == 0
     assert Settings.load("from-flag.json", path).db == Path("from-flag.json")
 
 
 def test_file_values_and_defaults(tmp_path: Path) -> None:
     s = Settings.load(None, config(tmp_path, "admins: 42\ntoken: abc\n"))
-    assert (s.admins, s.token, s.flood_limit, s.flood_window, s.rate_limiter) == (frozenset({"42"}), "abc", 20, 10.0, True)
+    assert (s.admins, s.token, s.flood_limit, s.flood_window, s.rate_limiter, s.admin_write_rate) == \
+        (frozenset({"42"}), "abc", 20, 10.0, True, 20.0)
 
 
 def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,7 +57,8 @@ def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.mark.parametrize("text, where", [
     ("flood_limit: lots\n", "flood_limit in"), ("flood_limit: -1\n", "flood_limit in"),
-    ("rate_limiter: maybe\n", "rate_limiter in"), ("[1, 2]\n", "must be a mapping"), ("a: [\n", "not valid YAML"),
+    ("rate_limiter: maybe\n", "rate_limiter in"), ("admin_write_rate: -1\n", "admin_write_rate in"),
+    ("[1, 2]\n", "must be a mapping"), ("a: [\n", "not valid YAML"),
 ])
 def test_bad_values_are_one_line_naming_the_setting(tmp_path: Path, text: str, where: str) -> None:
     with pytest.raises(ConfigError, match=where) as e:

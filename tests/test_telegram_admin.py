@@ -147,6 +147,25 @@ def test_export_is_sent_as_a_yaml_document(api: FakeBotApi, db: Path) -> None:
     assert AL_HARI in [i["id"] for i in data["incidents"]]
 
 
+def test_a_pasted_batch_of_admin_writes_is_paced_and_other_chats_are_answered_meanwhile(
+        api: FakeBotApi, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.telegram.handlers.ADMIN_BURST", 2)
+    with live_bot(api, db, admins=admins(ADMIN), admin_write_rate=4.0):
+        started = time.monotonic()
+        for n in range(6):
+            api.send_text(f'/addfact {AL_HARI} note "pasted {n}"', user_id=ADMIN)
+        api.send_text("Who denied the Al-Hari airstrike?", user_id=USER)
+        assert "denied" in nth_reply(api, USER, 1)
+        answered_user = time.monotonic()
+        assert len(api.sent(chat_id=ADMIN)) < 6  # the user did not wait for the admin's batch
+        replies = [r["text"] for r in api.wait_for("sendMessage", 6, chat_id=ADMIN, timeout=30)]
+        elapsed = time.monotonic() - started
+    assert all("Added fact" in r for r in replies), replies
+    assert elapsed >= (6 - 2) / 4.0 > answered_user - started  # two at once, then four spaced by 1/4 s
+    notes = [c.value for c in Store(db, SEED_FILE).claims(AL_HARI) if c.kind == "note"]
+    assert [v for v in notes if v.startswith("pasted")] == [f"pasted {n}" for n in range(6)]  # none lost, in order
+
+
 def test_fifty_concurrent_addfacts_from_ten_admins_all_land(api: FakeBotApi, db: Path) -> None:
     team = [5001 + n for n in range(10)]
     before = len(Store(db, SEED_FILE).claims(AL_HARI))

@@ -1,5 +1,5 @@
 """Property-based tests (hypothesis) of the Telegram side: hostile text through the real update handling,
-the HTML splitter, and the flood gate.
+the HTML splitter, the flood gate and the admins' pacer.
 
 Through Telegram: arbitrary text (unicode, control characters, markup, quotes left open, up to 100,000
 characters) from users and admins, in private chats and groups, and forged button data, go through the
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from telegram_harness import check_telegram_html, live_bot
 
 from bot.settings import SEED_FILE
-from bot.telegram.flood import FloodGate, Verdict
+from bot.telegram.flood import FloodGate, Pacer, Verdict
 from bot.rich import Bold, Rich
 from bot.store import Store
 from bot.addressing import KNOWN_COMMANDS
@@ -196,3 +196,28 @@ def test_flood_gate(events: list[tuple[str, float]], limit: int, window: float) 
             warned_since_allow[user] = warned_since_allow.get(user, 0) + 1
             # One warning, then silence, until the window lets the user in again.
             assert (verdict is Verdict.WARN) == (warned_since_allow[user] == 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(gaps=st.lists(st.floats(0, 2), max_size=80), rate=st.floats(0.5, 50), burst=st.integers(1, 10))
+def test_pacer(gaps: list[float], rate: float, burst: int) -> None:
+    now = [0.0]
+    pacer = Pacer(rate, burst, clock=lambda: now[0])
+    starts: list[float] = []
+    for i, gap in enumerate(gaps):
+        now[0] += gap
+        delay = pacer.delay()
+        assert delay >= 0
+        if i < burst or (starts and now[0] - starts[-1] >= burst / rate):
+            assert delay == 0  # a burst, or anything after the bucket refilled, is never delayed
+        starts.append(now[0] + delay)
+    eps = 1e-6
+    assert all(a <= b + eps for a, b in zip(starts, starts[1:]))  # in the order asked
+    for i in range(len(starts)):  # never more than the burst plus what the rate allows in any stretch
+        for j in range(i, len(starts)):
+            assert j - i + 1 <= burst + rate * (starts[j] - starts[i]) + eps
+
+
+def test_a_pacer_of_rate_0_never_delays() -> None:
+    pacer = Pacer(0, 1, clock=lambda: 0.0)
+    assert [pacer.delay() for _ in range(100)] == [0.0] * 100

@@ -1,4 +1,5 @@
-"""Per-user flood limit for chat transports: at most `limit` messages in any `window` seconds.
+"""Per-user flood limit for chat transports: at most `limit` messages in any `window` seconds; and the pace
+of admins' writes (Pacer, at the end).
 
 Past the limit a user's next message gets one WARN (the transport says "slow down" once); every message
 after that is DROPped, silently, until enough of the user's accepted messages have left the window.
@@ -64,3 +65,30 @@ class FloodGate:
         idle = [u for u, w in self._users.items() if not w.times or w.times[-1] <= now - self.window]
         for u in idle:
             del self._users[u]
+
+
+class Pacer:
+    """Spaces work out to `rate` a second once a burst of `burst` is spent (a token bucket): never refuses,
+    only delays. A rate of 0 (or less) turns it off.
+
+    Admins are exempt from the flood limit, so a script of an admin's could otherwise write as fast as the
+    bot answers it (150 writes a second at 100,000 incidents), and the bot's one interpreter would spend
+    nearly all its time on those updates while other chats wait (bench/telegram_burst.py --admin-writes).
+    Paced, a person (or an article's worth of facts pasted at once) is never delayed."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self._tokens = float(burst)
+        self._at = clock()
+
+    def delay(self) -> float:
+        """Seconds to wait before the next piece of work, whose turn this takes. The tokens may go below
+        zero: work asked for while others wait is spaced after theirs."""
+        if self.rate <= 0:
+            return 0.0
+        now = self.clock()
+        self._tokens = min(float(self.burst), self._tokens + (now - self._at) * self.rate) - 1
+        self._at = now
+        return max(0.0, -self._tokens / self.rate)

@@ -24,7 +24,7 @@ from bot.rich import Rich
 from bot.settings import Settings
 from bot.store import StoreError
 from bot.telegram.documents import article_reply
-from bot.telegram.flood import FloodGate, Verdict
+from bot.telegram.flood import FloodGate, Pacer, Verdict
 from bot.telegram.inflight import InFlight, SeenUpdates
 from bot.telegram.sending import Sender, maybe_delivered, quietly, with_retry
 
@@ -36,6 +36,7 @@ WORKERS = 8  # turns being answered at once: enough to keep Telegram's 30 msg/s 
 #              every idle connection against all the others on every request, so more only costs CPU.
 BOT_KEY = "incident_bot"
 TYPING_DELAY = 0.5  # seconds an answer may take before a typing indicator is worth its API call
+ADMIN_BURST = 30  # admin commands run at full speed before the pacing starts: an article's facts pasted at once
 
 
 def slow_down_text(limit: int, window: float) -> str:
@@ -51,6 +52,7 @@ class TelegramBot:
         self.commands = commands
         self.admins = frozenset(str(a) for a in settings.admins)
         self.flood = FloodGate(settings.flood_limit, settings.flood_window)
+        self.admin_pace = Pacer(settings.admin_write_rate, ADMIN_BURST)
         self.slow_down = slow_down_text(settings.flood_limit, settings.flood_window)
         self.owns_store = owns_store
         self._turns: dict[int, list[Any]] = {}  # chat id -> [asyncio.Lock, users]
@@ -193,6 +195,10 @@ class TelegramBot:
     async def _answer(self, question: str, caller: Caller) -> Reply:
         try:
             if self.commands.slow(question):
+                # Paced, so that an admin's script cannot take the interpreter from every other chat; in
+                # the chat's turn, so the admin's next message still sees this change.
+                if caller.is_admin and (wait := self.admin_pace.delay()):
+                    await asyncio.sleep(wait)
                 # Off the event loop, so no other chat waits for an admin's write; this chat's turn is held
                 # until it is done. Answers meanwhile read the store's previous maps, swapped whole.
                 reply = await asyncio.to_thread(self.commands.handle, question, caller)
