@@ -18,7 +18,9 @@ bot handles one update at a time, so its rate is then bounded by 1/latency.
 --incidents synthetic incidents (bench/synth.py, imported as bench/scale.py does) plus the seed, the users
 asking at a steady --rate (questions/s, below capacity, so a wait is the bot's delay rather than a queue),
 once with nobody writing and once with an admin sending /addfact after /addfact, each as soon as the last
-one is answered. It reports the users' reply waits both ways, and how long the admin's writes took.
+one is answered. It reports the users' reply waits both ways, how long the admin's writes took (the bot
+paces admins: ADMIN_WRITE_RATE in the environment sets the pace, 0 lifts it) and how many background folds
+the bot logged during the run.
 """
 from __future__ import annotations
 
@@ -44,6 +46,8 @@ import psutil  # noqa: E402
 from fake_bot_api import Call, FakeBotApi  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import AIORateLimiter, Application, ContextTypes, MessageHandler, filters  # noqa: E402
+
+from bot.settings import Settings  # noqa: E402
 
 
 QUESTIONS = [
@@ -189,7 +193,8 @@ def burst(kind: str, limiter: bool, users: int, per_user: int, latency: float, r
     took = sorted(writer.took)
     return {"bot": kind, "limiter": "on" if limiter else "off", "questions": total, "seconds": elapsed,
             "rate": total / elapsed, "p50": statistics.median(waits), "p99": waits[int(len(waits) * 0.99) - 1],
-            "writes": len(took), "write_p50": statistics.median(took) if took else 0.0, "cpu_ms": 1000 * cpu / total}
+            "writes": len(took), "write_p50": statistics.median(took) if took else 0.0, "cpu_ms": 1000 * cpu / total,
+            "folds": err.count("background fold:")}  # the bot logs each (INFO, to stderr)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -259,18 +264,19 @@ def admin_writes(args: argparse.Namespace) -> int:
                   flush=True)
             rows.append(burst("incident-bot", False, args.users, args.per_user, args.latency[0], args.rate, db,
                               writes) | {"writing": writes})
+    pace = float(os.environ.get("ADMIN_WRITE_RATE") or Settings.model_fields["admin_write_rate"].default)
     print(f"\n{args.users * args.per_user} questions from {args.users} users at {args.rate:g}/s, "
           f"{args.incidents:,} synthetic incidents plus the seed, API latency {args.latency[0] * 1000:g} ms, "
-          "rate limiter off")
+          f"rate limiter off, admin commands paced at {pace:g}/s (ADMIN_WRITE_RATE; 0: not paced)")
     print(f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}, "
           f"{os.cpu_count()} CPUs\n")
-    header = "| admin            | reply wait p50 s | reply wait p99 s | admin writes | write p50 s |"
+    header = "| admin            | reply wait p50 s | reply wait p99 s | admin writes | write p50 s | folds |"
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
     for r in rows:
         admin = "/addfact nonstop" if r["writing"] else "idle"
         print(f"| {admin:<16} | {r['p50']:>16.3f} | {r['p99']:>16.3f} | {r['writes']:>12} | "
-              f"{r['write_p50']:>11.2f} |")
+              f"{r['write_p50']:>11.2f} | {r['folds']:>5} |")
     print("\nEvery question got exactly one reply in every run.")
     return 0
 

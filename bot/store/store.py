@@ -301,10 +301,14 @@ class Store:
             # Only the next start reads them: they are saved once the admin is idle, or on closing (after
             # a crash in between, the next start reads the file whole).
             if self._fold_due() or (pending and idle):
+                started = time.monotonic()
                 try:
                     self._fold(save_spans=idle)
                 except StoreError as e:
                     log.warning("background fold of %s failed (the journal keeps every change): %s", self.path, e)
+                else:
+                    log.info("background fold: %d changes into %s in %.1f s (%s)", pending, self.path,
+                             time.monotonic() - started, "idle" if idle else "journal full")
             elif idle and self._spans_due is not None:
                 with self._fold_lock:
                     self._save_spans()
