@@ -106,7 +106,8 @@ def test_a_fold_while_an_admin_writes_leaves_the_spans_to_a_later_fold(tmp_path:
     assert "while busy" in [c.value for c in reopened.claims("al-hari-2018-06")]
 
 
-def test_an_empty_database_opens_by_its_spans_and_takes_changes(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_empty_database_opens_by_its_spans_and_takes_changes(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A database created without seed data has no incidents and no facts: its spans are still whole."""
     path = tmp_path / "facts.json"
     Store(path).close()

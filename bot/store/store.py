@@ -5,9 +5,9 @@ is one record (its documents and its audit entry together) appended to the journ
 and fsynced before the call returns, then applied to the records in memory: it costs what it changes. The
 journal is folded into the TinyDB file (a new snapshot written atomically: temporary file, fsync, rename;
 then the journal emptied) when the writer starts, when it closes, and in a background thread after
-FOLD_AFTER changes (and FOLD_SHARE of the file's size) or FOLD_IDLE seconds without one. A crash at any moment leaves a whole file and every
-acknowledged change (bot/store/journal.py says how). A lock file (flock, so the OS releases it when a
-process dies) keeps a second writer out.
+FOLD_AFTER changes making FOLD_SHARE of the file's size, or FOLD_IDLE seconds without a change. A crash at
+any moment leaves a whole file and every acknowledged change (bot/store/journal.py says how). A lock file
+(flock, so the OS releases it when a process dies) keeps a second writer out.
 """
 from __future__ import annotations
 

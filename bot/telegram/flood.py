@@ -72,7 +72,7 @@ class Pacer:
     only delays. A rate of 0 (or less) turns it off.
 
     Admins are exempt from the flood limit, so a script of an admin's could otherwise write as fast as the
-    bot answers it (150 writes a second at 100,000 incidents), and the bot's one interpreter would spend
+    bot answers it (over 100 writes a second at 100,000 incidents), and the bot's one interpreter would spend
     nearly all its time on those updates while other chats wait (bench/telegram_burst.py --admin-writes).
     Paced, a person (or an article's worth of facts pasted at once) is never delayed."""
 
