@@ -66,8 +66,8 @@ QUESTIONS = [
 
 class TimedFakeBotApi(FakeBotApi):
     """The fake server, also noting when each call was recorded and counting replies per chat as they come:
-    waiting on a count costs the server nothing, where `sent()` rescans every call so far under the lock
-    that every request takes (thousands of calls, 50 times a second, in a run with an admin writing)."""
+    waiting on a count costs the server nothing, where `sent()` rescans every message sent so far under the
+    lock that every request takes (thousands, 50 times a second, in a run with an admin writing)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -23,6 +23,7 @@ import socket
 import sys
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -156,6 +157,8 @@ class FakeBotApi:
         # One condition guards all state below and wakes long polls and wait_for() alike.
         self._cond = threading.Condition()
         self._calls: list[Call] = []
+        # The same calls by method (lower case): waiting for one reply must not rescan every poll recorded
+        self._by_method: defaultdict[str, list[Call]] = defaultdict(list)
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1
         self._message_ids = itertools.count(1)
@@ -412,8 +415,8 @@ class FakeBotApi:
     def wait_delivered(self, update_id: int, timeout: float = 10.0) -> None:
         """Block until a getUpdates call has handed the bot update ``update_id``."""
         def delivered() -> bool:
-            return any(call.method == "getUpdates" and any(u.get("update_id") == update_id for u in call.result or ())
-                       for call in self._calls)
+            return any(any(u.get("update_id") == update_id for u in call.result or ())
+                       for call in self._by_method["getupdates"])
         with self._cond:
             if not self._cond.wait_for(delivered, timeout):
                 raise AssertionError(f"timed out after {timeout}s waiting for update {update_id} to be fetched")
@@ -426,9 +429,8 @@ class FakeBotApi:
     ) -> list[dict]:
         return [
             call.params
-            for call in self._calls
+            for call in self._by_method.get(method.lower(), ())
             if not call.failed
-            and call.method.lower() == method.lower()
             and (chat_id is None or call.params.get("chat_id") == chat_id)
             and (predicate is None or predicate(call.params))
         ]
@@ -582,6 +584,7 @@ class FakeBotApi:
 
     def _record(self, call: Call) -> None:
         self._calls.append(call)
+        self._by_method[call.method.lower()].append(call)
         self._cond.notify_all()
 
     # ------------------------------------------------------------------ API methods
