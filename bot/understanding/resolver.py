@@ -640,13 +640,12 @@ class IncidentIndex:
         out = {}
         for incident_id, hits in found.items():
             pattern = tuple(hits.items())
-            score = scored.get(pattern, ())
-            if score == ():
+            if pattern not in scored:
                 # Only the descriptive words leave the question; "killed" or "blame" still tell the intent.
-                score = scored[pattern] = None if hits.keys() <= asked else (
+                scored[pattern] = None if hits.keys() <= asked else (
                     DESCRIPTION_WEIGHT * (sum(sim * weight[i] for i, sim in pattern) / total),
                     frozenset(hits.keys() - asked))
-            if score is not None:
+            if (score := scored[pattern]) is not None:
                 out[incident_id] = score
         return out
 
