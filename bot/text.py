@@ -53,7 +53,8 @@ _EXPAND = {"whos": "who is", "whats": "what is", "wheres": "where is", "hows": "
            "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "abt": "about", "ppl": "people",
            "n": "and", "wot": "what", "wat": "what", "wut": "what", "regarding": "about", "concerning": "about",
            "bout": "about", "cuz": "because", "coz": "because", "bc": "because", "tho": "though", "w": "with",
-           "b4": "before", "yr": "year", "yrs": "years", "govt": "government", "gov": "government"}
+           "b4": "before", "yr": "year", "yrs": "years", "govt": "government", "gov": "government", "teh": "the",
+           "hte": "the"}
 
 
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")

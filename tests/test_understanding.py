@@ -117,6 +117,21 @@ def test_a_typo_or_unknown_place_never_borrows_an_incident_through_its_descripti
     assert reply.incident is None and ("no record" in reply.text or reply.choices)  # asks, never assumes
 
 
+@pytest.mark.parametrize(("question", "place"), [("How many people died in the war in Ukraine?", "ukraine"),
+                                               ("death toll of the war in yemen last year", "yemen")])
+def test_a_place_we_have_no_record_of_is_said_so_though_other_words_name_an_incident(
+        engine: Engine, question: str, place: str) -> None:
+    reply = engine.answer(question, chat=question)
+    assert reply.incident is None and f"no record of “{place}”" in reply.text and "350,000" not in reply.text
+
+
+@pytest.mark.parametrize("question", ["hw mny ppl got kiled in teh al harri strke??",
+                                      "how many died in tha al hari strike"])
+def test_a_misspelt_word_after_in_that_leads_into_a_known_name_is_not_a_place(engine: Engine, question: str) -> None:
+    reply = engine.answer(question, chat=question)
+    assert reply.incident == "al-hari-2018-06" and "38" in reply.text
+
+
 @pytest.mark.parametrize(("question", "intent", "incident"), [
     ("wen was the al hari strike", "date", "al-hari-2018-06"),
     ("who denyed the may strik", "denial", "gov-positions-2018-05"),

@@ -509,9 +509,12 @@ class IncidentIndex:
             lead = candidate(rows[0])
             if any(words[i] not in known_words for i in lead.tokens):  # "toll?" alone names nothing
                 accepted = [lead]
+        dates = {w for w in words if date_in([w]) != (None, None)}
+        if accepted and (place := _unknown_place(words, matches, known_words | not_names | dates)):
+            # "the war in Ukraine": a place no incident has, though "war" names the Syrian war's toll.
+            return Resolution(unknown_name=place, rest=" ".join(words), asked_date=(month, year))
         if accepted and not any(c.tokens for c in accepted) and (unknown := _unknown_name(
-                words, matches, known_words | not_names | {w for w in words if date_in([w]) != (None, None)},
-                _capitalised(question))):
+                words, matches, known_words | not_names | dates, _capitalised(question))):
             # "the Raqqa airstrike in June 2018": a name we lack, not whichever incidents June 2018 had.
             return Resolution(unknown_name=unknown, rest=" ".join(words), asked_date=(month, year))
         used = accepted[0].tokens if accepted else frozenset()
@@ -885,6 +888,20 @@ def _unknown_name(words: list[str], matches: list[tuple[frozenset[int], float, s
     if last + 1 < len(words) and words[last + 1] in GENERIC:
         last += 1
     return " ".join(words[first:last + 1])
+
+
+def _unknown_place(words: list[str], matches: list[tuple[frozenset[int], float, str]],
+                   known_words: frozenset[str]) -> str | None:
+    """A name after "in" that no incident has ("how many died in the war in Ukraine"): the question is about
+    that place, whichever incident its other words name. Not a word any key resembles (a misspelt place),
+    nor one right before a two-word name we have ("in tha al harri strike")."""
+    touched = {p for positions, _, _ in matches for p in positions}
+    names_from = {min(positions) for positions, sim, _ in matches if len(positions) > 1 and sim >= 0.85}
+    for i in range(1, len(words)):
+        if words[i - 1] == "in" and i not in touched and i + 1 not in names_from and _is_name_word(words[i]) \
+                and words[i] not in known_words:
+            return words[i]
+    return None
 
 
 def _numbers() -> array[int]:
