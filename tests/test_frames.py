@@ -153,6 +153,9 @@ def test_where_the_facts_come_from(tmp_path: Path) -> None:
     assert "AFP (dateline Beirut, 19 June 2018)" in agency["text"]
     assert "dateline Beirut" in dateline["text"] and dateline["incident"] is None
     assert "citing a military source" in via["text"]
+    for asked in ("Where are you getting all this information from?", "where did you get this?"):
+        (reply,) = chat(tmp_path, asked)  # a fresh chat: "this" is everything, not an incident to ask about
+        assert reply["text"].startswith("My records come from 1 report: AFP"), reply["text"]
 
 
 def test_comparisons_of_named_or_recent_incidents_and_of_sources_that_agree(tmp_path: Path) -> None:
