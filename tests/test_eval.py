@@ -32,7 +32,7 @@ def test_eval_prints_precision_recall_confusion_and_misses_and_exits_0() -> None
 REACHED = {"questions_breadth_blind.yaml": 79, "questions_breadth_blind3.yaml": 101,
            "questions_breadth_blind4.yaml": 96, "questions_breadth_blind5.yaml": 98,
            "questions_breadth_dev6.yaml": 97, "questions_breadth_dev7.yaml": 97, "questions.yaml": 170,
-           "questions_blind.yaml": 140, "questions_blind2.yaml": 145, "questions_breadth_blind8.yaml": 89}
+           "questions_blind.yaml": 140, "questions_blind2.yaml": 145, "questions_breadth_blind8.yaml": 90}
 
 
 def test_the_question_sets_score_at_least_what_they_reached() -> None:

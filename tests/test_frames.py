@@ -231,6 +231,8 @@ def test_latest_unknown_names_and_out_of_scope_with_a_known_name(tmp_path: Path)
     assert "no record" in raqqa["text"] and "raqqa" in raqqa["text"].lower()
     assert restaurant["intent"] == "out_of_scope"
     assert "US Department of Defense denied" in pentagon["text"]  # a party's name is no unknown incident
+    (actually,) = chat(tmp_path, "What did the US Department of Defense actually say about the May strike?")
+    assert "US Department of Defense denied" in actually["text"]  # "actually" is no question of who did it
 
 
 def test_follow_ups_on_one_listed_incident_a_month_and_a_bare_source(tmp_path: Path) -> None:
