@@ -1,6 +1,7 @@
 """Odd database files, through main.py as an operator meets them: a symlink, a read-only file or folder,
 valid JSON of the wrong shape. Each is one line naming the file and exit code 2, and the file is untouched;
-a symlinked database is written through to the file it points to, and locked as that file."""
+a symlinked database is written through to the file it points to, and locked as that file. And what the bot
+writes beside the default database is never offered to git."""
 from __future__ import annotations
 
 import os
@@ -125,3 +126,22 @@ def test_a_file_holding_an_empty_object_is_an_empty_database_and_stays_one(tmp_p
     assert "al-hari" not in listed.stdout  # not seeded
     assert main_py("export", "--db", str(db)).stdout.strip() == "sources: []\nincidents: []\nparties: []"
     assert db.read_text() == "{}"
+
+
+def test_every_file_the_bot_writes_beside_the_default_database_is_ignored_by_git() -> None:
+    """A user's clone must not offer the generated database, its journal, saved indexes or lock for commit."""
+    if subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=ROOT, capture_output=True).returncode:
+        pytest.skip("not a git checkout")
+    from bot.party_links import NAME as PARTIES
+    from bot.settings import DEFAULT_DB
+    from bot.store.journal import journal_path
+    from bot.store.spans import spans_path
+    from bot.understanding.indexes import NAME as INDEX
+    db = DEFAULT_DB.relative_to(ROOT)
+    written = [db, journal_path(db), spans_path(db), db.with_name(f"{db.name}.{INDEX}"),
+               db.with_name(f"{db.name}.{PARTIES}"), db.with_name(f"{db.name}.lock"),
+               db.with_name(f".{db.name}.4242.tmp")]  # files.write_atomically's temporary file
+    result = subprocess.run(["git", "check-ignore", "--no-index", "--verbose", "--non-matching", *map(str, written)],
+                            cwd=ROOT, capture_output=True, text=True)
+    unignored = [line.split("\t")[-1] for line in result.stdout.splitlines() if line.startswith("::")]
+    assert unignored == [], unignored
