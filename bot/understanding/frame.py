@@ -413,11 +413,11 @@ class FrameParser:
         outside_word = self.matcher.has_keyword(stripped, "out_of_scope")
         # Two incidents named and weighed against each other ("which came first, Dashisha or Al-Hari?") are
         # a comparison, though no intent's key word is in it.
-        compared = sum(bool(c.tokens) for c in res.candidates) > 1 and self._compares(text)
-        if best == "out_of_scope" and not subject and not compared and (any(c.tokens for c in res.candidates)
+        if best == "out_of_scope" and not subject and (any(c.tokens for c in res.candidates)
                                                        and not self.matcher.has_keyword(stripped)
                                                        or (res.candidates or res.unknown_name or mentions)
-                                                       and outside_word):
+                                                       and outside_word) \
+                and not (sum(bool(c.tokens) for c in res.candidates) > 1 and self._compares(text)):
             part.form, part.intent = OUTSIDE, "out_of_scope"
             return True
         if (stranger := self._stranger(lead, mentions, res)) is not None:

@@ -509,14 +509,15 @@ class IncidentIndex:
             lead = candidate(rows[0])
             if any(words[i] not in known_words for i in lead.tokens):  # "toll?" alone names nothing
                 accepted = [lead]
-        dates = {w for w in words if date_in([w]) != (None, None)}
-        if accepted and (place := _unknown_place(words, matches, known_words | not_names | dates)):
-            # "the war in Ukraine": a place no incident has, though "war" names the Syrian war's toll.
-            return Resolution(unknown_name=place, rest=" ".join(words), asked_date=(month, year))
-        if accepted and not any(c.tokens for c in accepted) and (unknown := _unknown_name(
-                words, matches, known_words | not_names | dates, _capitalised(question))):
-            # "the Raqqa airstrike in June 2018": a name we lack, not whichever incidents June 2018 had.
-            return Resolution(unknown_name=unknown, rest=" ".join(words), asked_date=(month, year))
+        if accepted:
+            no_names = known_words | not_names | {w for w in words if date_in([w]) != (None, None)}
+            # "the war in Ukraine": a place no incident has, though "war" names the Syrian war's toll; "the Raqqa
+            # airstrike in June 2018": a name we lack, not whichever incidents June 2018 had.
+            unknown = _unknown_place(words, matches, no_names)
+            if unknown is None and not any(c.tokens for c in accepted):
+                unknown = _unknown_name(words, matches, no_names, _capitalised(question))
+            if unknown:
+                return Resolution(unknown_name=unknown, rest=" ".join(words), asked_date=(month, year))
         used = accepted[0].tokens if accepted else frozenset()
         return Resolution(
             candidates=accepted[:MAX_LISTED],
